@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class DashboardConfig(AppConfig):
+    name = "dashboard"
+    verbose_name = "Usage and costs"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from dashboard.celery import ensure_embedded_broker
+
+        post_migrate.connect(
+            ensure_embedded_broker, sender=self, dispatch_uid="dashboard.embedded_broker"
+        )

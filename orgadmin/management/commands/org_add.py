@@ -1,0 +1,50 @@
+"""Register (or update) a connection by name. The key comes from the environment or stdin."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.validators import URLValidator
+
+from orgadmin import services
+
+
+class Command(BaseCommand):
+    help = (
+        "Add a connection to an OpenAI organization, or update the one with this name. "
+        "The admin key is read from OPENAI_ADMIN_KEY or from stdin, never from the command line."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--name", required=True, help="display name (unique)")
+        parser.add_argument("--base-url", default="https://api.openai.com/v1")
+        parser.add_argument(
+            "--verify", action="store_true", help="call the API now and report whether it works"
+        )
+
+    def handle(self, *args, name: str, base_url: str, verify: bool, **options) -> None:
+        name = " ".join(name.split())
+        if not name:
+            raise CommandError("--name must not be empty.")
+        try:
+            URLValidator(schemes=["http", "https"])(base_url)
+        except ValidationError:
+            raise CommandError(f"--base-url is not an http(s) URL: {base_url!r}") from None
+        key = os.environ.get("OPENAI_ADMIN_KEY", "").strip()
+        if not key and not sys.stdin.isatty():
+            key = sys.stdin.readline().strip()
+        if not key:
+            raise CommandError("No admin key: set OPENAI_ADMIN_KEY or pipe the key on stdin.")
+        org, created = services.connection_register(name=name, base_url=base_url, admin_key=key)
+        verb = "Added" if created else "Updated"
+        self.stdout.write(
+            f"{verb} the connection “{org.name}” ({org.base_url}, key {org.admin_key_masked})."
+        )
+        if verify:
+            org = services.connection_verify(org=org)
+            if org.status != org.Status.OK:
+                raise CommandError(f"The API refused it: {org.status_message}")
+            self.stdout.write("Verified: the API accepted the key.")

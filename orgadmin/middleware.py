@@ -1,0 +1,63 @@
+"""Sets `request.org`: the connection the signed-in person is looking at."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from orgadmin.models import Organization
+
+SESSION_KEY = "current_org_id"
+
+
+def current_org(request: HttpRequest) -> Organization | None:
+    """The organization chosen in this session, else the first one; None when there is none."""
+    if not request.user.is_authenticated:
+        return None
+    org_id = request.session.get(SESSION_KEY)
+    org = Organization.objects.filter(pk=org_id).first() if org_id else None
+    return org or Organization.objects.order_by("name").first()
+
+
+class CurrentOrganizationMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.org = current_org(request)  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+class HtmxMessagesMiddleware:
+    """Send pending messages with every htmx fragment, as an out-of-band swap of #messages.
+
+    Views just call `messages.success(...)`; whether the page or a fragment answers, the person
+    sees the message.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False) or request.htmx.boosted:
+            return response
+        if (
+            response.status_code != 200
+            or response.streaming
+            or not response.get("Content-Type", "").startswith("text/html")
+            or any(h in response for h in ("HX-Redirect", "HX-Location", "HX-Refresh"))
+        ):
+            return response
+        from django.contrib.messages import get_messages
+        from django.template.loader import render_to_string
+
+        storage = get_messages(request)
+        if not len(storage):
+            return response
+        html = render_to_string(
+            "_messages.html", {"messages": storage, "oob": True}, request=request
+        )
+        response.content += html.encode()
+        return response

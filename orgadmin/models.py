@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from orgadmin import crypto
+
+
+class KeyUnreadable(Exception):
+    """The stored admin key can't be decrypted with the configured keys: it must be re-entered."""
+
+
+def mask_key(value: str) -> str:
+    """Show only the kind and the last four characters of a key: `sk-admin-…abcd`."""
+    value = value.strip()
+    tail = value[-4:] if len(value) >= 12 else ""
+    prefix = "sk-admin-" if value.startswith("sk-admin-") else ""
+    return f"{prefix}…{tail}"
+
+
+class Organization(models.Model):
+    """A connection to one OpenAI organization through an admin API key."""
+
+    class Provider(models.TextChoices):
+        OPENAI = "openai", "OpenAI"
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", "Not verified yet"
+        OK = "ok", "Connected"
+        ERROR = "error", "Error"
+        KEY_UNREADABLE = "key_unreadable", "Re-enter the key"
+
+    name = models.CharField("display name", max_length=100, unique=True)
+    provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.OPENAI)
+    base_url = models.URLField("base URL", max_length=300, default=settings.DEFAULT_OPENAI_BASE_URL)
+    # Fernet token of the admin key; never the key itself.
+    admin_key_encrypted = models.TextField(editable=False)
+    admin_key_masked = models.CharField(max_length=40, editable=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNVERIFIED)
+    status_message = models.TextField(blank=True)
+    status_request_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        # The capabilities behind the three roles (see orgadmin/access.py).
+        permissions = [
+            ("manage_organization", "Manage the organization (Admin)"),
+            ("view_directory", "See members, invites, keys and settings"),
+            ("view_projects", "See projects"),
+            ("view_audit_log", "Read the audit log and the action log"),
+            ("view_spend", "Read usage and costs, and export them"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def admin_key(self) -> str:
+        """The decrypted key. Raises KeyUnreadable when no configured key can decrypt it."""
+        try:
+            return crypto.decrypt(self.admin_key_encrypted)
+        except crypto.InvalidToken:
+            raise KeyUnreadable(self.name) from None
+
+    def set_admin_key(self, value: str) -> None:
+        """Encrypt and store a new admin key (the caller saves)."""
+        value = value.strip()
+        self.admin_key_encrypted = crypto.encrypt(value)
+        self.admin_key_masked = mask_key(value)
+
+    @property
+    def key_readable(self) -> bool:
+        try:
+            crypto.decrypt(self.admin_key_encrypted)
+        except crypto.InvalidToken:
+            return False
+        return True
+
+
+class SyncRun(models.Model):
+    """One run of a sync job (directory, usage or audit log) for one organization."""
+
+    class Kind(models.TextChoices):
+        DIRECTORY = "directory", "Directory"
+        USAGE = "usage", "Usage and costs"
+        AUDIT_LOG = "audit_log", "Audit log"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned (the worker stopped)"
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sync_runs")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    requests_made = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    params = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["org", "kind", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} sync of {self.org} ({self.status})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == self.Status.RUNNING
+
+
+class SyncLock(models.Model):
+    """A lease that keeps two runs of one kind for one organization from overlapping.
+
+    A run holds it until it finishes or its lease expires, so a killed worker never blocks
+    the next run for longer than one lease.
+    """
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=SyncRun.Kind.choices)
+    run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "kind"], name="one_lock_per_org_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} lock of org {self.org_id}"
+
+
+class SyncWatermark(models.Model):
+    """How far a sync has got for one endpoint, so the next run resumes from there."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.CharField(max_length=100)
+    value = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "endpoint"], name="one_watermark_per_endpoint")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} @ {self.value:%Y-%m-%d %H:%M}"
+
+
+class ActionLog(models.Model):
+    """What a person did through this dashboard, with the API's request id and the outcome."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Succeeded"
+        ERROR = "error", "Failed"
+
+    org = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    org_name = models.CharField(max_length=100, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60)  # e.g. "invite.create", "connection.verify"
+    resource_type = models.CharField(max_length=40, blank=True)
+    resource_id = models.CharField(max_length=200, blank=True)
+    summary = models.CharField(max_length=500)
+    request_id = models.CharField(max_length=100, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name}: {self.summary} ({self.outcome})"

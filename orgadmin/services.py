@@ -1,0 +1,224 @@
+"""Writes: the only code that combines Admin API calls with database changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from orgadmin import crypto
+from orgadmin.client import OrgAPIError, admin_client, api_errors, request_id_of
+from orgadmin.models import ActionLog, KeyUnreadable, Organization
+
+
+def action_record(
+    *,
+    actor: Any,
+    org: Organization | None,
+    action: str,
+    summary: str,
+    resource_type: str = "",
+    resource_id: str = "",
+    request_id: str = "",
+    error: Exception | None = None,
+) -> ActionLog:
+    """Append one line to our own action log: who did what, with the API's request id."""
+    user = actor if actor is not None and actor.is_authenticated else None
+    api_error = error if isinstance(error, OrgAPIError) else None
+    return ActionLog.objects.create(
+        org=org if org is not None and org.pk else None,
+        org_name=org.name if org is not None else "",
+        actor=user,
+        actor_name=user.get_username() if user else "system",
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        summary=summary[:500],
+        request_id=(api_error.request_id if api_error else request_id) or "",
+        outcome=ActionLog.Outcome.ERROR if error else ActionLog.Outcome.OK,
+        error=str(error) if error else "",
+    )
+
+
+def _probe(org: Organization) -> str:
+    """Make one cheap authenticated call; return its request id or raise OrgAPIError."""
+    try:
+        client = admin_client(org, max_retries=1)
+    except KeyUnreadable:
+        raise OrgAPIError(
+            "The stored admin key can't be decrypted with the current encryption keys. "
+            "Re-enter the key."
+        ) from None
+    with api_errors():
+        page = client.projects.list(limit=1)
+    return request_id_of(page)
+
+
+@sensitive_variables("admin_key", "candidate")
+def connection_create(*, name: str, base_url: str, admin_key: str, actor: Any) -> Organization:
+    """Verify a new connection against the API and store it only if the API accepts the key."""
+    org = Organization(name=name, base_url=base_url.rstrip("/"), added_by=actor)
+    org.set_admin_key(admin_key)
+    try:
+        request_id = _probe(org)
+    except OrgAPIError as exc:
+        action_record(
+            actor=actor,
+            org=None,
+            action="connection.create",
+            summary=f"Tried to add the connection “{name}”",
+            resource_type="connection",
+            error=exc,
+        )
+        raise
+    org.status = Organization.Status.OK
+    org.last_verified_at = timezone.now()
+    org.status_request_id = request_id
+    with transaction.atomic():
+        org.save()
+        action_record(
+            actor=actor,
+            org=org,
+            action="connection.create",
+            summary=f"Added the connection “{name}”",
+            resource_type="connection",
+            resource_id=str(org.pk),
+            request_id=request_id,
+        )
+    return org
+
+
+def connection_verify(*, org: Organization, actor: Any = None) -> Organization:
+    """Call the API with the stored key and record whether it works."""
+    error: OrgAPIError | None = None
+    request_id = ""
+    if not org.key_readable:
+        org.status = Organization.Status.KEY_UNREADABLE
+        org.status_message = "The stored key can't be decrypted any more. Re-enter the key."
+        org.status_request_id = ""
+    else:
+        try:
+            request_id = _probe(org)
+        except OrgAPIError as exc:
+            error = exc
+            org.status = Organization.Status.ERROR
+            org.status_message = exc.message
+            org.status_request_id = exc.request_id or ""
+        else:
+            org.status = Organization.Status.OK
+            org.status_message = ""
+            org.status_request_id = request_id
+    org.last_verified_at = timezone.now()
+    org.save(update_fields=["status", "status_message", "status_request_id", "last_verified_at"])
+    if actor is not None:
+        action_record(
+            actor=actor,
+            org=org,
+            action="connection.verify",
+            summary=f"Verified the connection “{org.name}”",
+            resource_type="connection",
+            resource_id=str(org.pk),
+            request_id=request_id,
+            error=error,
+        )
+    return org
+
+
+def connection_rename(*, org: Organization, name: str, actor: Any) -> Organization:
+    """Change a connection's display name."""
+    old = org.name
+    org.name = name
+    with transaction.atomic():
+        org.save(update_fields=["name"])
+        action_record(
+            actor=actor,
+            org=org,
+            action="connection.rename",
+            summary=f"Renamed the connection “{old}” to “{name}”",
+            resource_type="connection",
+            resource_id=str(org.pk),
+        )
+    return org
+
+
+@sensitive_variables("admin_key", "candidate")
+def connection_set_key(*, org: Organization, admin_key: str, actor: Any) -> Organization:
+    """Replace a connection's key, after the API has accepted the new one."""
+    candidate = Organization(name=org.name, base_url=org.base_url)
+    candidate.set_admin_key(admin_key)
+    try:
+        request_id = _probe(candidate)
+    except OrgAPIError as exc:
+        action_record(
+            actor=actor,
+            org=org,
+            action="connection.set_key",
+            summary=f"Tried to replace the key of “{org.name}”",
+            resource_type="connection",
+            resource_id=str(org.pk),
+            error=exc,
+        )
+        raise
+    org.admin_key_encrypted = candidate.admin_key_encrypted
+    org.admin_key_masked = candidate.admin_key_masked
+    org.status = Organization.Status.OK
+    org.status_message = ""
+    org.status_request_id = request_id
+    org.last_verified_at = timezone.now()
+    with transaction.atomic():
+        org.save()
+        action_record(
+            actor=actor,
+            org=org,
+            action="connection.set_key",
+            summary=f"Replaced the admin key of “{org.name}” ({org.admin_key_masked})",
+            resource_type="connection",
+            resource_id=str(org.pk),
+            request_id=request_id,
+        )
+    return org
+
+
+def connection_delete(*, org: Organization, actor: Any) -> None:
+    """Remove a connection and everything synced from it (nothing changes at OpenAI)."""
+    name, pk = org.name, org.pk
+    with transaction.atomic():
+        org.delete()
+        action_record(
+            actor=actor,
+            org=None,
+            action="connection.delete",
+            summary=f"Removed the connection “{name}”",
+            resource_type="connection",
+            resource_id=str(pk),
+        )
+
+
+@sensitive_variables("admin_key", "candidate")
+def connection_register(*, name: str, base_url: str, admin_key: str) -> tuple[Organization, bool]:
+    """Create or update a connection by name without calling the API (for `org_add`)."""
+    org = Organization.objects.filter(name=name).first()
+    created = org is None
+    if org is None:
+        org = Organization(name=name)
+    org.base_url = base_url.rstrip("/")
+    org.set_admin_key(admin_key)
+    org.status = Organization.Status.UNVERIFIED
+    org.save()
+    return org, created
+
+
+def keys_rotate() -> int:
+    """Re-encrypt every stored admin key under the newest encryption key; return how many."""
+    count = 0
+    for org in Organization.objects.all():
+        if crypto.needs_rotation(org.admin_key_encrypted):
+            try:
+                org.admin_key_encrypted = crypto.rotate(org.admin_key_encrypted)
+            except crypto.InvalidToken:
+                continue  # unreadable with every key: it has to be re-entered
+            org.save(update_fields=["admin_key_encrypted"])
+            count += 1
+    return count

@@ -1,0 +1,33 @@
+"""Small template helpers shared by every page."""
+
+from __future__ import annotations
+
+import plotly.io as pio
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+# The same escapes as Django's json_script: the JSON can't close its <script> tag.
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+register = template.Library()
+
+
+@register.simple_tag
+def plotly_chart(figure, chart_id: str, css_class: str = "chart", drilldown: str = "") -> str:
+    """Place a Plotly figure: a div, and its JSON in a non-executable script tag.
+
+    static/js/charts.js draws it (no inline script, so the CSP holds). `drilldown` is a URL
+    template for clicks: `{x}`, `{name}` and `{customdata}` are filled from the clicked point.
+    """
+    return format_html(
+        '<div class="{}" id="{}" data-plotly="{}-data" data-drilldown="{}" role="img" '
+        'aria-label="{}"></div><script type="application/json" id="{}-data">{}</script>',
+        css_class,
+        chart_id,
+        chart_id,
+        drilldown,
+        (figure.layout.title.text or "Chart") if figure.layout.title else "Chart",
+        chart_id,
+        mark_safe(pio.to_json(figure, validate=False).translate(_JSON_SCRIPT_ESCAPES)),  # noqa: S308
+    )

@@ -1,0 +1,84 @@
+// Draws every Plotly figure on the page from its JSON (see orgadmin/templatetags/ui.py), after
+// the first load and after every htmx swap. Follows the light/dark theme. Clicking a point on a
+// chart with data-drilldown navigates (through htmx when the page asks for it).
+(function () {
+  "use strict";
+
+  function themeColors() {
+    var style = getComputedStyle(document.documentElement);
+    return {
+      text: style.getPropertyValue("--pico-color").trim() || "#333",
+      muted: style.getPropertyValue("--pico-muted-color").trim() || "#777",
+      grid: style.getPropertyValue("--pico-muted-border-color").trim() || "#ddd",
+    };
+  }
+
+  function themedLayout(layout) {
+    var c = themeColors();
+    var axis = { gridcolor: c.grid, linecolor: c.grid, zerolinecolor: c.grid, tickfont: { color: c.muted } };
+    var out = Object.assign({}, layout, {
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "rgba(0,0,0,0)",
+      font: Object.assign({ family: "system-ui, sans-serif", size: 12 }, layout.font || {}, { color: c.text }),
+    });
+    ["xaxis", "yaxis", "yaxis2"].forEach(function (name) {
+      if (out[name] || name === "xaxis" || name === "yaxis") out[name] = Object.assign({}, axis, out[name] || {});
+    });
+    if (out.legend) out.legend = Object.assign({}, out.legend, { font: { color: c.text } });
+    return out;
+  }
+
+  function fill(template, point) {
+    return template
+      .replace("{x}", encodeURIComponent(point.x))
+      .replace("{name}", encodeURIComponent(point.data.name || ""))
+      .replace("{customdata}", encodeURIComponent(point.customdata == null ? "" : point.customdata));
+  }
+
+  function draw(el) {
+    if (!window.Plotly) return;
+    var source = document.getElementById(el.getAttribute("data-plotly"));
+    if (!source) return;
+    var fig = JSON.parse(source.textContent);
+    el._figure = fig;
+    var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"] };
+    if (el.classList.contains("sparkline")) config.staticPlot = true;
+    window.Plotly.newPlot(el, fig.data, themedLayout(fig.layout || {}), config).then(function () {
+      el.setAttribute("data-rendered", "true");
+      el.dispatchEvent(new CustomEvent("chart:drawn", { bubbles: true }));
+    });
+    var drill = el.getAttribute("data-drilldown");
+    if (drill) {
+      el.on("plotly_click", function (event) {
+        var url = fill(drill, event.points[0]);
+        if (window.htmx && el.hasAttribute("data-drilldown-target")) {
+          window.htmx.ajax("GET", url, { target: el.getAttribute("data-drilldown-target"), pushUrl: true });
+        } else {
+          window.location.href = url;
+        }
+      });
+      el.on("plotly_legendclick", function (event) {
+        if (!el.hasAttribute("data-legend-drilldown")) return true;
+        var name = event.data[event.curveNumber].name;
+        window.location.href = el.getAttribute("data-legend-drilldown").replace("{name}", encodeURIComponent(name));
+        return false;
+      });
+    }
+  }
+
+  function drawAll(root) {
+    (root || document).querySelectorAll("[data-plotly]").forEach(draw);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { drawAll(event.detail.elt); });
+  document.addEventListener("themechange", function () {
+    if (!window.Plotly) return;
+    document.querySelectorAll("[data-plotly][data-rendered]").forEach(function (el) {
+      window.Plotly.relayout(el, themedLayout((el._figure && el._figure.layout) || {}));
+    });
+  });
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", function () {
+    document.dispatchEvent(new CustomEvent("themechange"));
+  });
+})();

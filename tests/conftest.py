@@ -1,0 +1,112 @@
+"""Shared fixtures: users per role, signed-in clients, and the in-process simulator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from django.test import Client
+
+from orgadmin.access import Role
+from orgadmin.client import install_transport
+from tests.factories import OrganizationFactory, UserFactory
+
+SIM_BASE_URL = "http://simulator.test/v1"
+SIM_ADMIN_KEY = "sk-admin-simulator-test-key-000000000000wxyz"
+# The simulator's clock for the whole session: the start of the current hour, so pages that
+# say "last 30 days" and the simulator agree, and every test in a run sees the same data.
+SIM_NOW = float(int(time.time()) // 3600 * 3600)
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need_service(available: bool, why: str) -> None:
+    """Skip a test whose service is missing, or fail it when CI requires the services."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {why}")
+    pytest.skip(why)
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or (
+        "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+    )
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    """Serve static files from the source folders (production serves hashed, collected ones), and
+    hash test passwords fast."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- people --------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(username="alice-admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def finance(db):
+    return UserFactory(username="fred-finance", role=Role.FINANCE)
+
+
+@pytest.fixture
+def auditor(db):
+    return UserFactory(username="audrey-auditor", role=Role.AUDITOR)
+
+
+@pytest.fixture
+def nobody(db):
+    """Signed in, but with no role at all."""
+    return UserFactory(username="nora-norole")
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def client_as(db) -> Callable[..., Client]:
+    """`client_as(user)` returns a test client signed in as that user."""
+
+    def make(user, **kwargs) -> Client:
+        c = Client(**kwargs)
+        c.force_login(user)
+        return c
+
+    return make
+
+
+# --- the simulator --------------------------------------------------------------
+
+
+@pytest.fixture
+def simulator():
+    """A fresh demo-scenario simulator, mounted in-process for SIM_BASE_URL."""
+    from orgadmin.simulator import create_app
+
+    app = create_app(scenario="demo", seed=0, admin_keys=[SIM_ADMIN_KEY], now=lambda: SIM_NOW)
+    with install_transport(SIM_BASE_URL, httpx.WSGITransport(app=app)):
+        yield app
+
+
+@pytest.fixture
+def org(db, simulator) -> Iterator:
+    """A verified connection to the in-process simulator."""
+    return OrganizationFactory(
+        name="Acme (simulator)", base_url=SIM_BASE_URL, admin_key=SIM_ADMIN_KEY
+    )

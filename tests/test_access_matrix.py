@@ -1,0 +1,165 @@
+"""Every URL × every method × every role, built from the URL resolver.
+
+A new view can't escape: the test fails for any URL pattern missing from ACCESS, and for any view
+whose decorator asks for another permission than ACCESS says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from orgadmin.access import Perm, Role
+from tests.factories import UserFactory
+
+SIGNED_IN = "signed-in"  # any signed-in user, whatever their role
+PUBLIC = "public"  # no login at all (the login page itself, health checks)
+
+
+@dataclass(frozen=True)
+class Rule:
+    perm: Perm | str
+    methods: frozenset[str]
+    redirects_signed_in: bool = False  # the login page sends signed-in people home
+
+
+def rule(perm: Perm | str, *methods: str, redirects_signed_in: bool = False) -> Rule:
+    return Rule(perm, frozenset(methods), redirects_signed_in)
+
+
+# URL name → who may use it, and with which methods. Keep it in the order of the urls.py files.
+ACCESS: dict[str, Rule] = {
+    "home": rule(SIGNED_IN, "GET"),
+    "login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
+    "logout": rule(PUBLIC, "POST"),
+    "healthz": rule(PUBLIC, "GET"),
+    "orgadmin:connections": rule(Perm.MANAGE, "GET", "POST"),
+    "orgadmin:connection_verify": rule(Perm.MANAGE, "POST"),
+    "orgadmin:connection_rename": rule(Perm.MANAGE, "GET", "POST"),
+    "orgadmin:connection_key": rule(Perm.MANAGE, "GET", "POST"),
+    "orgadmin:connection_delete": rule(Perm.MANAGE, "POST"),
+    "orgadmin:switch_org": rule(SIGNED_IN, "POST"),
+}
+
+PRINCIPALS = ["anonymous", "nobody", Role.ADMIN, Role.FINANCE, Role.AUDITOR, "superuser"]
+METHODS = ["GET", "POST", "PUT", "DELETE"]
+
+
+def _walk(patterns, prefix: str = "", namespace: str | None = None):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace or namespace
+            if ns and namespace and p.namespace:
+                ns = f"{namespace}:{p.namespace}"
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern) and p.name:
+            name = f"{namespace}:{p.name}" if namespace else p.name
+            yield name, p
+
+
+def url_patterns() -> dict[str, URLPattern]:
+    found: dict[str, URLPattern] = {}
+    for name, pattern in _walk(get_resolver().url_patterns):
+        found.setdefault(name, pattern)
+    return found
+
+
+# Sample values for URL parameters, filled in by the `sample_kwargs` fixture.
+def _kwargs_for(pattern: URLPattern, samples: dict[str, object]) -> dict[str, object]:
+    return {name: samples[name] for name in pattern.pattern.converters}
+
+
+@pytest.fixture
+def sample_kwargs(org) -> dict[str, object]:
+    return {"pk": org.pk}
+
+
+def _user_for(principal):
+    if principal == "anonymous":
+        return None
+    if principal == "nobody":
+        return UserFactory(username="nobody")
+    if principal == "superuser":
+        return UserFactory(username="root", is_superuser=True)
+    return UserFactory(username=f"user-{principal}", role=principal)
+
+
+def _may(principal, perm) -> bool:
+    if perm == PUBLIC:
+        return True
+    if principal == "anonymous":
+        return False
+    if perm == SIGNED_IN or principal == "superuser":
+        return True
+    if principal == "nobody":
+        return False
+    from orgadmin.access import ROLE_PERMISSIONS
+
+    return perm in ROLE_PERMISSIONS[principal]
+
+
+def test_it_lists_every_url_pattern_in_the_access_table():
+    names = set(url_patterns())
+    assert names - set(ACCESS) == set(), "add these URLs to ACCESS with their rule"
+    assert set(ACCESS) - names == set(), "these ACCESS entries have no URL any more"
+
+
+def test_it_guards_every_view_with_the_permission_the_table_names():
+    for name, pattern in url_patterns().items():
+        expected = ACCESS[name].perm
+        if expected == PUBLIC:
+            assert not hasattr(pattern.callback, "required_perm"), name
+            continue
+        declared = getattr(pattern.callback, "required_perm", "missing")
+        assert declared == (None if expected == SIGNED_IN else expected), name
+
+
+CELLS = [
+    (name, principal, method)
+    for name in sorted(ACCESS)
+    for principal in PRINCIPALS
+    for method in METHODS
+]
+
+
+@pytest.mark.parametrize(("name", "principal", "method"), CELLS)
+def test_it_answers_each_cell_as_the_table_says(
+    name, principal, method, client, sample_kwargs, django_user_model
+):
+    pattern = url_patterns()[name]
+    url = reverse(name, kwargs=_kwargs_for(pattern, sample_kwargs))
+    user = _user_for(principal)
+    if user is not None:
+        client.force_login(user)
+    response = client.generic(method, url)
+    access = ACCESS[name]
+
+    assert response.status_code < 500, f"{method} {url} as {principal}: {response.status_code}"
+    if access.redirects_signed_in and user is not None:
+        assert response.status_code == 302
+        assert response["Location"] == reverse("home")
+    elif not _may(principal, access.perm):
+        if principal == "anonymous":
+            assert response.status_code == 302
+            assert response["Location"].startswith(reverse("login"))
+        else:
+            assert response.status_code == 403
+    elif method not in access.methods:
+        assert response.status_code == 405
+    else:
+        assert response.status_code not in (403, 405)
+
+
+POST_URLS = sorted(n for n, r in ACCESS.items() if "POST" in r.methods)
+
+
+@pytest.mark.parametrize("name", POST_URLS)
+def test_it_refuses_every_post_without_a_csrf_token(name, sample_kwargs, client_as, superuser):
+    pattern = url_patterns()[name]
+    url = reverse(name, kwargs=_kwargs_for(pattern, sample_kwargs))
+    client = client_as(superuser, enforce_csrf_checks=True)
+    response = client.post(url, {})
+    assert response.status_code == 403
+    assert b"CSRF" in response.content
