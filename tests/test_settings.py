@@ -20,7 +20,10 @@ PRODUCTION = {
 
 
 def _env(**overrides: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "HTTPS"}
+    # A clean slate: nothing from the test run's own environment (e.g. the browser tests'
+    # DJANGO_ALLOW_ASYNC_UNSAFE) may leak into what "production" looks like.
+    leaks = {"HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "CELERY_TASK_ALWAYS_EAGER"}
+    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k not in leaks}
     base.update(PRODUCTION)
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}

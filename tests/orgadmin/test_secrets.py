@@ -11,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
-from orgadmin import services
+from orgadmin.services import connections as connection_services
 from tests.conftest import SIM_ADMIN_KEY, SIM_BASE_URL
 from tests.test_access_matrix import ACCESS, _kwargs_for, url_patterns
 
@@ -96,7 +96,7 @@ def test_it_keeps_the_key_out_of_exception_reports(rf, superuser, monkeypatch):
     def explode(org, **kwargs):
         raise RuntimeError("the SDK blew up")
 
-    monkeypatch.setattr(services, "admin_client", explode)
+    monkeypatch.setattr(connection_services, "admin_client", explode)
     request = rf.post(
         "/connections/", {"name": "Acme", "base_url": SIM_BASE_URL, "admin_key": SIM_ADMIN_KEY}
     )

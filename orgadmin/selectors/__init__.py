@@ -1,0 +1,7 @@
+"""Reads for pages: plain rows, one query each. Import them from this package."""
+
+from __future__ import annotations
+
+from orgadmin.selectors.sync import latest_sync_runs
+
+__all__ = ["latest_sync_runs"]
