@@ -253,6 +253,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orgadmin.tasks.verify_connections",
         "schedule": crontab(minute=23),
     },
+    # */15 * * * *  (every 15 minutes): refresh every connection's directory cache.
+    "sync-directories": {
+        "task": "orgadmin.tasks.sync_directories",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- logging ----------------------------------------------------------------------------
