@@ -19,7 +19,7 @@ from orgadmin.models import (
     SpendAlert,
 )
 from orgadmin.services.changes import ChangeRefused, api_change
-from orgadmin.services.directory_sync import (
+from orgadmin.services.directory_cache import (
     admin_key_fields,
     certificate_fields,
     project_section,

@@ -79,7 +79,7 @@ def member(request: HttpRequest, user_id: str) -> HttpResponse:
         "group_choices": OrgGroup.objects.filter(org=org)
         .exclude(members__user_openai_id=user.openai_id)
         .only("openai_id", "name"),
-        "role_form": RoleAssignForm(org=org, exclude={i for i, _ in assigned}),
+        "role_form": RoleAssignForm(org=org, exclude={i for i, _ in assigned}, predefined=False),
         "is_last_owner": user.role == "owner" and selectors.owner_count(org=org) == 1,
     }
     template = "orgadmin/member.html"
@@ -176,7 +176,7 @@ def member_group_add(request: HttpRequest, user_id: str) -> HttpResponse:
 @with_org
 def member_role_assign(request: HttpRequest, user_id: str) -> HttpResponse:
     user = _get_user_or_404(request, user_id)
-    form = RoleAssignForm(request.POST, org=request.org)
+    form = RoleAssignForm(request.POST, org=request.org, predefined=False)
     error = first_error(form)
     if error is None:
         role = form.cleaned_data["role"]

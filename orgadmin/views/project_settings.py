@@ -298,10 +298,10 @@ def project_group_add(request: HttpRequest, project_id: str) -> HttpResponse:
     form = ProjectGroupAddForm(request.POST, org=request.org, project=project)
     ok = False
     if form.is_valid():
-        group, role = form.cleaned_data["group"], form.cleaned_data["role"]
+        group, role_id = form.cleaned_data["group"], form.cleaned_data["role"]
         try:
             services.project_group_add(
-                org=request.org, project=project, group=group, role=role, actor=request.user
+                org=request.org, project=project, group=group, role_id=role_id, actor=request.user
             )
         except (services.ChangeRefused, OrgAPIError) as exc:
             _refused(form, exc, doing=f"give “{group.name}” access")
