@@ -80,7 +80,8 @@ BULK_INVITE_MAX = 100
 _EMAIL_IN_BRACKETS = re.compile(r"<([^<>\s]+)>")
 _SEPARATORS = re.compile(r"[\s,;]+")
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$")
-_PERMISSION = re.compile(r"^[a-z0-9][a-z0-9_.:\-]*$")
+# Dotted names such as api.groups.read.
+_PERMISSION = re.compile(r"^[a-z][a-z0-9_\-]*(\.[a-z0-9_\-]+)+$")
 
 
 def _name(value: str) -> str:
