@@ -124,7 +124,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 def _members_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
     return {
-        "members": project.users.all(),
+        "page": paginate(request, project.users.all()),
         "project_roles": ProjectRoleForm.base_fields["role"].choices,
         "user_form": ProjectUserAddForm(org=request.org),
     }
