@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -31,6 +32,7 @@ def _dump() -> str:
 
 
 def test_it_creates_an_admin_key_and_shows_it_once(as_admin, synced, store, caplog):
+    caplog.set_level(logging.DEBUG)  # every logger, the SDK's and httpx's included
     response = as_admin.post(
         reverse("orgadmin:admin_key_create"),
         {"name": "billing-export", "expires_in_days": "30"},
