@@ -27,7 +27,7 @@ PAGES = [
     ("orgadmin:admin_keys", {}, 12),
     ("orgadmin:member", {"user_id": "user-0001"}, 20),
     ("orgadmin:group", {"group_id": "group_1"}, 16),
-    ("orgadmin:project", {"project_id": PROJECT}, 13),
+    ("orgadmin:project", {"project_id": PROJECT}, 14),
     ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "service-accounts"}, 14),
     ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "api-keys"}, 14),
     ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "rate-limits"}, 13),
