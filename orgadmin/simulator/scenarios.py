@@ -146,7 +146,7 @@ DEMO_PROJECTS = (
     "Support Assistant", "Search & Discovery", "Data Pipeline", "Marketing Studio", "Voice Agent",
     "Internal Tools", "Analytics Copilot", "Mobile App", "Research Sandbox",
 )  # fmt: skip
-DEMO_ARCHIVED = ("Legacy Chatbot", "Hackathon 2025")
+DEMO_ARCHIVED = ("Legacy Chatbot", "Hackathon 2024")
 TEAMS = (
     "Payments", "Search", "Growth", "Risk", "Support", "Catalog", "Logistics", "Ads", "Identity",
     "Billing", "Mobile", "Data", "Platform", "Security", "Marketing", "Sales", "Legal", "HR",
@@ -377,15 +377,16 @@ class _Builder:
             names = list(DEMO_PROJECTS) + list(DEMO_ARCHIVED)
         else:
             names = [f"{t} {p}" for p in TEAM_PRODUCTS for t in TEAMS][: size.projects - 1]
-        created = sorted(
-            self.between(self.founded + 20 * DAY, self.anchor - 20 * DAY) for _ in names
-        )
+        created = [self.between(self.founded + 20 * DAY, self.anchor - 20 * DAY) for _ in names]
+        # The archived projects are old ones: they ran for a while, then were shut down.
         archived = set(names[-size.archived :]) if size.archived else set()
-        for name, at in zip(names, created, strict=True):
+        for n, name in enumerate(sorted(archived)):
+            created[names.index(name)] = self.founded + (40 + 25 * n) * DAY
+        for name, at in sorted(zip(names, created, strict=True), key=lambda pair: pair[1]):
             project = Project(id=self.id("proj_"), name=name, created_at=at)
             if name in archived:
                 project.archived_at = self.between(
-                    max(at + 30 * DAY, self.history_start + 60 * DAY), self.anchor - 15 * DAY
+                    self.history_start + 60 * DAY, self.anchor - 30 * DAY
                 )
             if self.rng.random() < 0.08:
                 project.residency = "EU_STORAGE_PROCESSING"
@@ -402,7 +403,7 @@ class _Builder:
             for user in chosen:
                 role = "owner" if user.role == "owner" or self.rng.random() < 0.15 else "member"
                 at = max(user.added_at, project.created_at) + self.between(0, 5 * DAY)
-                project.members[user.id] = ProjectMember(role, min(at, self.now - DAY))
+                project.members[user.id] = ProjectMember(role, min(at, self.anchor - 3 * DAY))
         for project in store.projects.values():
             if project.archived_at is not None:
                 project.members.clear()  # archived projects have no users
@@ -690,18 +691,13 @@ class _Builder:
         engine = self.store.usage
         rng = self.rng
         models = self.size.completion_models
-        text_models = [m for m in models if "audio" not in m and "realtime" not in m]
-        audio_models = [m for m in models if "audio" in m or "realtime" in m] or text_models
-        plans: list[tuple[str, dict[str, Any], dict[str, float], int, int, int | None]] = []
-        vector_projects: set[str] = set()
+        text = [m for m in models if "audio" not in m and "realtime" not in m]
+        audio = [m for m in models if "audio" in m or "realtime" in m] or text
+        plans: list[_Plan] = []
         for key, end in self.key_plans:
             if end == -1:
                 continue
-            project = self.store.projects[key.project_id]
-            user_id = key.owner_id if key.owner_type == "user" else None
             volume = math.exp(rng.gauss(0, 1.1))  # heavy-tailed: a few keys dominate
-            start = key.created_at
-            base = {"project_id": key.project_id, "user_id": user_id, "api_key_id": key.id}
             personas = [
                 rng.choice(
                     ("chat", "chat", "batch", "rag", "images", "voice", "search", "moderation")
@@ -710,59 +706,91 @@ class _Builder:
             if rng.random() < 0.35:
                 personas.append(rng.choice(("chat", "rag", "search", "moderation", "batch")))
             for persona in dict.fromkeys(personas):
-                for family, dims, leaves, profile in self._persona(
-                    persona, text_models, audio_models
-                ):
-                    plans.append(
-                        (
-                            family,
-                            {**base, **dims},
-                            {k: v * volume for k, v in leaves.items()},
-                            profile,
-                            start,
-                            end,
-                        )
-                    )
-                    if family == "file_search_calls":
-                        vector_projects.add(project.id)
+                plans += self._key_plans(key, end, persona, volume, text, audio)
+        # Every family has 13 months of history: the oldest busy key picks up what is missing.
+        old_keys = sorted(
+            (k for k, e in self.key_plans if e is None and k.created_at < self.history_start),
+            key=lambda k: k.created_at,
+        )
+        for family, persona in _FAMILY_PERSONA.items():
+            covered = any(
+                p.family == family
+                and p.start <= self.history_start
+                and (p.end is None or p.end > self.history_start + 60 * DAY)
+                for p in plans
+            )
+            if old_keys and not covered:
+                key = old_keys[len(plans) % len(old_keys)]
+                found = self._key_plans(key, None, persona, 5.0, text, audio)
+                plans += [p for p in found if p.family == family]
+        file_search_projects = {
+            p.dims["project_id"] for p in plans if p.family == "file_search_calls"
+        }
         for project in self.store.projects.values():
-            if project.id in vector_projects or rng.random() < 0.25:
-                end = project.archived_at
-                start = max(project.created_at, self.history_start - 30 * DAY)
+            start = max(project.created_at, self.history_start - 30 * DAY)
+            if project.id in file_search_projects or project.is_default or rng.random() < 0.25:
+                mib = rng.choice((150, 800, 2500, 9000, 30000))
                 plans.append(
-                    (
+                    _Plan(
                         "vector_stores",
                         {"project_id": project.id},
-                        {"usage_bytes": rng.choice((150, 800, 2500, 9000, 30000))},
+                        {"usage_bytes": mib},
                         0,
                         start,
-                        end,
+                        project.archived_at,
                     )
                 )
-            if rng.random() < 0.35:
+            if project.is_default or rng.random() < 0.35:
+                sessions = rng.choice((3, 12, 40))
                 plans.append(
-                    (
+                    _Plan(
                         "code_interpreter_sessions",
                         {"project_id": project.id},
-                        {"num_sessions": rng.choice((3, 12, 40))},
+                        {"num_sessions": sessions},
                         0,
-                        project.created_at,
+                        start,
                         project.archived_at,
                     )
                 )
         scale = self.size.daily_cost_today / max(1e-9, _daily_cost(plans))
-        for family, dims, leaves, profile, start, end in plans:
-            fam = FAMILIES[family]
+        for plan in plans:
+            fam = FAMILIES[plan.family]
+            leaves = plan.leaves
             if not fam.gauge:
                 leaves = {k: v * scale for k, v in leaves.items()}
                 count = fam.leaves[fam.count_leaf]
-                leaves[count] = max(0.6, leaves.get(count, 0.0))
-            engine.add_stream(family, dims, leaves, start=start, end=end, profile=profile)
-        keys = [k for k, e in self.key_plans if e is None]
+                leaves[count] = max(2.0, leaves.get(count, 0.0))
+            engine.add_stream(
+                plan.family, plan.dims, leaves, start=plan.start, end=plan.end, profile=plan.profile
+            )
+        busy = [k for k, e in self.key_plans if e is None]
         for _ in range(5 if self.store.scenario == "demo" else 12):
             day = (self.anchor - self.between(10 * DAY, HISTORY_DAYS * DAY)) // DAY
-            if keys:
-                engine.spikes[(day, rng.choice(keys).id)] = rng.uniform(4.0, 9.0)
+            if busy:
+                engine.spikes[(day, rng.choice(busy).id)] = rng.uniform(4.0, 9.0)
+
+    def _key_plans(
+        self,
+        key: ProjectApiKey,
+        end: int | None,
+        persona: str,
+        volume: float,
+        text: list[str],
+        audio: list[str],
+    ) -> list[_Plan]:
+        user_id = key.owner_id if key.owner_type == "user" else None
+        base = {"project_id": key.project_id, "user_id": user_id, "api_key_id": key.id}
+        return [
+            _Plan(
+                family,
+                {**base, **dims},
+                {k: v * volume for k, v in leaves.items()},
+                profile,
+                key.created_at,
+                end,
+            )
+            for family, dims, leaves, profile in self._persona(persona, text, audio)
+        ]
 
     def _persona(
         self, persona: str, text_models: list[str], audio_models: list[str]
@@ -1317,17 +1345,39 @@ def _model_kind(model: str) -> str:
     return "text"
 
 
-def _daily_cost(
-    plans: list[tuple[str, dict[str, Any], dict[str, float], int, int, int | None]],
-) -> float:
+@dataclass(frozen=True)
+class _Plan:
+    """A usage stream to create once the volumes are scaled."""
+
+    family: str
+    dims: dict[str, Any]
+    leaves: dict[str, float]
+    profile: int
+    start: int
+    end: int | None
+
+
+_FAMILY_PERSONA = {
+    "completions": "chat",
+    "embeddings": "rag",
+    "file_search_calls": "rag",
+    "moderations": "moderation",
+    "images": "images",
+    "audio_speeches": "voice",
+    "audio_transcriptions": "voice",
+    "web_search_calls": "search",
+}
+
+
+def _daily_cost(plans: list[_Plan]) -> float:
     """About what today costs at unit scale: a stream's leaves times its line items' prices."""
     total = 0.0
-    for family, dims, leaves, _profile, _start, end in plans:
-        if end is not None:
+    for plan in plans:
+        if plan.end is not None:
             continue  # stale streams cost nothing today
-        fam = FAMILIES[family]
-        values = [leaves.get(leaf, 0.0) for leaf in fam.leaves]
-        for item in line_items(family, dims):
+        fam = FAMILIES[plan.family]
+        values = [plan.leaves.get(leaf, 0.0) for leaf in fam.leaves]
+        for item in line_items(plan.family, plan.dims):
             total += sum(values[i] for i in item.leaves) * item.pico_per_unit / 1e12
     return total
 
