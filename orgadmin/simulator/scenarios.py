@@ -469,10 +469,6 @@ class _Builder:
                 end = -1  # never used
             elif draw < 0.32:
                 end = self.between(max(created, self.anchor - 220 * DAY), self.anchor - 30 * DAY)
-            elif draw < 0.38 and owner_type == "user" and not project.is_default:
-                # The owner left the project; the key stayed behind and went quiet.
-                end = self.between(max(created, self.anchor - 120 * DAY), self.anchor - 7 * DAY)
-                project.members.pop(owner_id, None)
             if end is not None and end != -1 and end <= created:
                 end = created + DAY
             if end == -1:
@@ -483,6 +479,33 @@ class _Builder:
                 key.uses_usage_clock = True
             store.api_keys[key.id] = key
             self.key_plans.append((key, end))
+        self._departures()
+
+    def _departures(self) -> None:
+        """Some owners left a project; their keys stayed behind and went quiet."""
+        store = self.store
+        busy = [
+            k
+            for k, end in self.key_plans
+            if end is None
+            and k.owner_type == "user"
+            and not store.projects[k.project_id].is_default
+            and k.created_at < self.anchor - 30 * DAY
+        ]
+        for leaver in self.rng.sample(busy, min(len(busy), max(2, self.size.keys // 25))):
+            project = store.projects[leaver.project_id]
+            if leaver.owner_id not in project.members:
+                continue
+            left = self.between(
+                max(leaver.created_at + DAY, self.anchor - 120 * DAY), self.anchor - 7 * DAY
+            )
+            project.members.pop(leaver.owner_id)
+            for i, (key, end) in enumerate(self.key_plans):
+                same = key.project_id == project.id and key.owner_id == leaver.owner_id
+                if same and end != -1 and (end is None or end > left):
+                    key.uses_usage_clock = False
+                    key.last_used_at = max(left, key.created_at + DAY)
+                    self.key_plans[i] = (key, key.last_used_at)
 
     def admin_keys(self, values: tuple[str, ...]) -> None:
         store = self.store

@@ -414,6 +414,16 @@ class UsageEngine:
         self._family_index = {name: i for i, name in enumerate(FAMILIES)}
         self._items_by_dims: dict[tuple[str, tuple[Any, ...]], tuple[LineItem, ...]] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_lock"] = None
+        state["_cache"] = OrderedDict()  # caches are rebuilt on demand, identically
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     # --- setup ---------------------------------------------------------------------------------
 
     def add_stream(
