@@ -197,3 +197,23 @@ def test_it_reports_a_key_last_used_at_its_last_activity(org, app) -> None:  # t
         if "api_key_id" in FAMILIES[f].dims
     )
     assert used > 0
+
+
+def test_it_serves_repeated_pages_identically_from_its_cache(app) -> None:  # type: ignore[no-untyped-def]
+    org = make_client(app).admin.organization
+    params = {"start_time": TODAY - 20 * DAY, "limit": 31, "group_by": ["api_key_id", "model"]}
+    first = org.usage.with_raw_response.completions(**params).text
+    assert app.store.usage.bucket_cache.get(
+        (
+            "completions",
+            TODAY - 20 * DAY,
+            DAY,
+            (("api_key_id", "model"), None, None, None, None, None),
+        )
+    )
+    assert org.usage.with_raw_response.completions(**params).text == first
+    costs = {"start_time": TODAY - 20 * DAY, "limit": 31, "group_by": ["line_item"]}
+    assert (
+        org.usage.with_raw_response.costs(**costs).text
+        == org.usage.with_raw_response.costs(**costs).text
+    )
