@@ -775,12 +775,20 @@ class _Builder:
                         project.archived_at,
                     )
                 )
-        scale = self.size.daily_cost_today / max(1e-9, _daily_cost(plans))
+        # Scale each family so that today's bill is about `daily_cost_today`, split like a
+        # typical organization's (mostly tokens); moderations are free and follow completions.
+        costs = _daily_costs(plans)
+        scales = {
+            family: share * self.size.daily_cost_today / costs[family]
+            for family, share in COST_SHARES.items()
+            if costs.get(family)
+        }
+        scales["moderations"] = scales.get("completions", 1.0)
         for plan in plans:
             fam = FAMILIES[plan.family]
             leaves = plan.leaves
             if not fam.gauge:
-                leaves = {k: v * scale for k, v in leaves.items()}
+                leaves = {k: v * scales.get(plan.family, 1.0) for k, v in leaves.items()}
                 count = fam.leaves[fam.count_leaf]
                 leaves[count] = max(2.0, leaves.get(count, 0.0))
             engine.add_stream(
@@ -1380,6 +1388,16 @@ class _Plan:
     end: int | None
 
 
+COST_SHARES = {  # of today's bill, by usage family (vector storage comes on top)
+    "completions": 0.76,
+    "embeddings": 0.03,
+    "images": 0.06,
+    "audio_speeches": 0.02,
+    "audio_transcriptions": 0.03,
+    "web_search_calls": 0.05,
+    "file_search_calls": 0.03,
+    "code_interpreter_sessions": 0.02,
+}
 _FAMILY_PERSONA = {
     "completions": "chat",
     "embeddings": "rag",
@@ -1392,17 +1410,18 @@ _FAMILY_PERSONA = {
 }
 
 
-def _daily_cost(plans: list[_Plan]) -> float:
-    """About what today costs at unit scale: a stream's leaves times its line items' prices."""
-    total = 0.0
+def _daily_costs(plans: list[_Plan]) -> dict[str, float]:
+    """About what today costs per family at unit scale: leaves times their prices."""
+    totals: dict[str, float] = {}
     for plan in plans:
         if plan.end is not None:
             continue  # stale streams cost nothing today
         fam = FAMILIES[plan.family]
         values = [plan.leaves.get(leaf, 0.0) for leaf in fam.leaves]
         for item in line_items(plan.family, plan.dims):
-            total += sum(values[i] for i in item.leaves) * item.pico_per_unit / 1e12
-    return total
+            cost = sum(values[i] for i in item.leaves) * item.pico_per_unit / 1e12
+            totals[plan.family] = totals.get(plan.family, 0.0) + cost
+    return totals
 
 
 def _make_certificate(
