@@ -118,7 +118,7 @@ SIZES = {
         keys=300,
         service_accounts=80,
         groups=25,
-        custom_roles=10,
+        custom_roles=5,
         certificates=20,
         pending_invites=25,
         expired_invites=20,
@@ -428,7 +428,7 @@ class _Builder:
     def keys(self) -> None:
         store = self.store
         projects = list(store.projects.values())
-        weights = [0.5 if p.is_default else 1.0 for p in projects]
+        weights = [0.5 if p.is_default else 0.3 if p.archived_at else 1.0 for p in projects]
         self.key_plans: list[tuple[ProjectApiKey, int | None]] = []
         for n in range(self.size.keys):
             project = self.rng.choices(projects, weights)[0]
@@ -467,7 +467,7 @@ class _Builder:
                 end = self.between(created, project.archived_at)
             elif draw < 0.06:
                 end = -1  # never used
-            elif draw < 0.32:
+            elif draw < 0.22:
                 end = self.between(max(created, self.anchor - 220 * DAY), self.anchor - 30 * DAY)
             if end is not None and end != -1 and end <= created:
                 end = created + DAY
@@ -776,14 +776,24 @@ class _Builder:
                     )
                 )
         # Scale each family so that today's bill is about `daily_cost_today`, split like a
-        # typical organization's (mostly tokens); moderations are free and follow completions.
+        # typical organization's (mostly tokens).
         costs = _daily_costs(plans)
         scales = {
             family: share * self.size.daily_cost_today / costs[family]
             for family, share in COST_SHARES.items()
             if costs.get(family)
         }
-        scales["moderations"] = scales.get("completions", 1.0)
+        requests = {
+            family: sum(
+                p.leaves.get("num_model_requests", 0.0)
+                for p in plans
+                if p.family == family and p.end is None
+            )
+            for family in ("completions", "moderations")
+        }
+        if requests["moderations"]:  # free: about one moderation call per three completions
+            completions = requests["completions"] * scales.get("completions", 1.0)
+            scales["moderations"] = 0.3 * completions / requests["moderations"]
         for plan in plans:
             fam = FAMILIES[plan.family]
             leaves = plan.leaves
