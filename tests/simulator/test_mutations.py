@@ -62,6 +62,14 @@ def test_it_changes_a_user_role_and_logs_it(org, ids) -> None:  # type: ignore[n
 
 
 def test_it_removes_a_user_everywhere(app, org, ids) -> None:  # type: ignore[no-untyped-def]
+    owner = app.store.api_keys[ids.key].owner_id
+    org.users.delete(owner)
+    key = org.projects.api_keys.retrieve(ids.key, project_id=ids.project)
+    assert key.owner_project_access == "inactive"
+    later = NOW + 6 * 3600
+    assert app.store.cost_total(NOW + 1, later, now=later, filters={"api_key_ids": [ids.key]}) == 0
+    if ids.member == owner:
+        return
     org.users.delete(ids.member)
     with pytest.raises(openai.NotFoundError):
         org.users.retrieve(ids.member)
