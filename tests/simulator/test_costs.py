@@ -6,7 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from openai.resources.admin.organization.organization import Organization
 
+from orgadmin.simulator import SimulatorApp
 from orgadmin.simulator import usage as prices
 from tests.simulator.support import DAY, NOW, TODAY, make_app, make_client
 from tests.simulator.test_usage import fetch
@@ -16,12 +18,12 @@ M = Decimal(10**6)
 
 
 @pytest.fixture(scope="module")
-def app():  # type: ignore[no-untyped-def]
+def app() -> SimulatorApp:
     return make_app()
 
 
 @pytest.fixture(scope="module")
-def org(app):  # type: ignore[no-untyped-def]
+def org(app: SimulatorApp) -> Organization:
     return make_client(app).admin.organization
 
 
@@ -84,7 +86,7 @@ def _amount(buckets: list[dict[str, Any]]) -> Decimal:
     )
 
 
-def test_it_bills_exactly_usage_times_the_price_table(org, app) -> None:  # type: ignore[no-untyped-def]
+def test_it_bills_exactly_usage_times_the_price_table(org: Organization, app: SimulatorApp) -> None:
     expected = usage_times_prices(org)
     assert app.store.cost_total(WINDOW["start_time"], WINDOW["end_time"], now=NOW) == expected
     billed = _amount(_costs(org, **WINDOW, limit=31))
@@ -92,7 +94,7 @@ def test_it_bills_exactly_usage_times_the_price_table(org, app) -> None:  # type
     assert expected > 1000  # a believable fortnight
 
 
-def test_it_gives_the_same_total_whatever_the_group_by(org) -> None:  # type: ignore[no-untyped-def]
+def test_it_gives_the_same_total_whatever_the_group_by(org: Organization) -> None:
     expected = _amount(_costs(org, **WINDOW, limit=31))
     for group_by in (
         ["project_id"],
@@ -105,7 +107,7 @@ def test_it_gives_the_same_total_whatever_the_group_by(org) -> None:  # type: ig
         ) < Decimal("0.000001"), group_by
 
 
-def test_it_prices_each_line_item_at_one_unit_price(org) -> None:  # type: ignore[no-untyped-def]
+def test_it_prices_each_line_item_at_one_unit_price(org: Organization) -> None:
     unit_prices: dict[str, set[float]] = {}
     for bucket in _costs(org, **WINDOW, limit=31, group_by=["line_item"]):
         for r in bucket["results"]:
@@ -122,7 +124,7 @@ def test_it_prices_each_line_item_at_one_unit_price(org) -> None:  # type: ignor
     assert tokens
 
 
-def test_it_leaves_quantity_null_without_line_item_grouping(org) -> None:  # type: ignore[no-untyped-def]
+def test_it_leaves_quantity_null_without_line_item_grouping(org: Organization) -> None:
     result = org.usage.costs(**WINDOW, group_by=["project_id"])
     for bucket in result.data:
         for r in bucket.results:
@@ -131,7 +133,7 @@ def test_it_leaves_quantity_null_without_line_item_grouping(org) -> None:  # typ
             assert r.project_id is not None
 
 
-def test_it_filters_costs_by_project_and_key(org, app) -> None:  # type: ignore[no-untyped-def]
+def test_it_filters_costs_by_project_and_key(org: Organization, app: SimulatorApp) -> None:
     key = next(k for k in app.store.api_keys.values() if k.uses_usage_clock)
     for filters in ({"project_ids": [key.project_id]}, {"api_key_ids": [key.id]}):
         billed = _amount(_costs(org, **WINDOW, limit=31, **filters))
@@ -142,7 +144,7 @@ def test_it_filters_costs_by_project_and_key(org, app) -> None:  # type: ignore[
         assert truth > 0
 
 
-def test_it_bills_today_up_to_now(org, app) -> None:  # type: ignore[no-untyped-def]
+def test_it_bills_today_up_to_now(org: Organization, app: SimulatorApp) -> None:
     today = org.usage.costs(start_time=TODAY).data
     assert len(today) == 1
     billed = sum(r.amount.value for r in today[0].results)

@@ -9,6 +9,7 @@ import httpx
 import openai
 import pytest
 
+from orgadmin.simulator import SimulatorApp
 from tests.contract.spec_tools import schema_errors
 from tests.simulator.support import BASE_URL, DAY, KEY, TODAY, make_app, make_client, scenario_ids
 
@@ -16,12 +17,12 @@ ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
 
 
 @pytest.fixture(scope="module")
-def app():  # type: ignore[no-untyped-def]
+def app() -> SimulatorApp:
     return make_app()  # shared: every request here is refused, so nothing changes
 
 
 @pytest.fixture(scope="module")
-def http(app):  # type: ignore[no-untyped-def]
+def http(app: SimulatorApp) -> httpx.Client:
     return httpx.Client(
         transport=httpx.WSGITransport(app=app),
         base_url=BASE_URL,
@@ -90,15 +91,15 @@ def error_of(response: httpx.Response, status: int) -> dict[str, Any]:
     ],
 )
 def test_it_rejects_a_bad_query_naming_the_parameter(
-    http, path: str, params: dict[str, Any], param: str
-) -> None:  # type: ignore[no-untyped-def]
+    http: httpx.Client, path: str, params: dict[str, Any], param: str
+) -> None:
     error = error_of(http.get(path, params=params), 400)
     assert error["param"] == param
     assert error["type"] == "invalid_request_error"
     assert param.split("[")[0] in error["message"]
 
 
-def test_it_rejects_a_page_cursor_from_another_query(http) -> None:  # type: ignore[no-untyped-def]
+def test_it_rejects_a_page_cursor_from_another_query(http: httpx.Client) -> None:
     first = http.get(
         "/organization/usage/completions", params={"start_time": TODAY - 20 * DAY, "limit": 2}
     ).json()
@@ -123,18 +124,18 @@ def test_it_rejects_a_page_cursor_from_another_query(http) -> None:  # type: ign
         "/organization/spend_alerts/alert_none",
     ],
 )
-def test_it_answers_404_for_an_unknown_id(http, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_it_answers_404_for_an_unknown_id(http: httpx.Client, path: str) -> None:
     error = error_of(http.get(path), 404)
     assert path.rsplit("/", 1)[-1] in error["message"] or "proj_nothing" in error["message"]
 
 
-def test_it_answers_404_for_an_unknown_path_or_method(http) -> None:  # type: ignore[no-untyped-def]
+def test_it_answers_404_for_an_unknown_path_or_method(http: httpx.Client) -> None:
     assert "Invalid URL" in error_of(http.get("/organization/nothing"), 404)["message"]
     assert "Invalid URL" in error_of(http.put("/organization/users"), 404)["message"]
     assert "Invalid URL" in error_of(http.get("/elsewhere"), 404)["message"]
 
 
-def test_it_answers_401_for_a_missing_or_wrong_key(app) -> None:  # type: ignore[no-untyped-def]
+def test_it_answers_401_for_a_missing_or_wrong_key(app: SimulatorApp) -> None:
     anonymous = httpx.Client(transport=httpx.WSGITransport(app=app), base_url=BASE_URL)
     assert error_of(anonymous.get("/organization/users"), 401)["code"] is None
     wrong = anonymous.get(
@@ -181,19 +182,19 @@ def test_it_answers_401_for_a_missing_or_wrong_key(app) -> None:  # type: ignore
     ],
 )
 def test_it_rejects_a_bad_body_naming_the_field(
-    http, path: str, body: dict[str, Any], param: str
-) -> None:  # type: ignore[no-untyped-def]
+    http: httpx.Client, path: str, body: dict[str, Any], param: str
+) -> None:
     assert error_of(http.post(path, json=body), 400)["param"] == param
 
 
-def test_it_rejects_a_body_that_is_not_json(http) -> None:  # type: ignore[no-untyped-def]
+def test_it_rejects_a_body_that_is_not_json(http: httpx.Client) -> None:
     response = http.post(
         "/organization/groups", content=b"{nope", headers={"content-type": "application/json"}
     )
     assert error_of(response, 400)["code"] == "invalid_json"
 
 
-def test_it_refuses_what_the_state_does_not_allow(app, http) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_what_the_state_does_not_allow(app: SimulatorApp, http: httpx.Client) -> None:
     ids = scenario_ids(app)
     default = f"/organization/projects/{ids.default_project}"
     assert error_of(http.post(default, json={"name": "x"}), 400)
@@ -214,7 +215,9 @@ def test_it_refuses_what_the_state_does_not_allow(app, http) -> None:  # type: i
     )
 
 
-def test_it_turns_a_bug_into_a_500_error_response(app, http, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_it_turns_a_bug_into_a_500_error_response(
+    app: SimulatorApp, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from orgadmin.simulator.routing import ROUTES
 
     route = next(r for r in ROUTES if r.operation_id == "list-users")
@@ -228,7 +231,7 @@ def test_it_turns_a_bug_into_a_500_error_response(app, http, monkeypatch) -> Non
     assert "boom" not in error["message"]
 
 
-def test_it_surfaces_errors_as_sdk_exceptions(app) -> None:  # type: ignore[no-untyped-def]
+def test_it_surfaces_errors_as_sdk_exceptions(app: SimulatorApp) -> None:
     org = make_client(app).admin.organization
     with pytest.raises(openai.NotFoundError):
         org.users.retrieve("user-nobody")

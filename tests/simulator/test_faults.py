@@ -8,7 +8,7 @@ import httpx
 import openai
 import pytest
 
-from orgadmin.simulator import FaultConfig
+from orgadmin.simulator import FaultConfig, SimulatorApp
 from orgadmin.simulator.server import base_url, serve_in_thread
 from tests.simulator.support import BASE_URL, KEY, make_app, make_client
 
@@ -135,7 +135,7 @@ def test_it_rejects_a_bad_fault_config() -> None:
         FaultConfig(mix={"404": 1})
 
 
-def _http(app) -> httpx.Client:  # type: ignore[no-untyped-def]
+def _http(app: SimulatorApp) -> httpx.Client:
     return httpx.Client(
         transport=httpx.WSGITransport(app=app),
         base_url=BASE_URL,

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import pytest
+from openai.resources.admin.organization.organization import Organization
 
+from orgadmin.simulator import SimulatorApp
 from orgadmin.simulator.audit import TENANT_SCOPED
 from tests.simulator.support import DAY, NOW, make_app, make_client, scenario_ids
 
 
 @pytest.fixture(scope="module")
-def app():  # type: ignore[no-untyped-def]
+def app() -> SimulatorApp:
     return make_app()  # read-only tests share one app
 
 
 @pytest.fixture(scope="module")
-def org(app):  # type: ignore[no-untyped-def]
+def org(app: SimulatorApp) -> Organization:
     return make_client(app).admin.organization
 
 
-def test_it_pages_users_by_id_cursor(org, app) -> None:  # type: ignore[no-untyped-def]
+def test_it_pages_users_by_id_cursor(org: Organization, app: SimulatorApp) -> None:
     everyone = [u.id for u in org.users.list(limit=7)]  # the SDK follows `after=last_id`
     assert len(everyone) == len(app.store.users) == len(set(everyone))
     page = org.users.list(limit=7, after=everyone[6])
@@ -27,14 +29,14 @@ def test_it_pages_users_by_id_cursor(org, app) -> None:  # type: ignore[no-untyp
     assert page.has_more
 
 
-def test_it_orders_certificates_newest_first_by_default(org) -> None:  # type: ignore[no-untyped-def]
+def test_it_orders_certificates_newest_first_by_default(org: Organization) -> None:
     newest_first = [c.created_at for c in org.certificates.list()]
     assert newest_first == sorted(newest_first, reverse=True)
     oldest_first = [c.created_at for c in org.certificates.list(order="asc")]
     assert oldest_first == sorted(oldest_first)
 
 
-def test_it_pages_groups_and_roles_by_next_cursor(org, app) -> None:  # type: ignore[no-untyped-def]
+def test_it_pages_groups_and_roles_by_next_cursor(org: Organization, app: SimulatorApp) -> None:
     groups = [g.id for g in org.groups.list(limit=2)]
     assert groups == sorted(app.store.groups, key=lambda g: app.store.groups[g].created_at)
     first = org.groups.list(limit=2)
@@ -45,7 +47,9 @@ def test_it_pages_groups_and_roles_by_next_cursor(org, app) -> None:  # type: ig
     assert not last.has_more
 
 
-def test_it_hides_keys_whose_owner_lost_access_unless_asked(org, app) -> None:  # type: ignore[no-untyped-def]
+def test_it_hides_keys_whose_owner_lost_access_unless_asked(
+    org: Organization, app: SimulatorApp
+) -> None:
     project = next(
         p
         for p in app.store.projects.values()
@@ -61,7 +65,9 @@ def test_it_hides_keys_whose_owner_lost_access_unless_asked(org, app) -> None:  
     assert default == everything - inactive
 
 
-def test_it_lists_audit_events_newest_first_with_before_and_after(org, app) -> None:  # type: ignore[no-untyped-def]
+def test_it_lists_audit_events_newest_first_with_before_and_after(
+    org: Organization, app: SimulatorApp
+) -> None:
     first = org.audit_logs.list(limit=100)
     times = [e.effective_at for e in first.data]
     assert times == sorted(times, reverse=True)
@@ -74,7 +80,7 @@ def test_it_lists_audit_events_newest_first_with_before_and_after(org, app) -> N
     assert total == len(app.store.audit_event_ids(include_tenant=False))
 
 
-def test_it_filters_audit_events(org, app) -> None:  # type: ignore[no-untyped-def]
+def test_it_filters_audit_events(org: Organization, app: SimulatorApp) -> None:
     ids = scenario_ids(app)
     owner = app.store.users[ids.owner]
     logins = org.audit_logs.list(event_types=["login.succeeded"], actor_ids=[ids.owner], limit=100)
@@ -98,7 +104,7 @@ def test_it_filters_audit_events(org, app) -> None:  # type: ignore[no-untyped-d
     assert {e.actor.type for e in automated} == {"api_key"}
 
 
-def test_it_keeps_tenant_events_behind_tenant_only(org) -> None:  # type: ignore[no-untyped-def]
+def test_it_keeps_tenant_events_behind_tenant_only(org: Organization) -> None:
     ordinary = list(org.audit_logs.list(limit=100))
     assert not any(e.type in TENANT_SCOPED for e in ordinary)
     tenant = list(org.audit_logs.list(tenant_only=True, limit=100))

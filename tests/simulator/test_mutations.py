@@ -6,22 +6,24 @@ from typing import Any
 
 import openai
 import pytest
+from openai.resources.admin.organization.organization import Organization
 
+from orgadmin.simulator import SimulatorApp
 from tests.simulator.support import DAY, KEY, NOW, TODAY, Ids, make_app, make_client, scenario_ids
 
 
 @pytest.fixture
-def app():  # type: ignore[no-untyped-def]
+def app() -> SimulatorApp:
     return make_app()
 
 
 @pytest.fixture
-def ids(app) -> Ids:  # type: ignore[no-untyped-def]
+def ids(app: SimulatorApp) -> Ids:
     return scenario_ids(app)
 
 
 @pytest.fixture
-def org(app):  # type: ignore[no-untyped-def]
+def org(app: SimulatorApp) -> Organization:
     return make_client(app).admin.organization
 
 
@@ -35,7 +37,7 @@ def latest_event(org: Any, type_: str) -> Any:
     return event
 
 
-def test_it_creates_an_invite_and_logs_it(org) -> None:  # type: ignore[no-untyped-def]
+def test_it_creates_an_invite_and_logs_it(org: Organization) -> None:
     invite = org.invites.create(email="Ada.New@heliolabs.example", role="owner")
     assert invite.status == "pending"
     assert invite.expires_at == NOW + 7 * DAY
@@ -51,7 +53,7 @@ def test_it_creates_an_invite_and_logs_it(org) -> None:  # type: ignore[no-untyp
     assert latest_event(org, "invite.deleted").to_dict()["invite.deleted"]["id"] == invite.id
 
 
-def test_it_changes_a_user_role_and_logs_it(org, ids) -> None:  # type: ignore[no-untyped-def]
+def test_it_changes_a_user_role_and_logs_it(org: Organization, ids: Ids) -> None:
     assert org.users.retrieve(ids.user).role == "reader"
     org.users.update(ids.user, role="owner")
     assert org.users.retrieve(ids.user).role == "owner"
@@ -61,7 +63,7 @@ def test_it_changes_a_user_role_and_logs_it(org, ids) -> None:  # type: ignore[n
     assert "Owner" in roles
 
 
-def test_it_removes_a_user_everywhere(app, org, ids) -> None:  # type: ignore[no-untyped-def]
+def test_it_removes_a_user_everywhere(app: SimulatorApp, org: Organization, ids: Ids) -> None:
     owner = app.store.api_keys[ids.key].owner_id
     org.users.delete(owner)
     key = org.projects.api_keys.retrieve(ids.key, project_id=ids.project)
@@ -77,7 +79,7 @@ def test_it_removes_a_user_everywhere(app, org, ids) -> None:  # type: ignore[no
     assert latest_event(org, "user.deleted").to_dict()["user.deleted"] == {"id": ids.member}
 
 
-def test_it_archives_a_project(app, org, ids) -> None:  # type: ignore[no-untyped-def]
+def test_it_archives_a_project(app: SimulatorApp, org: Organization, ids: Ids) -> None:
     project = org.projects.archive(ids.project)
     assert project.status == "archived"
     assert project.archived_at == NOW
@@ -101,7 +103,9 @@ def test_it_archives_a_project(app, org, ids) -> None:  # type: ignore[no-untype
     )
 
 
-def test_it_deletes_a_key_and_its_usage_stops(app, org, ids) -> None:  # type: ignore[no-untyped-def]
+def test_it_deletes_a_key_and_its_usage_stops(
+    app: SimulatorApp, org: Organization, ids: Ids
+) -> None:
     deleted = org.projects.api_keys.delete(ids.key, project_id=ids.project)
     assert deleted.deleted
     with pytest.raises(openai.NotFoundError):
@@ -114,7 +118,7 @@ def test_it_deletes_a_key_and_its_usage_stops(app, org, ids) -> None:  # type: i
     assert before > 0  # history stays
 
 
-def test_it_updates_a_rate_limit(org, ids) -> None:  # type: ignore[no-untyped-def]
+def test_it_updates_a_rate_limit(org: Organization, ids: Ids) -> None:
     org.projects.rate_limits.update_rate_limit(
         ids.rate_limit, project_id=ids.project, max_requests_per_1_minute=42
     )
@@ -124,7 +128,7 @@ def test_it_updates_a_rate_limit(org, ids) -> None:  # type: ignore[no-untyped-d
     assert event == {"id": ids.rate_limit, "changes_requested": {"max_requests_per_1_minute": 42}}
 
 
-def test_it_activates_and_deletes_certificates(org, ids) -> None:  # type: ignore[no-untyped-def]
+def test_it_activates_and_deletes_certificates(org: Organization, ids: Ids) -> None:
     result = org.certificates.activate(certificate_ids=[ids.certificate])
     assert [c.active for c in result.data] == [True]
     listed = {c.id: c.active for c in org.certificates.list()}
@@ -144,7 +148,7 @@ def test_it_activates_and_deletes_certificates(org, ids) -> None:  # type: ignor
     assert deleted["certificate"].startswith("-----BEGIN CERTIFICATE-----")
 
 
-def test_it_authenticates_a_created_admin_key_until_deleted(app) -> None:  # type: ignore[no-untyped-def]
+def test_it_authenticates_a_created_admin_key_until_deleted(app: SimulatorApp) -> None:
     org = make_client(app).admin.organization
     created = org.admin_api_keys.create(name="Automation")
     assert created.value.startswith("sk-admin-")
@@ -158,7 +162,7 @@ def test_it_authenticates_a_created_admin_key_until_deleted(app) -> None:  # typ
     assert "value" not in org.admin_api_keys.retrieve(next(iter(app.store.admin_keys))).model_dump()
 
 
-def test_it_expires_admin_keys(app) -> None:  # type: ignore[no-untyped-def]
+def test_it_expires_admin_keys(app: SimulatorApp) -> None:
     clock = [float(NOW)]
     app = make_app(now=lambda: clock[0])
     created = make_client(app).admin.organization.admin_api_keys.create(
@@ -171,7 +175,9 @@ def test_it_expires_admin_keys(app) -> None:  # type: ignore[no-untyped-def]
         short.users.list(limit=1)
 
 
-def test_it_manages_service_accounts_and_their_keys(app, org, ids) -> None:  # type: ignore[no-untyped-def]
+def test_it_manages_service_accounts_and_their_keys(
+    app: SimulatorApp, org: Organization, ids: Ids
+) -> None:
     sa = org.projects.service_accounts.create(ids.project, name="release-bot")
     assert sa.role == "member"
     assert sa.api_key.value.startswith("sk-svcacct-")
@@ -193,7 +199,7 @@ def test_it_manages_service_accounts_and_their_keys(app, org, ids) -> None:  # t
     assert latest_event(org, "service_account.deleted")
 
 
-def test_it_manages_project_members(org, ids) -> None:  # type: ignore[no-untyped-def]
+def test_it_manages_project_members(org: Organization, ids: Ids) -> None:
     added = org.projects.users.create(ids.project, user_id=ids.non_member, role="member")
     assert added.role == "member"
     event = latest_event(org, "user.added")
@@ -207,7 +213,7 @@ def test_it_manages_project_members(org, ids) -> None:  # type: ignore[no-untype
         org.projects.users.create(ids.project, email="stranger@elsewhere.example", role="member")
 
 
-def test_it_manages_groups_roles_and_project_access(org, ids) -> None:  # type: ignore[no-untyped-def]
+def test_it_manages_groups_roles_and_project_access(org: Organization, ids: Ids) -> None:
     group = org.groups.create(name="Night shift")
     org.groups.users.create(group.id, user_id=ids.user)
     assert [u.id for u in org.groups.users.list(group.id)] == [ids.user]
@@ -224,7 +230,7 @@ def test_it_manages_groups_roles_and_project_access(org, ids) -> None:  # type: 
     assert latest_event(org, "group.deleted")
 
 
-def test_it_updates_settings(org, ids) -> None:  # type: ignore[no-untyped-def]
+def test_it_updates_settings(org: Organization, ids: Ids) -> None:
     org.projects.model_permissions.update(
         ids.project, mode="deny_list", model_ids=["o1-2024-12-17"]
     )
@@ -237,7 +243,7 @@ def test_it_updates_settings(org, ids) -> None:  # type: ignore[no-untyped-def]
     assert org.data_retention.retrieve().type == "zero_data_retention"
 
 
-def test_it_enforces_a_spend_limit_once_the_month_reaches_it(org, ids) -> None:  # type: ignore[no-untyped-def]
+def test_it_enforces_a_spend_limit_once_the_month_reaches_it(org: Organization, ids: Ids) -> None:
     low = org.projects.spend_limit.update(
         ids.project, threshold_amount=1, currency="USD", interval="month"
     )
@@ -249,7 +255,7 @@ def test_it_enforces_a_spend_limit_once_the_month_reaches_it(org, ids) -> None: 
         org.spend_limit.retrieve()
 
 
-def test_it_manages_spend_alerts(org) -> None:  # type: ignore[no-untyped-def]
+def test_it_manages_spend_alerts(org: Organization) -> None:
     channel = {"type": "email", "recipients": ["cfo@heliolabs.example"]}
     alert = org.spend_alerts.create(
         threshold_amount=123_00, currency="USD", interval="month", notification_channel=channel
@@ -259,7 +265,9 @@ def test_it_manages_spend_alerts(org) -> None:  # type: ignore[no-untyped-def]
     assert alert.id not in {a.id for a in org.spend_alerts.list()}
 
 
-def test_it_lets_a_client_page_on_while_items_are_deleted(org, app) -> None:  # type: ignore[no-untyped-def]
+def test_it_lets_a_client_page_on_while_items_are_deleted(
+    org: Organization, app: SimulatorApp
+) -> None:
     first = org.users.list(limit=5)
     last = first.data[-1].id
     if last != app.store.owner_user_id:
@@ -269,6 +277,6 @@ def test_it_lets_a_client_page_on_while_items_are_deleted(org, app) -> None:  # 
     assert all(u.id != last for u in rest.data)
 
 
-def test_it_keeps_the_tests_key_out_of_listings(app) -> None:  # type: ignore[no-untyped-def]
+def test_it_keeps_the_tests_key_out_of_listings(app: SimulatorApp) -> None:
     listed = make_client(app).admin.organization.admin_api_keys.list()
     assert all(KEY not in k.model_dump_json() for k in listed)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from orgadmin.simulator import SimulatorApp
 from tests.simulator.support import BASE_URL, DAY, KEY, NOW, TODAY, make_app, scenario_ids
 
 
 @pytest.fixture(scope="module")
-def app():  # type: ignore[no-untyped-def]
+def app() -> SimulatorApp:
     return make_app()
 
 
 @pytest.fixture(scope="module")
-def http(app) -> httpx.Client:  # type: ignore[no-untyped-def]
+def http(app: SimulatorApp) -> httpx.Client:
     return httpx.Client(
         transport=httpx.WSGITransport(app=app),
         base_url=BASE_URL,
@@ -22,7 +23,9 @@ def http(app) -> httpx.Client:  # type: ignore[no-untyped-def]
     )
 
 
-def test_it_reads_arrays_plain_bracketed_or_comma_separated(app, http) -> None:  # type: ignore[no-untyped-def]
+def test_it_reads_arrays_plain_bracketed_or_comma_separated(
+    app: SimulatorApp, http: httpx.Client
+) -> None:
     ids = scenario_ids(app)
     projects = [ids.project, ids.default_project]
     base = f"/organization/usage/completions?start_time={TODAY - 3 * DAY}"
@@ -37,7 +40,7 @@ def test_it_reads_arrays_plain_bracketed_or_comma_separated(app, http) -> None: 
     assert {r["project_id"] for b in bodies[0]["data"] for r in b["results"]} <= set(projects)
 
 
-def test_it_reads_object_filters_in_brackets(http) -> None:  # type: ignore[no-untyped-def]
+def test_it_reads_object_filters_in_brackets(http: httpx.Client) -> None:
     response = http.get(
         "/organization/audit_logs",
         params={"effective_at[gte]": NOW - 7 * DAY, "effective_at[lt]": NOW - DAY, "limit": 100},
@@ -49,6 +52,6 @@ def test_it_reads_object_filters_in_brackets(http) -> None:  # type: ignore[no-u
     assert plain.status_code == 400
 
 
-def test_it_ignores_the_organization_and_project_headers(http) -> None:  # type: ignore[no-untyped-def]
+def test_it_ignores_the_organization_and_project_headers(http: httpx.Client) -> None:
     headers = {"OpenAI-Organization": "org-elsewhere", "OpenAI-Project": "proj_elsewhere"}
     assert http.get("/organization/users", headers=headers).status_code == 200

@@ -14,7 +14,7 @@ from orgadmin.simulator.usage import FAMILIES
 from tests.simulator.support import DAY, KEY, NOW, TODAY, make_app, make_client
 
 
-def _snapshot(app) -> dict:  # type: ignore[no-untyped-def]
+def _snapshot(app: SimulatorApp) -> dict:
     """Everything a client can see: directory, audit ids, and some usage and cost pages."""
     client = make_client(app)
     org = client.admin.organization
@@ -64,7 +64,7 @@ def test_it_builds_a_different_demo_for_another_seed() -> None:
     assert one["usage"] != other["usage"]
 
 
-def test_it_builds_the_same_large_scenario_for_the_same_seed(large) -> None:  # type: ignore[no-untyped-def]
+def test_it_builds_the_same_large_scenario_for_the_same_seed(large: SimulatorApp) -> None:
     one, other = large.store, build("large", seed=1).store
     assert one.directory() == other.directory()
     assert one.audit_event_ids() == other.audit_event_ids()
@@ -153,7 +153,7 @@ def test_it_has_weekday_seasonality_spikes_models_batch_and_cache() -> None:
     assert 0 < batch["num_model_requests"] < totals["num_model_requests"]
 
 
-def test_it_builds_a_large_scenario_for_benchmarks(large) -> None:  # type: ignore[no-untyped-def]
+def test_it_builds_a_large_scenario_for_benchmarks(large: SimulatorApp) -> None:
     store = large.store
     assert len(store.projects) == 100
     assert len(store.api_keys) >= 290

@@ -6,7 +6,9 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from openai.resources.admin.organization.organization import Organization
 
+from orgadmin.simulator import SimulatorApp
 from orgadmin.simulator.usage import FAMILIES
 from tests.simulator.support import DAY, NOW, TODAY, make_app, make_client
 
@@ -14,12 +16,12 @@ FLOWS = [name for name, fam in FAMILIES.items() if not fam.gauge]
 
 
 @pytest.fixture(scope="module")
-def app():  # type: ignore[no-untyped-def]
+def app() -> SimulatorApp:
     return make_app()
 
 
 @pytest.fixture(scope="module")
-def org(app):  # type: ignore[no-untyped-def]
+def org(app: SimulatorApp) -> Organization:
     return make_client(app).admin.organization
 
 
@@ -51,7 +53,9 @@ def _nonzero(metrics: Counter[str] | dict[str, int]) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("family", FLOWS)
-def test_it_gives_the_same_totals_for_1m_1h_and_1d_buckets(org, app, family: str) -> None:  # type: ignore[no-untyped-def]
+def test_it_gives_the_same_totals_for_1m_1h_and_1d_buckets(
+    org: Organization, app: SimulatorApp, family: str
+) -> None:
     window = {"start_time": TODAY - DAY, "end_time": TODAY}
     daily = totals(fetch(org, family, **window, bucket_width="1d"), family)
     hourly = totals(fetch(org, family, **window, bucket_width="1h"), family)
@@ -62,7 +66,9 @@ def test_it_gives_the_same_totals_for_1m_1h_and_1d_buckets(org, app, family: str
 
 
 @pytest.mark.parametrize("family", FLOWS)
-def test_it_gives_the_same_totals_whatever_the_group_by(org, app, family: str) -> None:  # type: ignore[no-untyped-def]
+def test_it_gives_the_same_totals_whatever_the_group_by(
+    org: Organization, app: SimulatorApp, family: str
+) -> None:
     window = {"start_time": TODAY - 7 * DAY, "end_time": TODAY + DAY}
     fam = FAMILIES[family]
     expected = _nonzero(app.store.usage_totals(family, TODAY - 7 * DAY, TODAY + DAY, now=NOW))
@@ -79,7 +85,9 @@ def test_it_gives_the_same_totals_whatever_the_group_by(org, app, family: str) -
 
 
 @pytest.mark.parametrize("family", ["completions", "images", "web_search_calls"])
-def test_it_gives_exact_totals_for_unaligned_windows_reaching_now(org, app, family: str) -> None:  # type: ignore[no-untyped-def]
+def test_it_gives_exact_totals_for_unaligned_windows_reaching_now(
+    org: Organization, app: SimulatorApp, family: str
+) -> None:
     start = NOW - 3 * DAY - 1234
     truth = _nonzero(app.store.usage_totals(family, start, NOW + 1, now=NOW))
     assert (
@@ -94,7 +102,7 @@ def test_it_gives_exact_totals_for_unaligned_windows_reaching_now(org, app, fami
     assert _nonzero(totals(minutes, family)) == today
 
 
-def test_it_pages_buckets_with_next_page(org) -> None:  # type: ignore[no-untyped-def]
+def test_it_pages_buckets_with_next_page(org: Organization) -> None:
     window = {"start_time": TODAY - 10 * DAY, "end_time": TODAY, "bucket_width": "1h"}
     pages = []
     result = org.usage.completions(**window, limit=24)
@@ -108,7 +116,7 @@ def test_it_pages_buckets_with_next_page(org) -> None:  # type: ignore[no-untype
     assert pages[-1].next_page is None
 
 
-def test_it_keeps_the_identities_between_token_counts(org) -> None:  # type: ignore[no-untyped-def]
+def test_it_keeps_the_identities_between_token_counts(org: Organization) -> None:
     buckets = fetch(
         org,
         "completions",
@@ -132,7 +140,7 @@ def test_it_keeps_the_identities_between_token_counts(org) -> None:  # type: ign
             assert r["num_model_requests"] > 0
 
 
-def test_it_filters_by_dimension_values(org, app) -> None:  # type: ignore[no-untyped-def]
+def test_it_filters_by_dimension_values(org: Organization, app: SimulatorApp) -> None:
     project = next(iter(app.store.usage.streams["completions"])).project_id
     window = {"start_time": TODAY - 5 * DAY, "end_time": TODAY}
     filtered = fetch(org, "completions", **window, project_ids=[project], group_by=["project_id"])
@@ -145,7 +153,7 @@ def test_it_filters_by_dimension_values(org, app) -> None:  # type: ignore[no-un
     assert {r["batch"] for b in batch for r in b["results"]} == {True}
 
 
-def test_it_reports_vector_storage_as_a_daily_level(org) -> None:  # type: ignore[no-untyped-def]
+def test_it_reports_vector_storage_as_a_daily_level(org: Organization) -> None:
     daily = fetch(org, "vector_stores", start_time=TODAY - 2 * DAY, end_time=TODAY - DAY)
     hourly = fetch(
         org, "vector_stores", start_time=TODAY - 2 * DAY, end_time=TODAY - DAY, bucket_width="1h"
@@ -172,7 +180,9 @@ def test_it_grows_the_current_bucket_as_time_passes_and_leaves_the_future_empty(
     assert [b.model_dump() for b in after.data[: len(earlier)]] == earlier  # the past is fixed
 
 
-def test_it_reports_a_key_last_used_at_its_last_activity(org, app) -> None:  # type: ignore[no-untyped-def]
+def test_it_reports_a_key_last_used_at_its_last_activity(
+    org: Organization, app: SimulatorApp
+) -> None:
     store = app.store
     key = next(k for k in store.api_keys.values() if k.uses_usage_clock)
     last = store.key_last_used_at(key, NOW)
@@ -199,7 +209,7 @@ def test_it_reports_a_key_last_used_at_its_last_activity(org, app) -> None:  # t
     assert used > 0
 
 
-def test_it_serves_repeated_pages_identically_from_its_cache(app) -> None:  # type: ignore[no-untyped-def]
+def test_it_serves_repeated_pages_identically_from_its_cache(app: SimulatorApp) -> None:
     org = make_client(app).admin.organization
     params = {"start_time": TODAY - 20 * DAY, "limit": 31, "group_by": ["api_key_id", "model"]}
     first = org.usage.with_raw_response.completions(**params).text
