@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import openai
@@ -72,3 +73,27 @@ def test_it_offers_a_management_command(monkeypatch: pytest.MonkeyPatch) -> None
     assert seen["scenario"] == "large"
     assert seen["fault_rate"] == 0.1
     assert seen["admin_key"] is None  # taken from SIMULATOR_ADMIN_KEY, or the default
+
+
+def test_it_serves_concurrent_requests_consistently() -> None:
+    app = make_app()
+    server = serve_in_thread(app)
+    try:
+        url = base_url(server)
+
+        def work(n: int) -> str:
+            client = openai.OpenAI(admin_api_key=KEY, base_url=url, max_retries=0)
+            org = client.admin.organization
+            group = org.groups.create(name=f"Load {n}")
+            org.usage.completions(start_time=1_789_000_000, limit=3)
+            return group.id
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            created = list(pool.map(work, range(16)))
+        assert len(set(created)) == 16
+        names = {g.name for g in app.store.groups.values()}
+        assert {f"Load {n}" for n in range(16)} <= names
+        assert len(app.store.audit.events()) == len(set(app.store.audit_event_ids()))
+    finally:
+        server.shutdown()
+        server.server_close()
