@@ -113,7 +113,14 @@ def org_settings_tab(request: HttpRequest, tab: str) -> HttpResponse:
 
 
 def _card(
-    request: HttpRequest, *, tab: str, fragment: str, form_key: str, form: Form, ok: bool
+    request: HttpRequest,
+    *,
+    tab: str,
+    fragment: str,
+    form_key: str,
+    form: Form,
+    ok: bool,
+    template: str = "orgadmin/org_settings.html",
 ) -> HttpResponse:
     """A settings card form's answer: re-rendered with errors, or fresh after a change."""
     if not request.htmx:
@@ -122,9 +129,9 @@ def _card(
         if tab == "certificates":
             return redirect("orgadmin:org_settings")
         return redirect("orgadmin:org_settings_tab", tab=tab)
-    if ok:
-        return changed(settings_page(request, tab, fragment=fragment))
-    return settings_page(request, tab, fragment=fragment, **{form_key: form})
+    extra = {} if ok else {form_key: form}
+    response = settings_page(request, tab, fragment=fragment, template=template, **extra)
+    return changed(response) if ok else response
 
 
 # --- certificates -------------------------------------------------------------------------------
@@ -247,6 +254,7 @@ def org_retention(request: HttpRequest) -> HttpResponse:
         request,
         tab="retention",
         fragment="retention-form",
+        template="orgadmin/_retention.html",
         form_key="retention_form",
         form=form,
         ok=ok,

@@ -41,6 +41,7 @@ def card_result(
     form_key: str,
     form: Form,
     ok: bool,
+    template: str = "orgadmin/project.html",
 ) -> HttpResponse:
     """The answer to a card form of a project tab: re-rendered with its errors beside the
     fields, or fresh after a change (and the tab reloads)."""
@@ -49,9 +50,9 @@ def card_result(
             messages.error(request, first_error(form) or "Check the form.")
         return redirect("orgadmin:project_tab", project_id=project_id, tab=tab)
     project = get_project_or_404(request, project_id)  # as changed, counts included
-    if ok:
-        return changed(project_page(request, project, tab, fragment=fragment))
-    return project_page(request, project, tab, fragment=fragment, **{form_key: form})
+    extra = {} if ok else {form_key: form}
+    response = project_page(request, project, tab, fragment=fragment, template=template, **extra)
+    return changed(response) if ok else response
 
 
 # --- rate limits ----------------------------------------------------------------------------------
@@ -271,6 +272,7 @@ def project_retention(request: HttpRequest, project_id: str) -> HttpResponse:
         project_id,
         tab="retention",
         fragment="retention-form",
+        template="orgadmin/_retention.html",
         form_key="retention_form",
         form=form,
         ok=ok,

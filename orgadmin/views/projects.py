@@ -191,7 +191,7 @@ def _groups_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
 
 def _retention_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
     initial = {"retention_type": project.data_retention or "organization_default"}
-    return {"retention_form": RetentionForm(initial=initial, project=True)}
+    return {"retention_form": RetentionForm(initial=initial, project=True), "scope": project}
 
 
 TAB_CONTEXT: dict[str, Callable[[HttpRequest, Project], dict[str, Any]]] = {

@@ -251,3 +251,4 @@ def test_it_sets_the_organizations_data_retention(as_admin, synced, store):
         reverse("orgadmin:org_retention"), {"retention_type": "organization_default"}, headers=HX
     )
     assert "Select a valid choice." in text(bad)  # a project-only value
+    assert f'hx-post="{reverse("orgadmin:org_retention")}"' in text(bad)

@@ -222,6 +222,7 @@ def test_it_sets_a_projects_data_retention(as_admin, synced, store):
         headers=HX,
     )
     assert "Select a valid choice. forever is not one of the available choices." in text(bad)
+    assert f'hx-post="{reverse("orgadmin:project_retention", args=[project.id])}"' in text(bad)
 
 
 def test_it_gives_a_group_access_to_a_project_and_revokes_it(as_admin, synced, store):
