@@ -249,3 +249,34 @@ def test_it_uploads_and_activates_a_certificate(admin_page, simulator, tmp_path)
     settle(page)
     screenshot(page, "certificate-active-dark")
     assert page.js_errors == []
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_it_shows_every_directory_page_without_a_script_error(admin_page, simulator, theme):
+    page, store = admin_page, simulator.store
+    project = _project(store)
+    user = next(u for u in store.users.values() if store.user_roles.get(u.id))
+    group = sorted(store.groups.values(), key=lambda g: g.id)[0]
+    page.emulate_media(color_scheme=theme)
+    pages = {
+        "member": f"/members/{user.id}/",
+        "groups": "/members/groups/",
+        "group": f"/members/groups/{group.id}/",
+        "roles": "/members/roles/",
+        "role-new": "/members/roles/new/",
+        "invite-bulk": "/members/invites/bulk/",
+        "project-service-accounts": f"/projects/{project.id}/service-accounts/",
+        "project-spend": f"/projects/{project.id}/spend/",
+        "project-permissions": f"/projects/{project.id}/permissions/",
+        "project-groups": f"/projects/{project.id}/groups/",
+        "project-certificates": f"/projects/{project.id}/certificates/",
+        "settings-spend": "/settings/spend/",
+        "settings-retention": "/settings/retention/",
+        "admin-keys": "/keys/admin/",
+        "activity": "/activity/",
+    }
+    for name, url in pages.items():
+        page.goto(url)
+        assert page.locator("main h1").count() >= 1, url
+        screenshot(page, f"page-{name}-{theme}")
+    assert page.js_errors == []
