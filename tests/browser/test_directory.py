@@ -197,6 +197,8 @@ def test_it_deletes_a_key_after_confirming(admin_page, simulator):
     settle(page)
     screenshot(page, "keys-list")
     page.fill("#key-q", key.name)
+    page.wait_for_url(re.compile(r"[?&]q="))  # the list filtered as we typed
+    settle(page)
     row = page.locator("#key-live tr", has_text=key.redacted_value)
     row.wait_for()
     row.get_by_role("button", name="Delete").click()
