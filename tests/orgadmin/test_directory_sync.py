@@ -278,3 +278,35 @@ class TestTask:
         assert ServiceAccount.objects.filter(project__org=org).count() == sum(
             len(p.service_accounts) for p in simulator.store.projects.values()
         )
+
+
+class TestBusy:
+    def test_it_retries_later_a_refresh_asked_for_by_a_change(self, org, simulator, monkeypatch):
+        from celery.exceptions import Retry
+
+        from orgadmin.syncing import sync_run
+        from orgadmin.tasks import BUSY_RETRY_SECONDS, sync_directory
+
+        asked = []
+
+        def retry(**kwargs):
+            asked.append(kwargs)
+            return Retry()
+
+        monkeypatch.setattr(sync_directory, "retry", retry)
+        sync_directory.push_request(is_eager=False)
+        try:
+            with sync_run(org=org, kind=SyncRun.Kind.DIRECTORY), pytest.raises(Retry):
+                sync_directory.run(org.pk, ["users"])
+        finally:
+            sync_directory.pop_request()
+        assert asked == [{"countdown": BUSY_RETRY_SECONDS}]
+        assert not OrgUser.objects.exists()
+
+    def test_it_lets_a_full_sync_go_when_one_runs_already(self, org, simulator):
+        from orgadmin.syncing import sync_run
+        from orgadmin.tasks import sync_directory
+
+        with sync_run(org=org, kind=SyncRun.Kind.DIRECTORY):
+            assert sync_directory.apply(args=[org.pk]).get() == "busy"
+            assert sync_directory.apply(args=[org.pk, ["users"]]).get() == "busy"  # inline
