@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from orgadmin.models.audit import AuditEvent, AuditEventCount, AuditEventResource, AuditName
 from orgadmin.models.core import (
     ActionLog,
     KeyUnreadable,
@@ -14,6 +15,10 @@ from orgadmin.models.core import (
 
 __all__ = [
     "ActionLog",
+    "AuditEvent",
+    "AuditEventCount",
+    "AuditEventResource",
+    "AuditName",
     "KeyUnreadable",
     "Organization",
     "SyncLock",

@@ -7,6 +7,7 @@ commands call them; import them from this package.
 from __future__ import annotations
 
 from orgadmin.services.action_log import action_record
+from orgadmin.services.audit import audit_counts_rebuild, audit_events_store, audit_log_sync
 from orgadmin.services.connections import (
     connection_create,
     connection_delete,
@@ -19,6 +20,9 @@ from orgadmin.services.connections import (
 
 __all__ = [
     "action_record",
+    "audit_counts_rebuild",
+    "audit_events_store",
+    "audit_log_sync",
     "connection_create",
     "connection_delete",
     "connection_register",
