@@ -41,6 +41,12 @@ ACCESS: dict[str, Rule] = {
     "orgadmin:connection_key": rule(Perm.MANAGE, "GET", "POST"),
     "orgadmin:connection_delete": rule(Perm.MANAGE, "POST"),
     "orgadmin:switch_org": rule(SIGNED_IN, "POST"),
+    "orgadmin:audit_log": rule(Perm.VIEW_AUDIT_LOG, "GET"),
+    "orgadmin:audit_export_csv": rule(Perm.VIEW_AUDIT_LOG, "GET"),
+    "orgadmin:audit_export_jsonl": rule(Perm.VIEW_AUDIT_LOG, "GET"),
+    "orgadmin:audit_event": rule(Perm.VIEW_AUDIT_LOG, "GET"),
+    "orgadmin:audit_sync": rule(Perm.MANAGE, "POST"),
+    "orgadmin:audit_sync_status": rule(Perm.VIEW_AUDIT_LOG, "GET"),
 }
 
 PRINCIPALS = ["anonymous", "nobody", Role.ADMIN, Role.FINANCE, Role.AUDITOR, "superuser"]
@@ -73,7 +79,7 @@ def _kwargs_for(pattern: URLPattern, samples: dict[str, object]) -> dict[str, ob
 
 @pytest.fixture
 def sample_kwargs(org) -> dict[str, object]:
-    return {"pk": org.pk}
+    return {"pk": org.pk, "event_id": "audit_log-matrix-sample"}
 
 
 def _user_for(principal):

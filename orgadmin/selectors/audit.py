@@ -1,0 +1,354 @@
+"""Reads of the stored audit log for the explorer, its exports and the event drawer.
+
+Counts (the total, the facets beside each filter and the chart) come from AuditEventCount, the
+per-block counts the sync keeps, whenever the filters are ones it knows (dates, types, actor,
+project): a year of events then costs a few thousand summed cells instead of a scan of every
+event. Free text and resource ids need the events themselves: one pass over the timeline index,
+newest first, reads at most SAMPLE_LIMIT matches, and everything is counted from those.
+
+Each facet counts under every filter except its own, so the numbers beside a filter say what
+choosing another value would give.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import import_module
+
+from django.db.models import Min, Q, QuerySet, Sum
+
+from orgadmin.audit_catalog import KNOWN_TYPES, PROJECT_SCOPED_CATEGORIES, category_of
+from orgadmin.models import (
+    AuditEvent,
+    AuditEventCount,
+    AuditEventResource,
+    AuditName,
+    Organization,
+    SyncRun,
+)
+
+ALL = AuditEventCount.ALL
+TOP_ACTORS = 12
+# How many matches of a free-text or resource filter are counted. Beyond it, the explorer says
+# "more than" and counts the newest ones: the work per request stays bounded.
+SAMPLE_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the explorer shows: whole UTC days [start, end), and optional narrowing."""
+
+    start: dt.date
+    end: dt.date  # exclusive
+    types: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()  # whole groups, from `type=api_key.*`
+    actor: str = ""
+    # True when `actor` is one of an actor's ids (a key id, a user or service account id)
+    # rather than its name (audit_actor_is_id tells): then it is a plain filter, not a facet.
+    actor_by_id: bool = False
+    project: str = ""
+    resource: str = ""
+    q: str = ""
+
+    @property
+    def start_day(self) -> int:
+        return (self.start - dt.date(1970, 1, 1)).days
+
+    @property
+    def end_day(self) -> int:
+        return (self.end - dt.date(1970, 1, 1)).days
+
+    @property
+    def start_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.start, dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def end_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.end, dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def narrows_types(self) -> bool:
+        return bool(self.types or self.categories)
+
+    def type_matches(self, event_type: str, category: str) -> bool:
+        if not self.narrows_types:
+            return True
+        return event_type in self.types or category in self.categories
+
+
+@dataclass
+class AuditFacets:
+    """Everything the explorer counts for one set of filters."""
+
+    total: int = 0
+    types: Counter = field(default_factory=Counter)  # type → n, under every filter but types
+    actors: list[tuple[str, int]] = field(default_factory=list)  # top actors, all but actor
+    projects: Counter = field(default_factory=Counter)  # project id → n, all but project
+    days: Counter = field(default_factory=Counter)  # (day, category) → n, under every filter
+    # Set when a free-text or resource filter matched more than SAMPLE_LIMIT events: the counts
+    # are then those of the newest SAMPLE_LIMIT, which reach back to this moment.
+    sampled_since: dt.datetime | None = None
+    # False when the facets count only what matches every filter (see _facets_from_events).
+    disjunctive: bool = True
+    # The page's rows when the events were read anyway (ids, newest first).
+    ids: list[int] | None = None
+
+
+# --- filtering --------------------------------------------------------------------------
+
+
+def _type_q(f: AuditFilters) -> Q:
+    q = Q()
+    if f.types:
+        q |= Q(type__in=f.types)
+    if f.categories:
+        q |= Q(category__in=f.categories)
+    return q
+
+
+def _events(org: Organization, f: AuditFilters, *, facets: bool = True) -> QuerySet:
+    """Events matching the filters; with facets=False, without the type, actor-name and
+    project filters (the ones the facets count across)."""
+    qs = AuditEvent.objects.filter(org=org, effective_at__gte=f.start_at, effective_at__lt=f.end_at)
+    if facets and f.narrows_types:
+        qs = qs.filter(_type_q(f))
+    if f.actor and f.actor_by_id:
+        qs = qs.filter(Q(actor_id=f.actor) | Q(api_key_id=f.actor))
+    elif f.actor and facets:
+        qs = qs.filter(actor_key=f.actor)
+    if facets and f.project:
+        qs = qs.filter(project_id=f.project)
+    if f.resource:
+        touched = AuditEventResource.objects.filter(org=org, resource_id=f.resource)
+        qs = qs.filter(id__in=touched.values("event_id"))
+    if f.q:
+        qs = qs.filter(search_text__contains=f.q.lower())
+    return qs
+
+
+def day_blocks(start_day: int, end_day: int) -> list[tuple[int, int]]:
+    """The fewest aligned blocks (level, first day) that tile [start_day, end_day)."""
+    blocks = []
+    day = start_day
+    while day < end_day:
+        level = 0
+        while (
+            level < AuditEventCount.TOP_LEVEL
+            and day % (2 << level) == 0
+            and day + (2 << level) <= end_day
+        ):
+            level += 1
+        blocks.append((level, day))
+        day += 1 << level
+    return blocks
+
+
+def _tiles(org: Organization, f: AuditFilters, **where) -> QuerySet:
+    """The count cells tiling the date range, with `where` inside each tile's condition so
+    that each is one seek in an index."""
+    by_level: dict[int, list[int]] = {}
+    for level, block in day_blocks(f.start_day, f.end_day):
+        by_level.setdefault(level, []).append(block)
+    tiles = Q(pk__in=[])
+    for level, blocks in by_level.items():
+        tiles |= Q(org=org, level=level, block__in=blocks, **where)
+    return AuditEventCount.objects.filter(tiles)
+
+
+def _types_of(org: Organization, f: AuditFilters) -> list[str]:
+    """The exact types the type filter selects (a whole category becomes its types)."""
+    types = set(f.types)
+    if f.categories:
+        types |= {t for t in audit_known_types(org=org) if category_of(t) in f.categories}
+    return sorted(types)
+
+
+# --- the explorer ------------------------------------------------------------------------
+
+
+def audit_facets(*, org: Organization, f: AuditFilters) -> AuditFacets:
+    """The total, the facet counts and the per-day counts for these filters (1-4 queries)."""
+    if not f.q and not f.resource and not f.actor_by_id:
+        return _facets_from_counts(org, f)
+    return _facets_from_events(org, f)
+
+
+def _facets_from_counts(org: Organization, f: AuditFilters) -> AuditFacets:
+    facets = AuditFacets()
+    actor = f.actor or ALL
+    # Per type and project, for the chosen actor (or all): the total, the type facet and the
+    # project facet at once.
+    cells = _tiles(org, f, actor_key=actor).exclude(type=ALL)
+    for cell in cells.values("type", "category", "project_id").annotate(n=Sum("n")).order_by():
+        in_type = f.type_matches(cell["type"], cell["category"])
+        in_project = not f.project or cell["project_id"] == f.project
+        if in_project:
+            facets.types[cell["type"]] += cell["n"]
+        if in_type:
+            facets.projects[cell["project_id"]] += cell["n"]
+        if in_type and in_project:
+            facets.total += cell["n"]
+
+    actors = (
+        _tiles(org, f, type__in=_types_of(org, f)) if f.narrows_types else _tiles(org, f, type=ALL)
+    )
+    actors = actors.exclude(actor_key__in=(ALL, ""))
+    if f.project:
+        actors = actors.filter(project_id=f.project)
+    top = actors.values("actor_key").annotate(n=Sum("n")).order_by("-n", "actor_key")
+    facets.actors = [(row["actor_key"], row["n"]) for row in top[:TOP_ACTORS]]
+    if f.actor and f.actor not in dict(facets.actors):
+        facets.actors.append((f.actor, facets.total))
+
+    days = AuditEventCount.objects.filter(
+        org=org, actor_key=actor, level=0, block__gte=f.start_day, block__lt=f.end_day
+    ).exclude(type=ALL)
+    if f.narrows_types:
+        days = days.filter(_type_q(f))
+    if f.project:
+        days = days.filter(project_id=f.project)
+    for row in days.values("block", "category").annotate(n=Sum("n")).order_by():
+        facets.days[(row["block"], row["category"])] += row["n"]
+    return facets
+
+
+_SAMPLE_COLUMNS = ("id", "effective_at", "day", "type", "category", "project_id", "actor_key")
+
+
+def _sample(qs: QuerySet) -> list[tuple]:
+    return list(
+        qs.order_by("-effective_at", "-id").values_list(*_SAMPLE_COLUMNS)[: SAMPLE_LIMIT + 1]
+    )
+
+
+def _facets_from_events(org: Organization, f: AuditFilters) -> AuditFacets:
+    """Count from the matching events themselves, read once from the timeline index.
+
+    First without the facet filters, so each facet counts across its own filter. If that is
+    more than SAMPLE_LIMIT events, read again with every filter: the total stays exact whenever
+    the result fits, and the facets then count only what matches everything.
+    """
+    facets = AuditFacets()
+    actor_facet = not f.actor_by_id
+    rows = _sample(_events(org, f, facets=False))
+    narrowed = f.narrows_types or f.project or (f.actor and actor_facet)
+    if len(rows) > SAMPLE_LIMIT and narrowed:
+        rows = _sample(_events(org, f))
+        facets.disjunctive = False
+    if len(rows) > SAMPLE_LIMIT:
+        rows = rows[:SAMPLE_LIMIT]
+        facets.sampled_since = rows[-1][1]
+    actors: Counter = Counter()
+    ids = []
+    for event_id, _, day, event_type, category, project_id, actor_key in rows:
+        in_type = f.type_matches(event_type, category)
+        in_project = not f.project or project_id == f.project
+        in_actor = not f.actor or not actor_facet or actor_key == f.actor
+        if in_project and in_actor:
+            facets.types[event_type] += 1
+        if in_type and in_actor:
+            facets.projects[project_id] += 1
+        if in_type and in_project:
+            actors[actor_key] += 1
+            if in_actor:
+                facets.total += 1
+                facets.days[(day, category)] += 1
+                ids.append(event_id)
+    actors.pop("", None)
+    facets.actors = sorted(actors.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_ACTORS]
+    if f.actor and f.actor not in dict(facets.actors):
+        facets.actors.append((f.actor, facets.total))
+    facets.ids = ids
+    return facets
+
+
+def audit_event_page(
+    *, org: Organization, f: AuditFilters, page: int, per_page: int, facets: AuditFacets
+) -> list[AuditEvent]:
+    """One page of the timeline, newest first: ids from the index (or from the facets' read of
+    the events), then the rows."""
+    offset = (page - 1) * per_page
+    if facets.ids is not None:
+        ids = facets.ids[offset : offset + per_page]
+    else:
+        ordered = _events(org, f).order_by("-effective_at", "-id")
+        ids = list(ordered.values_list("id", flat=True)[offset : offset + per_page])
+    if not ids:
+        return []
+    return list(AuditEvent.objects.filter(id__in=ids).order_by("-effective_at", "-id"))
+
+
+def audit_events_export(*, org: Organization, f: AuditFilters) -> Iterator[AuditEvent]:
+    """Every event matching the filters, newest first, fetched in chunks."""
+    return _events(org, f).order_by("-effective_at", "-id").iterator(chunk_size=2000)
+
+
+# --- lookups -----------------------------------------------------------------------------
+
+
+def audit_event_get(*, org: Organization, event_id: str) -> AuditEvent | None:
+    return AuditEvent.objects.filter(org=org, event_id=event_id).first()
+
+
+def audit_event_history(*, org: Organization, event: AuditEvent, limit: int = 200) -> list:
+    """Earlier events about the same resource, oldest first: what it looked like before."""
+    if not event.resource_id:
+        return []
+    qs = AuditEvent.objects.filter(
+        org=org,
+        resource_id=event.resource_id,
+        category=event.category,
+        effective_at__lt=event.effective_at,
+    )
+    if event.category in PROJECT_SCOPED_CATEGORIES:
+        qs = qs.filter(project_id=event.project_id)
+    return list(reversed(qs.order_by("-effective_at", "-id")[:limit]))
+
+
+def audit_actor_is_id(*, org: Organization, actor: str) -> bool:
+    """True when an actor filter names no actor but matches one's user, account or key id."""
+    if not actor or AuditEvent.objects.filter(org=org, actor_key=actor).exists():
+        return False
+    return AuditEvent.objects.filter(Q(actor_id=actor) | Q(api_key_id=actor), org=org).exists()
+
+
+def audit_names(*, org: Organization, ids: Iterable[str]) -> dict[str, str]:
+    """Names for ids: the directory's current ones first, else the last the audit log gave."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    names: dict[str, str] = {}
+    # The directory (members, projects, keys) knows current names; it lives on another branch
+    # until merged, and the audit log's own names fill in meanwhile (and for deleted things).
+    display_names = getattr(import_module("orgadmin.selectors"), "display_names", None)
+    if display_names is not None:
+        names.update({k: v for k, v in display_names(org=org, ids=wanted).items() if v})
+    missing = wanted - names.keys()
+    if missing:
+        names.update(
+            AuditName.objects.filter(org=org, object_id__in=missing).values_list(
+                "object_id", "name"
+            )
+        )
+    return names
+
+
+def audit_known_types(*, org: Organization) -> set[str]:
+    """Every type the spec lists, and every type this organization's log holds."""
+    seen = AuditEventCount.objects.filter(
+        org=org, actor_key=ALL, level=AuditEventCount.TOP_LEVEL
+    ).values_list("type", flat=True)
+    return set(KNOWN_TYPES) | set(seen.distinct())
+
+
+def audit_first_day(*, org: Organization) -> dt.date | None:
+    """The UTC date of the oldest stored event."""
+    first = AuditEvent.objects.filter(org=org).aggregate(first=Min("effective_at"))["first"]
+    return first.astimezone(dt.UTC).date() if first else None
+
+
+def audit_last_run(*, org: Organization) -> SyncRun | None:
+    return SyncRun.objects.filter(org=org, kind=SyncRun.Kind.AUDIT_LOG).first()
