@@ -15,12 +15,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import import_module
 
 from django.db.models import Min, Q, QuerySet, Sum
 
-from orgadmin.audit_catalog import KNOWN_TYPES, PROJECT_SCOPED_CATEGORIES, category_of
+from orgadmin.audit_catalog import (
+    KNOWN_TYPES,
+    PROJECT_SCOPED_CATEGORIES,
+    category_of,
+    date_of_day,
+)
 from orgadmin.models import (
     AuditEvent,
     AuditEventCount,
@@ -31,6 +36,8 @@ from orgadmin.models import (
 )
 
 ALL = AuditEventCount.ALL
+# Actor keys of the cells that count several actors at once (and of actor-less events).
+NOT_AN_ACTOR = (ALL, AuditEventCount.BY_CATEGORY, "")
 TOP_ACTORS = 12
 # How many matches of a free-text or resource filter are counted. Beyond it, the explorer says
 # "more than" and counts the newest ones: the work per request stays bounded.
@@ -46,9 +53,10 @@ class AuditFilters:
     types: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()  # whole groups, from `type=api_key.*`
     actor: str = ""
-    # True when `actor` is one of an actor's ids (a key id, a user or service account id)
-    # rather than its name (audit_actor_is_id tells): then it is a plain filter, not a facet.
-    actor_by_id: bool = False
+    # When `actor` is one of an actor's ids (a key id, a user or service account id) rather
+    # than its name: the names of the actors it belongs to (audit_actors_of_id). It is then a
+    # plain filter, not a facet.
+    actor_names: tuple[str, ...] = ()
     project: str = ""
     resource: str = ""
     q: str = ""
@@ -72,6 +80,10 @@ class AuditFilters:
     @property
     def narrows_types(self) -> bool:
         return bool(self.types or self.categories)
+
+    @property
+    def actor_by_id(self) -> bool:
+        return bool(self.actor_names)
 
     def type_matches(self, event_type: str, category: str) -> bool:
         if not self.narrows_types:
@@ -109,13 +121,22 @@ def _type_q(f: AuditFilters) -> Q:
     return q
 
 
-def _events(org: Organization, f: AuditFilters, *, facets: bool = True) -> QuerySet:
+def _events(
+    org: Organization, f: AuditFilters, *, facets: bool = True, ids: list[int] | None = None
+) -> QuerySet:
     """Events matching the filters; with facets=False, without the type, actor-name and
-    project filters (the ones the facets count across)."""
-    qs = AuditEvent.objects.filter(org=org, effective_at__gte=f.start_at, effective_at__lt=f.end_at)
+    project filters (the ones the facets count across). Given `ids` that already obey the
+    dates, the resource and the actor id, only the other filters are added."""
+    if ids is not None:
+        qs = AuditEvent.objects.filter(id__in=ids)
+        f = replace(f, resource="", actor="" if f.actor_by_id else f.actor, actor_names=())
+    else:
+        qs = AuditEvent.objects.filter(
+            org=org, effective_at__gte=f.start_at, effective_at__lt=f.end_at
+        )
     if facets and f.narrows_types:
         qs = qs.filter(_type_q(f))
-    if f.actor and f.actor_by_id:
+    if f.actor_by_id:
         qs = qs.filter(Q(actor_id=f.actor) | Q(api_key_id=f.actor))
     elif f.actor and facets:
         qs = qs.filter(actor_key=f.actor)
@@ -127,6 +148,31 @@ def _events(org: Organization, f: AuditFilters, *, facets: bool = True) -> Query
     if f.q:
         qs = qs.filter(search_text__contains=f.q.lower())
     return qs
+
+
+def _newest(qs: QuerySet, id_column: str, limit: int) -> list[tuple[dt.datetime, int]]:
+    return list(qs.order_by("-effective_at").values_list("effective_at", id_column)[:limit])
+
+
+def _candidates(org: Organization, f: AuditFilters, limit: int) -> list[int] | None:
+    """The newest `limit` ids a resource or actor-id filter allows, each read from its own index
+    (None without such a filter). SQLite, left to plan these, walks the whole timeline."""
+    sets = []
+    window = {"org": org, "effective_at__gte": f.start_at, "effective_at__lt": f.end_at}
+    if f.resource:
+        touched = AuditEventResource.objects.filter(resource_id=f.resource, **window)
+        sets.append(_newest(touched, "event_id", limit))
+    if f.actor_by_id:
+        by_id = AuditEvent.objects.filter(actor_id=f.actor, **window)
+        by_key = AuditEvent.objects.filter(api_key_id=f.actor, **window)
+        both = {*_newest(by_id, "id", limit), *_newest(by_key, "id", limit)}
+        sets.append(sorted(both, reverse=True))
+    if not sets:
+        return None
+    ids = {i for _, i in sets[0]}
+    for other in sets[1:]:
+        ids &= {i for _, i in other}
+    return [i for _, i in sets[0] if i in ids][:limit]
 
 
 def day_blocks(start_day: int, end_day: int) -> list[tuple[int, int]]:
@@ -195,7 +241,7 @@ def _facets_from_counts(org: Organization, f: AuditFilters) -> AuditFacets:
     actors = (
         _tiles(org, f, type__in=_types_of(org, f)) if f.narrows_types else _tiles(org, f, type=ALL)
     )
-    actors = actors.exclude(actor_key__in=(ALL, ""))
+    actors = actors.exclude(actor_key__in=NOT_AN_ACTOR)
     if f.project:
         actors = actors.filter(project_id=f.project)
     top = actors.values("actor_key").annotate(n=Sum("n")).order_by("-n", "actor_key")
@@ -204,24 +250,34 @@ def _facets_from_counts(org: Organization, f: AuditFilters) -> AuditFacets:
         facets.actors.append((f.actor, facets.total))
 
     days = AuditEventCount.objects.filter(
-        org=org, actor_key=actor, level=0, block__gte=f.start_day, block__lt=f.end_day
-    ).exclude(type=ALL)
-    if f.narrows_types:
-        days = days.filter(_type_q(f))
-    if f.project:
-        days = days.filter(project_id=f.project)
-    for row in days.values("block", "category").annotate(n=Sum("n")).order_by():
-        facets.days[(row["block"], row["category"])] += row["n"]
+        org=org, level=0, block__gte=f.start_day, block__lt=f.end_day
+    )
+    if f.actor or f.narrows_types or f.project:
+        days = days.filter(actor_key=actor).exclude(type=ALL)
+        if f.narrows_types:
+            days = days.filter(_type_q(f))
+        if f.project:
+            days = days.filter(project_id=f.project)
+    else:
+        days = days.filter(actor_key=AuditEventCount.BY_CATEGORY)
+    per_day = days.values_list("block", "category").annotate(n=Sum("n")).order_by()
+    facets.days.update({(block, category): n for block, category, n in per_day})
     return facets
 
 
 _SAMPLE_COLUMNS = ("id", "effective_at", "day", "type", "category", "project_id", "actor_key")
 
 
-def _sample(qs: QuerySet) -> list[tuple]:
-    return list(
-        qs.order_by("-effective_at", "-id").values_list(*_SAMPLE_COLUMNS)[: SAMPLE_LIMIT + 1]
-    )
+def _sample(org: Organization, f: AuditFilters, *, facets: bool) -> list[tuple]:
+    """Up to SAMPLE_LIMIT + 1 matching events, newest first, as _SAMPLE_COLUMNS tuples."""
+    candidates = _candidates(org, f, SAMPLE_LIMIT + 1)
+    if candidates is None:
+        qs = _events(org, f, facets=facets)
+        ordered = qs.order_by("-effective_at", "-id").values_list(*_SAMPLE_COLUMNS)
+        return list(ordered[: SAMPLE_LIMIT + 1])
+    # Read by id alone: given the dates or an ORDER BY, SQLite would walk the timeline instead.
+    rows = _events(org, f, facets=facets, ids=candidates).order_by()
+    return sorted(rows.values_list(*_SAMPLE_COLUMNS), key=lambda r: (r[1], r[0]), reverse=True)
 
 
 def _facets_from_events(org: Organization, f: AuditFilters) -> AuditFacets:
@@ -233,10 +289,10 @@ def _facets_from_events(org: Organization, f: AuditFilters) -> AuditFacets:
     """
     facets = AuditFacets()
     actor_facet = not f.actor_by_id
-    rows = _sample(_events(org, f, facets=False))
+    rows = _sample(org, f, facets=False)
     narrowed = f.narrows_types or f.project or (f.actor and actor_facet)
     if len(rows) > SAMPLE_LIMIT and narrowed:
-        rows = _sample(_events(org, f))
+        rows = _sample(org, f, facets=True)
         facets.disjunctive = False
     if len(rows) > SAMPLE_LIMIT:
         rows = rows[:SAMPLE_LIMIT]
@@ -274,7 +330,18 @@ def audit_event_page(
     if facets.ids is not None:
         ids = facets.ids[offset : offset + per_page]
     else:
-        ordered = _events(org, f).order_by("-effective_at", "-id")
+        # Whole days newer than the page are skipped by their known counts, so a deep page
+        # costs one day of index, not every event before it.
+        per_day: Counter = Counter()
+        for (day, _), n in facets.days.items():
+            per_day[day] += n
+        before = f.end_at
+        for day in sorted(per_day, reverse=True):
+            if per_day[day] > offset:
+                break
+            offset -= per_day[day]
+            before = dt.datetime.combine(date_of_day(day), dt.time(), tzinfo=dt.UTC)
+        ordered = _events(org, f).filter(effective_at__lt=before).order_by("-effective_at", "-id")
         ids = list(ordered.values_list("id", flat=True)[offset : offset + per_page])
     if not ids:
         return []
@@ -308,11 +375,23 @@ def audit_event_history(*, org: Organization, event: AuditEvent, limit: int = 20
     return list(reversed(qs.order_by("-effective_at", "-id")[:limit]))
 
 
-def audit_actor_is_id(*, org: Organization, actor: str) -> bool:
-    """True when an actor filter names no actor but matches one's user, account or key id."""
+def audit_actors_of_id(*, org: Organization, actor: str) -> tuple[str, ...]:
+    """When an actor filter names no actor but is a user, account or key id: the names of the
+    actors with that id (a key's owner, a user's email); else nothing."""
     if not actor or AuditEvent.objects.filter(org=org, actor_key=actor).exists():
-        return False
-    return AuditEvent.objects.filter(Q(actor_id=actor) | Q(api_key_id=actor), org=org).exists()
+        return ()
+    names: list[str] = []
+    for column in ("actor_id", "api_key_id"):
+        # One name at a time, newest first, each a walk down the id's own index (a DISTINCT
+        # would tempt SQLite into reading every event through another index).
+        while len(names) < 20:
+            found = AuditEvent.objects.filter(org=org, **{column: actor})
+            found = found.exclude(actor_key__in=names).order_by("-effective_at")
+            name = found.values_list("actor_key", flat=True).first()
+            if name is None:
+                break
+            names.append(name)
+    return tuple(sorted(set(names)))
 
 
 def audit_names(*, org: Organization, ids: Iterable[str]) -> dict[str, str]:

@@ -16,7 +16,6 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -37,7 +36,12 @@ from orgadmin.syncing import RunRecorder, sync_run, watermark_get, watermark_set
 
 logger = logging.getLogger(__name__)
 
-WATERMARK = "audit_logs"
+# The API lists tenant-scoped events (tenant.*, role.bound_to_resource, …) only when asked with
+# tenant_only=true, and then only those: two streams, each with its own watermark.
+STREAMS: dict[str, dict[str, Any]] = {
+    "audit_logs": {},
+    "audit_logs:tenant": {"tenant_only": True},
+}
 PAGE_LIMIT = 100  # the API's maximum
 FIRST_SLICE = dt.timedelta(days=1)
 MAX_SLICE = dt.timedelta(days=32)
@@ -46,126 +50,119 @@ BUSY_SLICE_PAGES = 20  # a slice that took more pages than this halves the next 
 HISTORY_FLOOR = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)  # before OpenAI existed
 
 
-@dataclass
-class _Slice:
-    pages: int = 0
-    events: int = 0
-    written: int = 0
-
-
 def audit_log_sync(
     *, org: Organization, since: dt.datetime | None = None, triggered_by: Any = None
 ) -> SyncRun:
-    """Bring the stored audit log up to date: from the watermark, or from `since` when given."""
+    """Bring the stored audit log up to date: from the watermarks, or from `since` when given."""
     now = timezone.now().replace(microsecond=0)
     params = {"since": since.date().isoformat()} if since else {}
     with sync_run(
         org=org, kind=SyncRun.Kind.AUDIT_LOG, params=params, triggered_by=triggered_by
     ) as run:
         client = admin_client(org)
-        watermark = watermark_get(org=org, endpoint=WATERMARK)
-        if since is not None:
-            start = since
-        elif watermark is not None:
-            start = watermark - dt.timedelta(seconds=settings.AUDIT_LOG_OVERLAP_SECONDS)
-        else:
-            start = _history_start(client, run, now)
-        # The watermark may only move over a contiguous stretch: a backfill that starts after
-        # it would otherwise leave a gap behind it.
-        advance = watermark is None or start <= watermark
-        _sync_window(
-            client, run, org=org, start=max(start, HISTORY_FLOOR), end=now, advance=advance
-        )
+        for endpoint, extra in STREAMS.items():
+            stream = _Stream(client, run, org=org, endpoint=endpoint, extra=extra)
+            watermark = watermark_get(org=org, endpoint=endpoint)
+            if since is not None:
+                start = since
+            elif watermark is not None:
+                start = watermark - dt.timedelta(seconds=settings.AUDIT_LOG_OVERLAP_SECONDS)
+            else:
+                start = stream.history_start(now)
+            # The watermark may only move over a contiguous stretch: a backfill that starts
+            # after it would otherwise leave a gap behind it.
+            stream.advance = watermark is None or start <= watermark
+            stream.sync(start=max(start, HISTORY_FLOOR), end=now)
     return run.run
 
 
-def _list_page(client: Any, *, lo: int, hi: int, after: str | None, limit: int = PAGE_LIMIT):
-    """One page of events with lo <= effective_at < hi, newest first: (events, has_more)."""
-    kwargs: dict[str, Any] = {"effective_at": {"gte": lo, "lt": hi}, "limit": limit}
-    if after:
-        kwargs["after"] = after
-    with api_errors():
-        response = client.audit_logs.with_raw_response.list(**kwargs)
-    try:
-        body = json.loads(response.text)
-        events = body["data"]
-        has_more = bool(body.get("has_more"))
-    except (ValueError, KeyError, TypeError):
-        raise OrgAPIError(
-            "The OpenAI API sent an audit log page we could not read.",
-            status=response.status_code,
-            request_id=response.request_id,
-        ) from None
-    if not isinstance(events, list):
-        raise OrgAPIError("The OpenAI API sent an audit log page without a list of events.")
-    return events, has_more
+class _Stream:
+    """One listing of the audit log (all events, or the tenant-scoped ones) and its watermark."""
 
+    def __init__(
+        self,
+        client: Any,
+        run: RunRecorder,
+        *,
+        org: Organization,
+        endpoint: str,
+        extra: dict[str, Any],
+    ) -> None:
+        self.client = client
+        self.run = run
+        self.org = org
+        self.endpoint = endpoint
+        self.extra = extra
+        self.advance = True
 
-def _history_start(client: Any, run: RunRecorder, now: dt.datetime) -> dt.datetime:
-    """How far back the first run must read: double the look-back until nothing is older."""
-    look_back = dt.timedelta(days=7)
-    while now - look_back > HISTORY_FLOOR:
-        probe = now - look_back
-        events, _ = _list_page(client, lo=0, hi=int(probe.timestamp()), after=None, limit=1)
-        run.page(rows=0)
-        if not events:
-            return probe
-        look_back *= 2
-    return HISTORY_FLOOR
+    def page(self, *, lo: int, hi: int, after: str | None, limit: int = PAGE_LIMIT):
+        """One page of events with lo <= effective_at < hi, newest first: (events, has_more)."""
+        kwargs: dict[str, Any] = {"effective_at": {"gte": lo, "lt": hi}, "limit": limit}
+        if after:
+            kwargs["after"] = after
+        with api_errors():
+            response = self.client.audit_logs.with_raw_response.list(**kwargs, **self.extra)
+        try:
+            body = json.loads(response.text)
+            events, has_more = body["data"], bool(body.get("has_more"))
+        except (ValueError, KeyError, TypeError):
+            events, has_more = None, False
+        if not isinstance(events, list):
+            raise OrgAPIError(
+                "The OpenAI API sent an audit log page we could not read.",
+                status=response.status_code,
+                request_id=response.request_id,
+            )
+        return events, has_more
 
+    def history_start(self, now: dt.datetime) -> dt.datetime:
+        """How far back a first run must read: double the look-back until nothing is older."""
+        look_back = dt.timedelta(days=7)
+        while now - look_back > HISTORY_FLOOR:
+            probe = now - look_back
+            events, _ = self.page(lo=0, hi=int(probe.timestamp()), after=None, limit=1)
+            self.run.page(rows=0)
+            if not events:
+                return probe
+            look_back *= 2
+        return HISTORY_FLOOR
 
-def _sync_window(
-    client: Any,
-    run: RunRecorder,
-    *,
-    org: Organization,
-    start: dt.datetime,
-    end: dt.datetime,
-    advance: bool,
-) -> None:
-    lo, span = start, FIRST_SLICE
-    while lo < end:
-        hi = min(lo + span, end)
-        done = _sync_slice(client, run, org=org, lo=lo, hi=hi, advance=advance)
-        lo = hi
-        if done.pages > BUSY_SLICE_PAGES:
-            span = max(span / 2, MIN_SLICE)
-        elif done.pages <= 1:
-            span = min(span * 2, MAX_SLICE)
+    def sync(self, *, start: dt.datetime, end: dt.datetime) -> None:
+        """Store every event of [start, end), slice after slice, oldest slice first."""
+        lo, span = start, FIRST_SLICE
+        while lo < end:
+            hi = min(lo + span, end)
+            pages = self.sync_slice(lo=lo, hi=hi)
+            lo = hi
+            if pages > BUSY_SLICE_PAGES:
+                span = max(span / 2, MIN_SLICE)
+            elif pages <= 1:
+                span = min(span * 2, MAX_SLICE)
 
-
-def _sync_slice(
-    client: Any,
-    run: RunRecorder,
-    *,
-    org: Organization,
-    lo: dt.datetime,
-    hi: dt.datetime,
-    advance: bool,
-) -> _Slice:
-    """Store every event of [lo, hi); move the watermark to hi with the slice's last page."""
-    done = _Slice()
-    after = None
-    while True:
-        events, has_more = _list_page(
-            client, lo=int(lo.timestamp()), hi=int(hi.timestamp()), after=after
-        )
-        last = not has_more or not events
-        with transaction.atomic():
-            written = audit_events_store(org=org, raws=events)
-            if last and advance:
-                current = watermark_get(org=org, endpoint=WATERMARK)
-                if current is None or current < hi:
-                    watermark_set(org=org, endpoint=WATERMARK, value=hi)
-        run.page(rows=written)
-        done.pages += 1
-        done.events += len(events)
-        done.written += written
-        if last:
-            return done
-        after = str(events[-1].get("id") or "") if isinstance(events[-1], dict) else ""
-        if not after:
-            raise OrgAPIError("The OpenAI API sent an audit log page whose last event has no id.")
+    def sync_slice(self, *, lo: dt.datetime, hi: dt.datetime) -> int:
+        """Store every event of [lo, hi); move the watermark to hi with the slice's last page.
+        Returns the number of pages read."""
+        pages, after = 0, None
+        while True:
+            events, has_more = self.page(
+                lo=int(lo.timestamp()), hi=int(hi.timestamp()), after=after
+            )
+            pages += 1
+            last = not has_more or not events
+            with transaction.atomic():
+                written = audit_events_store(org=self.org, raws=events)
+                if last and self.advance:
+                    current = watermark_get(org=self.org, endpoint=self.endpoint)
+                    if current is None or current < hi:
+                        watermark_set(org=self.org, endpoint=self.endpoint, value=hi)
+            self.run.page(rows=written)
+            if last:
+                return pages
+            after = events[-1].get("id") if isinstance(events[-1], dict) else None
+            if not after:
+                raise OrgAPIError(
+                    "The OpenAI API sent an audit log page whose last event has no id."
+                )
 
 
 def audit_events_store(*, org: Organization, raws: Iterable[dict]) -> int:
@@ -222,7 +219,9 @@ def audit_events_store(*, org: Organization, raws: Iterable[dict]) -> int:
     )
     AuditEventResource.objects.bulk_create(
         [
-            AuditEventResource(event=event, org=org, resource_id=resource_id)
+            AuditEventResource(
+                event=event, org=org, resource_id=resource_id, effective_at=n.effective_at
+            )
             for event, (n, _) in zip(events, new, strict=True)
             for resource_id in n.resource_ids
         ]
@@ -264,6 +263,7 @@ def _counts_add(org: Organization, events: list[Normalized]) -> None:
     every = AuditEventCount.ALL
     cells: Counter[tuple] = Counter()
     for n in events:
+        cells[(0, n.day, f"{n.category}.*", n.category, AuditEventCount.BY_CATEGORY, every)] += 1
         for level in range(AuditEventCount.TOP_LEVEL + 1):
             block = n.day >> level << level
             cells[(level, block, n.type, n.category, n.actor_key, n.project_id)] += 1
@@ -286,23 +286,29 @@ def audit_counts_rebuild(*, org: Organization) -> int:
     """Recompute every block count of an organization from its stored events; returns the cells."""
     events = connection.ops.quote_name(AuditEvent._meta.db_table)
     table = connection.ops.quote_name(AuditEventCount._meta.db_table)
-    # (type, category, actor) selected and grouped for the three kinds of cell.
+    every = AuditEventCount.ALL
+    # (type, category, actor, project) selected and grouped for each kind of cell.
     kinds = [
-        ("type, category, actor_key", "type, category, actor_key", []),
-        ("type, category, %s", "type, category", [AuditEventCount.ALL]),
-        ("%s, %s, actor_key", "actor_key", [AuditEventCount.ALL, AuditEventCount.ALL]),
+        ("type, category, actor_key, project_id", "type, category, actor_key, project_id", []),
+        ("type, category, %s, project_id", "type, category, project_id", [every]),
+        ("%s, %s, actor_key, project_id", "actor_key, project_id", [every, every]),
     ]
+    # Days also count whole categories ("api_key.*") for everyone: `||` joins on both databases.
+    by_category = (
+        "category || '.*', category, %s, %s",
+        "category",
+        [AuditEventCount.BY_CATEGORY, every],
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         AuditEventCount.objects.filter(org=org).delete()
         for level in range(AuditEventCount.TOP_LEVEL + 1):
             block = f"(day / {2**level}) * {2**level}"  # integer division on both databases
-            for selected, grouped, params in kinds:
+            for selected, grouped, params in kinds + ([by_category] if level == 0 else []):
                 cursor.execute(
                     f"INSERT INTO {table} "  # noqa: S608 (table names and integers only)
                     "(org_id, level, block, type, category, actor_key, project_id, n) "
-                    f"SELECT org_id, {level}, {block}, {selected}, project_id, COUNT(*) "
-                    f"FROM {events} WHERE org_id = %s "
-                    f"GROUP BY org_id, {block}, {grouped}, project_id",
+                    f"SELECT org_id, {level}, {block}, {selected}, COUNT(*) "
+                    f"FROM {events} WHERE org_id = %s GROUP BY org_id, {block}, {grouped}",
                     [*params, org.pk],
                 )
     return AuditEventCount.objects.filter(org=org).count()

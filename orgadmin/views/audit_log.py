@@ -63,7 +63,7 @@ def _parse(request: HttpRequest, org: Organization) -> tuple[AuditFilterForm, Au
         types=tuple(t for t in types if not t.endswith(".*")),
         categories=tuple(t[:-2] for t in types if t.endswith(".*")),
         actor=actor,
-        actor_by_id=audit_selectors.audit_actor_is_id(org=org, actor=actor),
+        actor_names=audit_selectors.audit_actors_of_id(org=org, actor=actor),
         project=form.valid("project", ""),
         resource=form.valid("resource", ""),
         q=form.valid("q", ""),
