@@ -52,6 +52,8 @@ class AuditFilters:
     end: dt.date  # exclusive
     types: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()  # whole groups, from `type=api_key.*`
+    # The known types of those groups, when the caller has them at hand (else looked up).
+    category_types: tuple[str, ...] | None = None
     actor: str = ""
     # When `actor` is one of an actor's ids (a key id, a user or service account id) rather
     # than its name: the names of the actors it belongs to (audit_actors_of_id). It is then a
@@ -208,7 +210,8 @@ def _types_of(org: Organization, f: AuditFilters) -> list[str]:
     """The exact types the type filter selects (a whole category becomes its types)."""
     types = set(f.types)
     if f.categories:
-        types |= {t for t in audit_known_types(org=org) if category_of(t) in f.categories}
+        known = audit_known_types(org=org) if f.category_types is None else f.category_types
+        types |= {t for t in known if category_of(t) in f.categories}
     return sorted(types)
 
 

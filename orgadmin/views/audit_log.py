@@ -57,11 +57,13 @@ def _parse(request: HttpRequest, org: Organization) -> tuple[AuditFilterForm, Au
     start, end = form.date_range()
     types = form.valid("type", [])
     actor = form.valid("actor", "")
+    categories = tuple(t[:-2] for t in types if t.endswith(".*"))
     filters = AuditFilters(
         start=start,
         end=end,
         types=tuple(t for t in types if not t.endswith(".*")),
-        categories=tuple(t[:-2] for t in types if t.endswith(".*")),
+        categories=categories,
+        category_types=tuple(t for t in known if category_of(t) in categories),
         actor=actor,
         actor_names=audit_selectors.audit_actors_of_id(org=org, actor=actor),
         project=form.valid("project", ""),
@@ -156,8 +158,7 @@ def _type_groups(f: AuditFilters, facets: AuditFacets) -> list[dict]:
     return sorted(groups.values(), key=lambda g: (-g["count"], g["label"]))
 
 
-def _rows(org: Organization, events: list[AuditEvent], request: HttpRequest) -> list[dict]:
-    names = audit_selectors.audit_names(org=org, ids=_ids_of(events))
+def _rows(events: list[AuditEvent], request: HttpRequest, names: dict[str, str]) -> list[dict]:
     return [
         {
             "event": event,
@@ -222,7 +223,8 @@ def _explorer(request: HttpRequest, org: Organization) -> dict[str, Any]:
     )
     project_ids = [p for p in facets.projects if p]
     names = audit_selectors.audit_names(
-        org=org, ids=[*project_ids, f.project, f.resource, *(a for a, _ in facets.actors)]
+        org=org,
+        ids=[*project_ids, f.project, f.resource, *(a for a, _ in facets.actors), *_ids_of(events)],
     )
     counts = {
         (dt.date(1970, 1, 1) + dt.timedelta(days=d), c): n for (d, c), n in facets.days.items()
@@ -233,7 +235,7 @@ def _explorer(request: HttpRequest, org: Organization) -> dict[str, Any]:
         "form": form,
         "f": f,
         "facets": facets,
-        "rows": _rows(org, events, request),
+        "rows": _rows(events, request, names),
         "pagination": pagination,
         "type_groups": _type_groups(f, facets),
         "actors": [
