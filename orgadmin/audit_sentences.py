@@ -49,6 +49,13 @@ class Sentence:
     def text(self) -> str:
         return "".join(p.label if isinstance(p, Ref) else p for p in self.parts)
 
+    def predicate(self) -> str:
+        """The sentence without its subject, for a table that shows the actor on its own:
+        "Deleted API key … in Project X"."""
+        rest = "".join(p.label if isinstance(p, Ref) else p for p in self.parts[1:])
+        rest = rest.removeprefix(":").strip()
+        return rest[:1].upper() + rest[1:] if rest else self.text()
+
     def __str__(self) -> str:
         return self.text()
 

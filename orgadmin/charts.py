@@ -34,6 +34,7 @@ _SPARE_COLORS = ["#a16207", "#be123c", "#4f46e5", "#15803d", "#b45309", "#6d28d9
 MAX_DAILY_BARS = 400
 # The busiest categories get their own colour; the rest stack together as "Other".
 MAX_SERIES = 8
+DAY_MS = 86_400_000
 
 
 def category_color(category: str, index: int = 0) -> str:
@@ -81,9 +82,12 @@ def audit_events_figure(
                 "customdata": [ends[i] for i in points],
                 "name": label,
                 "marker": {"color": category_color(category, index)},
+                # Explicit widths: plotly sizes a lone bar by its neighbours, of which it has none.
+                "width": width * DAY_MS * 0.8,
                 "hovertemplate": f"%{{x|%b %-d, %Y}}<br>{label}: %{{y:,}}<extra></extra>",
             }
         )
+    tallest = max((sum(column) for column in zip(*by_category.values(), strict=True)), default=0)
     # Built without plotly's per-property validation, which costs ~0.1 s for a year of bars;
     # the tests validate what this returns.
     layout = {
@@ -95,7 +99,8 @@ def audit_events_figure(
         "legend": {"orientation": "h", "y": -0.18, "x": 0},
         # Bars sit on their day's midnight: half a period either side shows the first and last.
         "xaxis": {"type": "date", "range": [_shift(start, -width / 2), _shift(end, -width / 2)]},
-        "yaxis": {"rangemode": "tozero", "tickformat": ",d"},
+        # Whole numbers only: a quiet week would otherwise get ticks at 0.5.
+        "yaxis": {"rangemode": "tozero", "tickformat": ",d", "dtick": 1 if tallest <= 5 else None},
         "showlegend": bool(order),
     }
     return go.Figure(data=traces, layout=layout, _validate=False)

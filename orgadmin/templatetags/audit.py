@@ -37,3 +37,14 @@ def audit_value(value) -> str:
 @register.filter
 def is_unknown(value) -> bool:
     return value is UNKNOWN
+
+
+@register.filter
+def break_at(value: str) -> SafeString:
+    """An email or id that may wrap after its @ (or its last dot), never inside a word."""
+    text = str(value)
+    for mark in ("@",):
+        if mark in text:
+            head, tail = text.split(mark, 1)
+            return format_html("{}{}<wbr>{}", head, mark, tail)
+    return format_html("{}", text)

@@ -162,7 +162,7 @@ def _rows(events: list[AuditEvent], request: HttpRequest, names: dict[str, str])
     return [
         {
             "event": event,
-            "sentence": describe(event.raw, names=names).sentence.text(),
+            "what": describe(event.raw, names=names).sentence.predicate(),
             "category": category_label(event.category),
             "actor": _actor_label(event, names),
             "project": names.get(event.project_id) or event.project_name or event.project_id,
