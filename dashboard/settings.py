@@ -260,6 +260,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orgadmin.tasks.sync_audit_logs",
         "schedule": crontab(minute="*/5"),
     },
+    # */15 * * * *  (every 15 minutes): refresh every connection's directory cache.
+    "sync-directories": {
+        "task": "orgadmin.tasks.sync_directories",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- logging ----------------------------------------------------------------------------

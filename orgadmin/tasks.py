@@ -7,11 +7,13 @@ import logging
 from celery import shared_task
 
 from orgadmin import services
-from orgadmin.client import OrgAPIError
 from orgadmin.models import KeyUnreadable, Organization
 from orgadmin.syncing import SyncBusy
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
+
+# A refresh asked for after a mutation waits this long for a running sync to finish, per try.
+BUSY_RETRY_SECONDS = 20
 
 
 @shared_task
@@ -23,25 +25,63 @@ def verify_connections() -> dict[str, str]:
 
 
 @shared_task
+def sync_directories() -> list[int]:
+    """Queue a full directory sync of every connection (the beat entry)."""
+    ids = list(Organization.objects.values_list("pk", flat=True))
+    for org_id in ids:
+        sync_directory.delay(org_id)
+    return ids
+
+
+@shared_task(bind=True, max_retries=15)
+def sync_directory(
+    self, org_id: int, sections: list[str] | None = None, user_id: int | None = None
+) -> str:
+    """Refresh one organization's directory cache (all of it, or only `sections`)."""
+    org = Organization.objects.filter(pk=org_id).first()
+    if org is None:
+        return "gone"  # the connection was removed meanwhile
+    try:
+        run = services.directory_sync(org=org, sections=sections, triggered_by=_user(user_id))
+    except SyncBusy:
+        if sections is None:
+            return "busy"  # a full sync is running already: it does this job
+        # A refresh after a mutation must not be lost: try again once the running sync is done.
+        raise self.retry(countdown=BUSY_RETRY_SECONDS) from None
+    except services.DirectorySyncIncomplete as exc:
+        log.warning("Directory sync of %s incomplete: %s", org, exc)
+        return "incomplete"
+    except services.OrgAPIError as exc:
+        log.warning("Directory sync of %s failed: %s", org, exc)
+        return "failed"
+    return run.status
+
+
+def _user(user_id: int | None):
+    if user_id is None:
+        return None
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=user_id).first()
+
+
+@shared_task
 def sync_audit_log(org_id: int, user_id: int | None = None) -> str:
     """Sync one organization's audit log from its watermark; returns the run's status."""
     org = Organization.objects.filter(pk=org_id).first()
     if org is None:
-        return "gone"
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        return "gone"  # the connection was removed meanwhile
     try:
-        return services.audit_log_sync(org=org, triggered_by=user).status
+        return services.audit_log_sync(org=org, triggered_by=_user(user_id)).status
     except SyncBusy:
-        return "busy"
-    except (OrgAPIError, KeyUnreadable) as exc:
+        return "busy"  # the running sync does this job
+    except (services.OrgAPIError, KeyUnreadable) as exc:
         # The run is recorded as failed with this message; the next one resumes at the watermark.
-        logger.warning("Audit log sync of %s failed: %s", org, exc)
+        log.warning("Audit log sync of %s failed: %s", org, exc)
         return "failed"
 
 
 @shared_task
 def sync_audit_logs() -> dict[str, str]:
-    """Sync every connection's audit log (the 5-minute beat job)."""
+    """Sync every connection's audit log (the 5-minute beat entry)."""
     return {org.name: sync_audit_log(org.pk) for org in Organization.objects.all()}

@@ -16,7 +16,6 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from importlib import import_module
 
 from django.db.models import Min, Q, QuerySet, Sum
 
@@ -34,6 +33,7 @@ from orgadmin.models import (
     Organization,
     SyncRun,
 )
+from orgadmin.selectors.directory import display_names
 
 ALL = AuditEventCount.ALL
 # Actor keys of the cells that count several actors at once (and of actor-less events).
@@ -402,12 +402,8 @@ def audit_names(*, org: Organization, ids: Iterable[str]) -> dict[str, str]:
     wanted = {i for i in ids if i}
     if not wanted:
         return {}
-    names: dict[str, str] = {}
-    # The directory (members, projects, keys) knows current names; it lives on another branch
-    # until merged, and the audit log's own names fill in meanwhile (and for deleted things).
-    display_names = getattr(import_module("orgadmin.selectors"), "display_names", None)
-    if display_names is not None:
-        names.update({k: v for k, v in display_names(org=org, ids=wanted).items() if v})
+    # The directory knows current names; the audit log's own fill in for things since deleted.
+    names = {k: v for k, v in display_names(org=org, ids=wanted).items() if v}
     missing = wanted - names.keys()
     if missing:
         names.update(

@@ -26,15 +26,15 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
-from orgadmin import syncing, tasks
+from orgadmin import selectors, syncing, tasks
 from orgadmin.access import Perm, requires
 from orgadmin.audit_catalog import category_label, category_of, normalize
 from orgadmin.audit_sentences import Ref, describe
 from orgadmin.charts import audit_events_figure
 from orgadmin.forms import AuditFilterForm
 from orgadmin.models import AuditEvent, Organization, SyncRun
-from orgadmin.selectors import audit as audit_selectors
-from orgadmin.selectors.audit import SAMPLE_LIMIT, AuditFacets, AuditFilters
+from orgadmin.selectors import AuditFacets, AuditFilters
+from orgadmin.selectors.audit import SAMPLE_LIMIT
 
 PER_PAGE = 50
 EXPORT_CHUNK = 1000
@@ -51,7 +51,7 @@ def _today() -> dt.date:
 
 def _parse(request: HttpRequest, org: Organization) -> tuple[AuditFilterForm, AuditFilters]:
     """The filter form (with any errors) and the filters made of its valid values."""
-    known = audit_selectors.audit_known_types(org=org)
+    known = selectors.audit_known_types(org=org)
     form = AuditFilterForm(request.GET, known_types=known, today=_today())
     form.is_valid()
     start, end = form.date_range()
@@ -65,7 +65,7 @@ def _parse(request: HttpRequest, org: Organization) -> tuple[AuditFilterForm, Au
         categories=categories,
         category_types=tuple(t for t in known if category_of(t) in categories),
         actor=actor,
-        actor_names=audit_selectors.audit_actors_of_id(org=org, actor=actor),
+        actor_names=selectors.audit_actors_of_id(org=org, actor=actor),
         project=form.valid("project", ""),
         resource=form.valid("resource", ""),
         q=form.valid("q", ""),
@@ -216,13 +216,13 @@ def _pagination(request: HttpRequest, form: AuditFilterForm, facets: AuditFacets
 
 def _explorer(request: HttpRequest, org: Organization) -> dict[str, Any]:
     form, f = _parse(request, org)
-    facets = audit_selectors.audit_facets(org=org, f=f)
+    facets = selectors.audit_facets(org=org, f=f)
     pagination = _pagination(request, form, facets)
-    events = audit_selectors.audit_event_page(
+    events = selectors.audit_event_page(
         org=org, f=f, page=pagination["page"], per_page=PER_PAGE, facets=facets
     )
     project_ids = [p for p in facets.projects if p]
-    names = audit_selectors.audit_names(
+    names = selectors.audit_names(
         org=org,
         ids=[*project_ids, f.project, f.resource, *(a for a, _ in facets.actors), *_ids_of(events)],
     )
@@ -278,7 +278,7 @@ def _explorer(request: HttpRequest, org: Organization) -> dict[str, Any]:
 
 
 def _all_time_url(request: HttpRequest, org: Organization, today: dt.date) -> str:
-    first = audit_selectors.audit_first_day(org=org) or today
+    first = selectors.audit_first_day(org=org) or today
     end = today + dt.timedelta(days=1)
     return _url(request, start=first.isoformat(), end=end.isoformat())
 
@@ -286,7 +286,7 @@ def _all_time_url(request: HttpRequest, org: Organization, today: dt.date) -> st
 def _sync_context(request: HttpRequest, org: Organization) -> dict[str, Any]:
     return {
         "org": org,
-        "run": audit_selectors.audit_last_run(org=org),
+        "run": selectors.audit_last_run(org=org),
         "running": syncing.is_running(org=org, kind=SyncRun.Kind.AUDIT_LOG),
     }
 
@@ -311,11 +311,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 
 def _drawer(org: Organization, event_id: str) -> dict[str, Any] | None:
-    event = audit_selectors.audit_event_get(org=org, event_id=event_id)
+    event = selectors.audit_event_get(org=org, event_id=event_id)
     if event is None:
         return None
-    history = audit_selectors.audit_event_history(org=org, event=event)
-    names = audit_selectors.audit_names(org=org, ids=_ids_of([event, *history]))
+    history = selectors.audit_event_history(org=org, event=event)
+    names = selectors.audit_names(org=org, ids=_ids_of([event, *history]))
     description = describe(event.raw, names=names, history=[e.raw for e in history])
     session = event.raw.get("actor", {}).get("session", {}) if isinstance(event.raw, dict) else {}
     return {
@@ -415,7 +415,7 @@ def _csv_lines(org: Organization, events: Iterator[AuditEvent]) -> Iterator[str]
     for chunk in _chunks(events):
         buffer.seek(0)
         buffer.truncate()
-        names = audit_selectors.audit_names(org=org, ids=_ids_of(chunk))
+        names = selectors.audit_names(org=org, ids=_ids_of(chunk))
         for event in chunk:
             writer.writerow(
                 [
@@ -453,7 +453,7 @@ def audit_export_csv(request: HttpRequest) -> HttpResponse:
     if isinstance(parsed, HttpResponse):
         return parsed
     org, f = parsed
-    events = audit_selectors.audit_events_export(org=org, f=f)
+    events = selectors.audit_events_export(org=org, f=f)
     response = StreamingHttpResponse(
         _csv_lines(org, events), content_type="text/csv; charset=utf-8"
     )
@@ -468,7 +468,7 @@ def audit_export_jsonl(request: HttpRequest) -> HttpResponse:
     if isinstance(parsed, HttpResponse):
         return parsed
     org, f = parsed
-    events = audit_selectors.audit_events_export(org=org, f=f)
+    events = selectors.audit_events_export(org=org, f=f)
     response = StreamingHttpResponse(_jsonl_lines(events), content_type="application/x-ndjson")
     response["Content-Disposition"] = f'attachment; filename="{_filename(org, f, "jsonl")}"'
     return response
