@@ -24,7 +24,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+from django_htmx.http import HttpResponseStopPolling, push_url, trigger_client_event
 
 from orgadmin import selectors, syncing, tasks
 from orgadmin.access import Perm, requires
@@ -80,6 +80,11 @@ def _query(request: HttpRequest, *, drop: Iterable[str] = (), **values: Any) -> 
         params[key] = value if isinstance(value, list) else [value]
     pairs = [(k, v) for k, vs in params.items() for v in vs if v not in ("", None)]
     return urlencode(pairs)
+
+
+def _page_param(request: HttpRequest) -> str:
+    page = request.GET.get("page", "")
+    return page if page not in ("", "1") else ""
 
 
 def _url(request: HttpRequest, **kwargs: Any) -> str:
@@ -302,9 +307,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if event_id and not request.htmx:
         context |= _drawer(org, event_id) or {"missing_event": event_id}
     template = "orgadmin/audit_log.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#explorer"
-    return render(request, template, context)
+    if not request.htmx or request.htmx.history_restore_request:
+        return render(request, template, context)
+    # The form sends every field, empty ones too: the address bar gets the tidy version.
+    return push_url(
+        render(request, template + "#explorer", context), _url(request, page=_page_param(request))
+    )
 
 
 # --- the event drawer ---------------------------------------------------------------------
@@ -446,32 +454,28 @@ def _jsonl_lines(events: Iterator[AuditEvent]) -> Iterator[str]:
         yield json.dumps(event.raw, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-@requires(Perm.VIEW_AUDIT_LOG)
-@require_GET
-def audit_export_csv(request: HttpRequest) -> HttpResponse:
+def _export(request: HttpRequest, extension: str, content_type: str) -> HttpResponse:
     parsed = _export_filters(request)
     if isinstance(parsed, HttpResponse):
         return parsed
     org, f = parsed
     events = selectors.audit_events_export(org=org, f=f)
-    response = StreamingHttpResponse(
-        _csv_lines(org, events), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(org, f, "csv")}"'
+    lines = _csv_lines(org, events) if extension == "csv" else _jsonl_lines(events)
+    response = StreamingHttpResponse(lines, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{_filename(org, f, extension)}"'
     return response
+
+
+@requires(Perm.VIEW_AUDIT_LOG)
+@require_GET
+def audit_export_csv(request: HttpRequest) -> HttpResponse:
+    return _export(request, "csv", "text/csv; charset=utf-8")
 
 
 @requires(Perm.VIEW_AUDIT_LOG)
 @require_GET
 def audit_export_jsonl(request: HttpRequest) -> HttpResponse:
-    parsed = _export_filters(request)
-    if isinstance(parsed, HttpResponse):
-        return parsed
-    org, f = parsed
-    events = selectors.audit_events_export(org=org, f=f)
-    response = StreamingHttpResponse(_jsonl_lines(events), content_type="application/x-ndjson")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(org, f, "jsonl")}"'
-    return response
+    return _export(request, "jsonl", "application/x-ndjson")
 
 
 # --- sync now -----------------------------------------------------------------------------
