@@ -62,7 +62,7 @@ PROJECT_SCOPED_CATEGORIES = frozenset({"rate_limit", "service_account", "user"})
 
 MAX_TYPE_LENGTH = 120
 MAX_ID_LENGTH = 200
-# The search text lives in an index too: PostgreSQL caps an index entry near 2.7 kB.
+# The search text lives in an index: PostgreSQL caps an index entry near 2.7 kB.
 SEARCH_TEXT_BYTES = 1200
 
 
@@ -270,10 +270,12 @@ def normalize(raw: dict) -> Normalized:
     primary = _str(payload.get("id")) or (resources[0] if resources else "")
     project_id = _str(project.get("id"))
     project_name = _str(project.get("name"))
+    # What a person types to find an event: ids, emails, addresses, names and payload values.
+    # Not the type or the actor's kind (filters do those), nor the user agent: every byte here
+    # is read by each free-text search.
+    searchable = ("actor_id", "actor_email", "actor_key", "api_key_id", "ip_address")
     words = [
-        event_id,
-        event_type,
-        *(value for key, value in who.items() if key != "user_agent"),
+        *(who[key] for key in searchable),
         project_id,
         project_name,
         *resources,

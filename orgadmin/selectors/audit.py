@@ -13,11 +13,15 @@ choosing another value would give.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from django.db.models import Min, Q, QuerySet, Sum
+from django.db import OperationalError, connection
+from django.db.models import CharField, Min, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
 from orgadmin.audit_catalog import (
     KNOWN_TYPES,
@@ -41,7 +45,11 @@ NOT_AN_ACTOR = (ALL, AuditEventCount.BY_CATEGORY, "")
 TOP_ACTORS = 12
 # How many matches of a free-text or resource filter are counted. Beyond it, the explorer says
 # "more than" and counts the newest ones: the work per request stays bounded.
-SAMPLE_LIMIT = 20_000
+SAMPLE_LIMIT = 5_000
+# The SQLite full-text index of the search text (see migration 0002_audit_log), and how many of
+# its candidates a search reads before a scan of the search index is quicker.
+TEXT_INDEX = "orgadmin_auditevent_fts"
+TEXT_CANDIDATES = 10_000
 
 
 @dataclass(frozen=True)
@@ -130,20 +138,16 @@ def _events(
     project filters (the ones the facets count across). Given `ids` that already obey the
     dates, the resource and the actor id, only the other filters are added."""
     if ids is not None:
-        qs = AuditEvent.objects.filter(id__in=ids)
+        qs = AuditEvent.objects.filter(id__in=_id_set(ids))
         f = replace(f, resource="", actor="" if f.actor_by_id else f.actor, actor_names=())
     else:
         qs = AuditEvent.objects.filter(
             org=org, effective_at__gte=f.start_at, effective_at__lt=f.end_at
         )
-    if facets and f.narrows_types:
-        qs = qs.filter(_type_q(f))
+    if facets:
+        qs = _facet_filters(qs, f)
     if f.actor_by_id:
         qs = qs.filter(Q(actor_id=f.actor) | Q(api_key_id=f.actor))
-    elif f.actor and facets:
-        qs = qs.filter(actor_key=f.actor)
-    if facets and f.project:
-        qs = qs.filter(project_id=f.project)
     if f.resource:
         touched = AuditEventResource.objects.filter(org=org, resource_id=f.resource)
         qs = qs.filter(id__in=touched.values("event_id"))
@@ -152,13 +156,33 @@ def _events(
     return qs
 
 
+def _id_set(ids: list[int]) -> RawSQL:
+    """Thousands of ids as one parameter: given as a list, Django spends longer preparing one
+    parameter each than the database takes to find the rows."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+
+
+def _facet_filters(qs: QuerySet, f: AuditFilters) -> QuerySet:
+    """The filters the facets count across: types, the actor by name, the project."""
+    if f.narrows_types:
+        qs = qs.filter(_type_q(f))
+    if f.actor and not f.actor_by_id:
+        qs = qs.filter(actor_key=f.actor)
+    if f.project:
+        qs = qs.filter(project_id=f.project)
+    return qs
+
+
 def _newest(qs: QuerySet, id_column: str, limit: int) -> list[tuple[dt.datetime, int]]:
     return list(qs.order_by("-effective_at").values_list("effective_at", id_column)[:limit])
 
 
-def _candidates(org: Organization, f: AuditFilters, limit: int) -> list[int] | None:
-    """The newest `limit` ids a resource or actor-id filter allows, each read from its own index
-    (None without such a filter). SQLite, left to plan these, walks the whole timeline."""
+def _candidates(org: Organization, f: AuditFilters, limit: int) -> tuple[list[int] | None, bool]:
+    """The newest `limit` ids a resource or actor-id filter allows, each read from its own
+    index (None without such a filter), and whether that is all of them. SQLite, left to plan
+    these, walks the whole timeline."""
     sets = []
     window = {"org": org, "effective_at__gte": f.start_at, "effective_at__lt": f.end_at}
     if f.resource:
@@ -170,11 +194,90 @@ def _candidates(org: Organization, f: AuditFilters, limit: int) -> list[int] | N
         both = {*_newest(by_id, "id", limit), *_newest(by_key, "id", limit)}
         sets.append(sorted(both, reverse=True))
     if not sets:
-        return None
+        return None, True
+    complete = all(len(found) < limit for found in sets)
     ids = {i for _, i in sets[0]}
     for other in sets[1:]:
         ids &= {i for _, i in other}
-    return [i for _, i in sets[0] if i in ids][:limit]
+    return [i for _, i in sets[0] if i in ids][:limit], complete
+
+
+def _search_ids(
+    org: Organization, f: AuditFilters, limit: int, *, facets: bool
+) -> tuple[list[int], bool]:
+    """Ids of the events whose text matches (and, with facets=True, every other filter),
+    newest days first, and whether that is all of them. When there are more than `limit`, the
+    oldest day read is left out (it would be counted in part), unless it is the only one."""
+    q = f.q.lower()
+    qs = AuditEvent.objects.filter(
+        org=org, day__gte=f.start_day, day__lt=f.end_day, search_text__contains=q
+    )
+    if facets:
+        qs = _facet_filters(qs, f)
+    candidates = _text_index_candidates(q)
+    if candidates is None:
+        # Days newest first, in the search index: a common word stops after `limit` matches.
+        found = list(qs.order_by("-day").values_list("day", "id")[:limit])
+    else:
+        # By id alone, the organization and the dates checked here: given those in SQL, SQLite
+        # would rather scan the search index than look the candidates up.
+        by_id = AuditEvent.objects.filter(id__in=_id_set(candidates), search_text__contains=q)
+        by_id = _facet_filters(by_id, f) if facets else by_id
+        found = sorted(
+            (
+                (day, i)
+                for i, org_id, day in by_id.values_list("id", "org_id", "day").order_by()
+                if org_id == org.pk and f.start_day <= day < f.end_day
+            ),
+            reverse=True,
+        )
+    if len(found) < limit:
+        return [i for _, i in found], True
+    found = found[:limit]
+    whole_days = [(day, i) for day, i in found if day != found[-1][0]]
+    return [i for _, i in (whole_days or found)], False
+
+
+def _text_index_candidates(q: str) -> list[int] | None:
+    """Ids whose text holds every trigram of `q` (every match, and rarely a few more), from
+    SQLite's FTS5 index: a rare word is found without reading every event. None without that
+    index, for fewer than 3 letters, or past TEXT_CANDIDATES ids (then a scan is quicker)."""
+    if len(q) < 3 or connection.vendor != "sqlite":
+        return None
+    match = " AND ".join('"' + t.replace('"', '""') + '"' for t in _rare_trigrams(q))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid FROM {TEXT_INDEX} WHERE {TEXT_INDEX} MATCH %s LIMIT %s",  # noqa: S608
+                [match, TEXT_CANDIDATES + 1],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+    except OperationalError:
+        return None  # an SQLite older than 3.34 has no trigram index (see the migration)
+    return ids if len(ids) <= TEXT_CANDIDATES else None
+
+
+def _rare_trigrams(q: str, most: int = 4) -> list[str]:
+    """A few trigrams of `q` likely to be rare: those with digits and signs before letters
+    (every email shares "acm", few share "042"), spread along `q` ("203.0.113." is told apart
+    by its end). The full text is checked afterwards anyway."""
+    trigrams = list(dict.fromkeys(q[i : i + 3] for i in range(len(q) - 2)))
+    plain = set("abcdefghijklmnopqrstuvwxyz ")
+
+    def score(trigram: str) -> int:
+        return sum(ch not in plain for ch in trigram)
+
+    chosen: list[str] = []
+    for level in sorted({score(t) for t in trigrams}, reverse=True):
+        group = [t for t in trigrams if score(t) == level]
+        room = most - len(chosen)
+        if len(group) > room:
+            step = (len(group) - 1) / max(room - 1, 1)
+            group = [group[round(i * step)] for i in range(room)]
+        chosen += group
+        if len(chosen) >= most:
+            break
+    return chosen
 
 
 def day_blocks(start_day: int, end_day: int) -> list[tuple[int, int]]:
@@ -241,12 +344,14 @@ def _facets_from_counts(org: Organization, f: AuditFilters) -> AuditFacets:
         if in_type and in_project:
             facets.total += cell["n"]
 
-    actors = (
-        _tiles(org, f, type__in=_types_of(org, f)) if f.narrows_types else _tiles(org, f, type=ALL)
-    )
+    if f.narrows_types:
+        actors = _tiles(org, f, type__in=_types_of(org, f))
+        if f.project:
+            actors = actors.filter(project_id=f.project)
+    else:
+        # Every type of one actor, in one project or (project "*") in all of them.
+        actors = _tiles(org, f, type=ALL, project_id=f.project or ALL)
     actors = actors.exclude(actor_key__in=NOT_AN_ACTOR)
-    if f.project:
-        actors = actors.filter(project_id=f.project)
     top = actors.values("actor_key").annotate(n=Sum("n")).order_by("-n", "actor_key")
     facets.actors = [(row["actor_key"], row["n"]) for row in top[:TOP_ACTORS]]
     if f.actor and f.actor not in dict(facets.actors):
@@ -255,14 +360,17 @@ def _facets_from_counts(org: Organization, f: AuditFilters) -> AuditFacets:
     days = AuditEventCount.objects.filter(
         org=org, level=0, block__gte=f.start_day, block__lt=f.end_day
     )
-    if f.actor or f.narrows_types or f.project:
+    if f.actor or f.types or f.project:
+        # Types, not categories: the index holds the type, so only matching cells are read.
         days = days.filter(actor_key=actor).exclude(type=ALL)
         if f.narrows_types:
-            days = days.filter(_type_q(f))
+            days = days.filter(type__in=_types_of(org, f))
         if f.project:
             days = days.filter(project_id=f.project)
     else:
         days = days.filter(actor_key=AuditEventCount.BY_CATEGORY)
+        if f.categories:
+            days = days.filter(type__in=[f"{category}.*" for category in f.categories])
     per_day = days.values_list("block", "category").annotate(n=Sum("n")).order_by()
     facets.days.update({(block, category): n for block, category, n in per_day})
     return facets
@@ -271,35 +379,49 @@ def _facets_from_counts(org: Organization, f: AuditFilters) -> AuditFacets:
 _SAMPLE_COLUMNS = ("id", "effective_at", "day", "type", "category", "project_id", "actor_key")
 
 
-def _sample(org: Organization, f: AuditFilters, *, facets: bool) -> list[tuple]:
-    """Up to SAMPLE_LIMIT + 1 matching events, newest first, as _SAMPLE_COLUMNS tuples."""
-    candidates = _candidates(org, f, SAMPLE_LIMIT + 1)
-    if candidates is None:
-        qs = _events(org, f, facets=facets)
-        ordered = qs.order_by("-effective_at", "-id").values_list(*_SAMPLE_COLUMNS)
-        return list(ordered[: SAMPLE_LIMIT + 1])
-    # Read by id alone: given the dates or an ORDER BY, SQLite would walk the timeline instead.
-    rows = _events(org, f, facets=facets, ids=candidates).order_by()
-    return sorted(rows.values_list(*_SAMPLE_COLUMNS), key=lambda r: (r[1], r[0]), reverse=True)
+def _matching_ids(org: Organization, f: AuditFilters, *, facets: bool) -> tuple[list[int], bool]:
+    """The ids of up to SAMPLE_LIMIT + 1 events matching a resource, actor-id or free-text
+    filter (and, with facets=True, the facet filters too), and whether that is all of them."""
+    limit = SAMPLE_LIMIT + 1
+    ids, complete = _candidates(org, f, limit)
+    if ids is None:
+        ids, complete = _search_ids(org, f, limit, facets=facets)
+    return ids, complete
+
+
+def _sample_rows(org: Organization, f: AuditFilters, ids: list[int], *, facets: bool) -> list:
+    """The events of `ids` that match, newest first, as _SAMPLE_COLUMNS tuples."""
+    # Read by id alone: given the dates or an ORDER BY, SQLite walks the timeline instead. The
+    # time comes as the database's text (sortable, and no datetime made for each row).
+    by_id = _events(org, f, facets=facets, ids=ids).order_by()
+    by_id = by_id.annotate(at=Cast("effective_at", CharField())).values_list(
+        "id", "at", "day", "type", "category", "project_id", "actor_key"
+    )
+    return sorted(by_id, key=lambda row: (row[1], row[0]), reverse=True)
 
 
 def _facets_from_events(org: Organization, f: AuditFilters) -> AuditFacets:
-    """Count from the matching events themselves, read once from the timeline index.
+    """Count from the matching events themselves.
 
     First without the facet filters, so each facet counts across its own filter. If that is
-    more than SAMPLE_LIMIT events, read again with every filter: the total stays exact whenever
-    the result fits, and the facets then count only what matches everything.
+    more than SAMPLE_LIMIT events, find them again with every filter: the total stays exact
+    whenever the result fits, and the facets then count only what matches everything.
     """
     facets = AuditFacets()
     actor_facet = not f.actor_by_id
-    rows = _sample(org, f, facets=False)
     narrowed = f.narrows_types or f.project or (f.actor and actor_facet)
-    if len(rows) > SAMPLE_LIMIT and narrowed:
-        rows = _sample(org, f, facets=True)
+    ids, complete = _matching_ids(org, f, facets=False)
+    if not complete and narrowed:
+        ids, complete = _matching_ids(org, f, facets=True)
         facets.disjunctive = False
+    rows = _sample_rows(org, f, ids, facets=not facets.disjunctive)
     if len(rows) > SAMPLE_LIMIT:
-        rows = rows[:SAMPLE_LIMIT]
-        facets.sampled_since = rows[-1][1]
+        rows, complete = rows[:SAMPLE_LIMIT], False
+    if not complete and rows:
+        oldest = AuditEvent.objects.filter(id=rows[-1][0]).values_list("effective_at", flat=True)
+        facets.sampled_since = oldest.first()
+    elif not complete:
+        facets.sampled_since = f.end_at
     actors: Counter = Counter()
     ids = []
     for event_id, _, day, event_type, category, project_id, actor_key in rows:

@@ -269,6 +269,7 @@ def _counts_add(org: Organization, events: list[Normalized]) -> None:
             cells[(level, block, n.type, n.category, n.actor_key, n.project_id)] += 1
             cells[(level, block, n.type, n.category, every, n.project_id)] += 1
             cells[(level, block, every, every, n.actor_key, n.project_id)] += 1
+            cells[(level, block, every, every, n.actor_key, every)] += 1
     table = connection.ops.quote_name(AuditEventCount._meta.db_table)
     # An additive upsert: the ORM's update_conflicts can only overwrite. The same statement
     # works on SQLite (3.24+) and PostgreSQL.
@@ -292,6 +293,7 @@ def audit_counts_rebuild(*, org: Organization) -> int:
         ("type, category, actor_key, project_id", "type, category, actor_key, project_id", []),
         ("type, category, %s, project_id", "type, category, project_id", [every]),
         ("%s, %s, actor_key, project_id", "actor_key, project_id", [every, every]),
+        ("%s, %s, actor_key, %s", "actor_key", [every, every, every]),
     ]
     # Days also count whole categories ("api_key.*") for everyone: `||` joins on both databases.
     by_category = (

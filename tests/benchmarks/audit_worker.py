@@ -186,6 +186,11 @@ def measure() -> None:
     from orgadmin.access import ensure_roles
 
     settings.ALLOWED_HOSTS = ["testserver"]
+    # Static URLs from the source folders, as in the tests (no collectstatic manifest here).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     ensure_roles()
     org = Organization.objects.get(name=ORG_NAME)
     user, _ = get_user_model().objects.get_or_create(username="bench-auditor")
