@@ -3,8 +3,9 @@
 Counts (the total, the facets beside each filter and the chart) come from AuditEventCount, the
 per-block counts the sync keeps, whenever the filters are ones it knows (dates, types, actor,
 project): a year of events then costs a few thousand summed cells instead of a scan of every
-event. Free text and resource ids need the events themselves: one pass over the timeline index,
-newest first, reads at most SAMPLE_LIMIT matches, and everything is counted from those.
+event. Free text, resource ids and actor ids need the events themselves: their own indexes
+(the resources', the actor ids', SQLite's trigram index or the narrow search index) give the
+matching ids, at most SAMPLE_LIMIT of them, newest first, and everything is counted from those.
 
 Each facet counts under every filter except its own, so the numbers beside a filter say what
 choosing another value would give.
