@@ -60,7 +60,8 @@ def test_every_filter_combination_answers_within_200_ms():
         env = _env(url)
         [build] = _worker(env, "build")
         what = f"built in {build['seconds']} s" if build["built"] else "kept from an earlier run"
-        print(f"\n{vendor}: {build['events']:,} audit events ({what})")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"\n{vendor}: {build['events']:,} audit events ({what}); load average {load}")
         print(f"  {'filter combination':<48} {'median':>9} {'max':>9}  verdict")
         for row in _worker(env, "measure"):
             ok = row["median_ms"] <= BUDGET_MS
