@@ -408,11 +408,34 @@ def test_it_lets_an_admin_sync_now_and_shows_the_result(
         response = client_as(admin).post(reverse("orgadmin:audit_sync"), HTTP_HX_REQUEST="true")
 
     assert response.status_code == 200
-    assert "auditSynced" in response["HX-Trigger"]
-    assert AuditEvent.objects.filter(org=org).count() == len(org_events(org))
-    status = client_as(admin).get(reverse("orgadmin:audit_sync_status"), HTTP_HX_REQUEST="true")
-    assert status.status_code == 286  # nothing running: the badge stops polling
+    assert AuditEvent.objects.filter(org=org).count() == len(org_events(org)) > 0
+    poll = re.search(r'hx-get="([^"]+)" hx-trigger="every 2s"', response.content.decode())
+    status = client_as(admin).get(poll.group(1).replace("&amp;", "&"), HTTP_HX_REQUEST="true")
+    assert status.status_code == 286  # the run is done: the badge stops polling
+    assert "auditSynced" in status["HX-Trigger"]  # and the explorer reloads
     assert "Synced" in status.content.decode()
+
+
+def test_it_keeps_polling_until_a_worker_has_run_the_sync(client_as, admin, org, monkeypatch):
+    from orgadmin import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.sync_audit_log, "delay_on_commit", lambda *a: queued.append(a))
+    response = client_as(admin).post(reverse("orgadmin:audit_sync"), HTTP_HX_REQUEST="true")
+
+    assert queued == [(org.pk, admin.pk)]
+    body = response.content.decode()
+    assert "Syncing…" in body
+    poll = re.search(r'hx-get="([^"]+)" hx-trigger="every 2s"', body).group(1)
+    # No worker has taken it yet: the badge keeps waiting.
+    waiting = client_as(admin).get(poll.replace("&amp;", "&"), HTTP_HX_REQUEST="true")
+    assert waiting.status_code == 200
+    assert "Syncing…" in waiting.content.decode()
+    # The worker ran it: polling stops, and the explorer is told to reload.
+    services.audit_log_sync(org=org)
+    done = client_as(admin).get(poll.replace("&amp;", "&"), HTTP_HX_REQUEST="true")
+    assert done.status_code == 286
+    assert "auditSynced" in done["HX-Trigger"]
 
 
 def org_events(org) -> list[str]:
