@@ -82,6 +82,9 @@ def sync_audit_log(org_id: int, user_id: int | None = None) -> str:
 
 
 @shared_task
-def sync_audit_logs() -> dict[str, str]:
-    """Sync every connection's audit log (the 5-minute beat entry)."""
-    return {org.name: sync_audit_log(org.pk) for org in Organization.objects.all()}
+def sync_audit_logs() -> list[int]:
+    """Queue an audit log sync of every connection (the 5-minute beat entry)."""
+    ids = list(Organization.objects.values_list("pk", flat=True))
+    for org_id in ids:
+        sync_audit_log.delay(org_id)
+    return ids

@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from orgadmin.audit_sentences import UNKNOWN, Ref, Sentence, format_value
+from orgadmin.audit_sentences import UNKNOWN, Ref, Sentence, format_value, humanize
 
 register = template.Library()
 
@@ -48,3 +48,12 @@ def break_at(value: str) -> SafeString:
             head, tail = text.split(mark, 1)
             return format_html("{}{}<wbr>{}", head, mark, tail)
     return format_html("{}", text)
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    """`service_account` → "Service account", `key` → "API key"."""
+    if kind == "key":
+        return "API key"
+    text = humanize(kind)
+    return text[:1].upper() + text[1:]
