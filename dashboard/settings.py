@@ -227,6 +227,8 @@ DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 # A sync run holds a lease on its (organization, kind) for this long, renewed at every page; a
 # worker killed mid-run blocks the next run for at most this long.
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=300)
+# Each audit log run re-reads this much before its watermark, for events the API records late.
+AUDIT_LOG_OVERLAP_SECONDS = env.int("AUDIT_LOG_OVERLAP_SECONDS", default=900)
 
 # --- Celery ----------------------------------------------------------------------------
 
@@ -252,6 +254,11 @@ CELERY_BEAT_SCHEDULE = {
     "verify-connections": {
         "task": "orgadmin.tasks.verify_connections",
         "schedule": crontab(minute=23),
+    },
+    # */5 * * * *: fetch new audit log events of every connection, from each one's watermark.
+    "sync-audit-logs": {
+        "task": "orgadmin.tasks.sync_audit_logs",
+        "schedule": crontab(minute="*/5"),
     },
     # */15 * * * *  (every 15 minutes): refresh every connection's directory cache.
     "sync-directories": {

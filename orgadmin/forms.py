@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from django import forms
 from django.conf import settings
 from django.core.validators import URLValidator
 
+from orgadmin.audit_catalog import category_of
 from orgadmin.models import Organization
 
 
@@ -90,3 +94,132 @@ class ConnectionKeyForm(forms.Form):
 
 class SwitchOrganizationForm(forms.Form):
     org = forms.ModelChoiceField(queryset=Organization.objects.all())
+
+
+# --- the audit log explorer -----------------------------------------------------------------
+
+AUDIT_DATE_FLOOR = dt.date(2015, 1, 1)
+AUDIT_DATE_CEILING = dt.date(2100, 12, 31)
+AUDIT_DEFAULT_DAYS = 30
+_TYPE_VALUE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?$")
+
+
+class _AuditDateField(forms.DateField):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            required=False,
+            input_formats=["%Y-%m-%d"],
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            error_messages={"invalid": "Enter a date as YYYY-MM-DD, for example 2025-03-01."},
+            **kwargs,
+        )
+
+    def clean(self, value):
+        day = super().clean(value)
+        if day is not None and not AUDIT_DATE_FLOOR <= day <= AUDIT_DATE_CEILING:
+            floor, ceiling = AUDIT_DATE_FLOOR.isoformat(), AUDIT_DATE_CEILING.isoformat()
+            raise forms.ValidationError(f"Pick a date between {floor} and {ceiling}.")
+        return day
+
+
+class _TypesField(forms.Field):
+    """Any number of `type` values (the explorer draws its own checkboxes for them)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[str]:
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        return [str(v).strip() for v in values if str(v).strip()]
+
+
+class AuditFilterForm(forms.Form):
+    """The explorer's filters, from the query string. Every field is optional, and a bad value
+    is reported beside its field and then ignored, so the page always answers."""
+
+    start = _AuditDateField(label="From")
+    end = _AuditDateField(label="Until", help_text="Not included.")
+    type = _TypesField(required=False, label="Event types")
+    actor = forms.CharField(required=False, max_length=254, label="Actor")
+    project = forms.CharField(required=False, max_length=200, label="Project")
+    resource = forms.CharField(
+        required=False, max_length=200, label="Resource id", help_text="A key, user, project…"
+    )
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    page = forms.IntegerField(required=False, min_value=1, label="Page")
+
+    def __init__(self, *args, known_types: set[str], today: dt.date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.known_types = known_types
+        self.today = today
+        self.fields["page"].error_messages["min_value"] = "Page numbers start at 1."
+        self.fields["page"].error_messages["invalid"] = "The page must be a whole number."
+
+    def clean_type(self) -> list[str]:
+        values = self.cleaned_data["type"]
+        if len(values) > 200:
+            raise forms.ValidationError("Choose at most 200 event types.")
+        known_categories = {category_of(t) for t in self.known_types}
+        bad = []
+        for value in dict.fromkeys(values):
+            if not _TYPE_VALUE.match(value):
+                bad.append(value)
+            elif value.endswith(".*"):
+                if value[:-2] not in known_categories:
+                    bad.append(value)
+            elif value not in self.known_types:
+                bad.append(value)
+        if bad:
+            shown = ", ".join(f"“{v[:60]}”" for v in bad[:3])
+            raise forms.ValidationError(
+                f"Unknown event type {shown}. Pick types from the list; a group like api_key.* "
+                "selects all of its types."
+            )
+        return list(dict.fromkeys(values))
+
+    def _clean_id(self, name: str) -> str:
+        value = self.cleaned_data.get(name, "").strip()
+        if any(ch.isspace() for ch in value):
+            raise forms.ValidationError("An id has no spaces.")
+        return value
+
+    def clean_actor(self) -> str:
+        value = self.cleaned_data["actor"].strip()
+        return value.lower() if "@" in value else value
+
+    def clean_project(self) -> str:
+        return self._clean_id("project")
+
+    def clean_resource(self) -> str:
+        return self._clean_id("resource")
+
+    def clean_q(self) -> str:
+        value = " ".join(self.cleaned_data["q"].split())
+        if len(value) == 1:
+            raise forms.ValidationError("Type at least 2 characters to search.")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end <= start:
+            self.add_error("end", "The end must be after the start (the end day is not included).")
+        return data
+
+    def date_range(self) -> tuple[dt.date, dt.date]:
+        """[start, end) from the valid dates; by default the last 30 days, today included."""
+        start, end = self.valid("start"), self.valid("end")
+        if end is None:
+            end = self.today + dt.timedelta(days=1)
+            if start is not None and start >= end:
+                end = start + dt.timedelta(days=1)
+        if start is None:
+            start = end - dt.timedelta(days=AUDIT_DEFAULT_DAYS)
+        return start, end
+
+    def valid(self, name: str, default=None):
+        """A field's cleaned value, or `default` when it was invalid or missing."""
+        if name in self.errors or not hasattr(self, "cleaned_data"):
+            return default
+        return self.cleaned_data.get(name) or default

@@ -44,6 +44,12 @@ ACCESS: dict[str, Rule] = {
     "orgadmin:connection_key": rule(Perm.MANAGE, "GET", "POST"),
     "orgadmin:connection_delete": rule(Perm.MANAGE, "POST"),
     "orgadmin:switch_org": rule(SIGNED_IN, "POST"),
+    "orgadmin:audit_log": rule(Perm.VIEW_AUDIT_LOG, "GET"),
+    "orgadmin:audit_export_csv": rule(Perm.VIEW_AUDIT_LOG, "GET"),
+    "orgadmin:audit_export_jsonl": rule(Perm.VIEW_AUDIT_LOG, "GET"),
+    "orgadmin:audit_event": rule(Perm.VIEW_AUDIT_LOG, "GET"),
+    "orgadmin:audit_sync": rule(Perm.MANAGE, "POST"),
+    "orgadmin:audit_sync_status": rule(Perm.VIEW_AUDIT_LOG, "GET"),
     # The directory cache.
     "orgadmin:directory_refresh": rule(Perm.MANAGE, "POST"),
     "orgadmin:directory_status": rule(Perm.VIEW_PROJECTS, "GET"),
@@ -153,6 +159,11 @@ def _kwargs_for(pattern: URLPattern, samples: dict[str, object]) -> dict[str, ob
     return {name: samples[name] for name in pattern.pattern.converters}
 
 
+# Audit event ids in URLs. Not stored: the event page answers 404, which still proves the
+# permission check ran first.
+AUDIT_SAMPLES: dict[str, object] = {"event_id": "audit_log-sample_20250101"}
+
+
 # OpenAI ids in URLs. They are not in the (empty) cache: detail pages answer 404, which still
 # proves the permission check ran first.
 DIRECTORY_SAMPLES: dict[str, object] = {
@@ -187,7 +198,7 @@ def sample_kwargs(db, _shared_simulator) -> dict[str, object]:
     org = OrganizationFactory(
         name="Acme (simulator)", base_url=SIM_BASE_URL, admin_key=SIM_ADMIN_KEY
     )
-    return {"pk": org.pk, **DIRECTORY_SAMPLES}
+    return {"pk": org.pk, **DIRECTORY_SAMPLES, **AUDIT_SAMPLES}
 
 
 def _user_for(principal):

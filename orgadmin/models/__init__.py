@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from orgadmin.models.audit import AuditEvent, AuditEventCount, AuditEventResource, AuditName
 from orgadmin.models.core import (
     ActionLog,
     KeyUnreadable,
@@ -37,6 +38,10 @@ __all__ = [
     "RATE_LIMIT_FIELDS",
     "ActionLog",
     "AdminApiKey",
+    "AuditEvent",
+    "AuditEventCount",
+    "AuditEventResource",
+    "AuditName",
     "Certificate",
     "GroupMember",
     "GroupRoleAssignment",

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from orgadmin.selectors.audit import (
+    AuditFacets,
+    AuditFilters,
+    audit_actors_of_id,
+    audit_event_get,
+    audit_event_history,
+    audit_event_page,
+    audit_events_export,
+    audit_facets,
+    audit_first_day,
+    audit_known_types,
+    audit_last_run,
+    audit_names,
+)
 from orgadmin.selectors.directory import (
     actions_list,
     admin_keys_list,
@@ -29,8 +43,20 @@ from orgadmin.selectors.directory import (
 from orgadmin.selectors.sync import latest_sync_runs
 
 __all__ = [
+    "AuditFacets",
+    "AuditFilters",
     "actions_list",
     "admin_keys_list",
+    "audit_actors_of_id",
+    "audit_event_get",
+    "audit_event_history",
+    "audit_event_page",
+    "audit_events_export",
+    "audit_facets",
+    "audit_first_day",
+    "audit_known_types",
+    "audit_last_run",
+    "audit_names",
     "certificates_list",
     "directory_freshness",
     "display_names",

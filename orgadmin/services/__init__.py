@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from orgadmin.client import OrgAPIError
 from orgadmin.services.action_log import action_record
+from orgadmin.services.audit import audit_counts_rebuild, audit_events_store, audit_log_sync
 from orgadmin.services.changes import ChangeRefused, api_change, refresh_later
 from orgadmin.services.connections import (
     connection_create,
@@ -90,6 +91,9 @@ __all__ = [
     "admin_key_delete",
     "admin_key_in_use",
     "api_change",
+    "audit_counts_rebuild",
+    "audit_events_store",
+    "audit_log_sync",
     "certificate_delete",
     "certificate_rename",
     "certificate_upload",

@@ -138,6 +138,36 @@
     if (invalid) invalid.focus();
   });
 
+  // --- Side drawers (<aside class="drawer">): a [data-drawer-close] link or Escape empties the
+  // drawer, and drops the `event` parameter that opened it from the address bar. ----------------
+  function closeDrawer(drawer) {
+    drawer.innerHTML = "";
+    var url = new URL(window.location.href);
+    if (url.searchParams.has("event")) {
+      url.searchParams.delete("event");
+      window.history.pushState({}, "", url.pathname + url.search);
+    }
+  }
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest("[data-drawer-close]");
+    var drawer = close && close.closest(".drawer");
+    if (!drawer) return;
+    event.preventDefault();
+    closeDrawer(drawer);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll(".drawer:not(:empty)").forEach(closeDrawer);
+  });
+  // A drawer filled by htmx takes the focus, so keyboard and screen-reader users land in it.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target.classList && target.classList.contains("drawer") && target.firstElementChild) {
+      target.setAttribute("tabindex", "-1");
+      target.focus();
+    }
+  });
+
   // --- A failed htmx request (network, 5xx) shows a message instead of doing nothing. ----------
   function showError(text) {
     var box = document.getElementById("messages");

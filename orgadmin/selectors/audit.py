@@ -1,0 +1,555 @@
+"""Reads of the stored audit log for the explorer, its exports and the event drawer.
+
+Counts (the total, the facets beside each filter and the chart) come from AuditEventCount, the
+per-block counts the sync keeps, whenever the filters are ones it knows (dates, types, actor,
+project): a year of events then costs a few thousand summed cells instead of a scan of every
+event. Free text, resource ids and actor ids need the events themselves: their own indexes
+(the resources', the actor ids', SQLite's trigram index or the narrow search index) give the
+matching ids, at most SAMPLE_LIMIT of them, newest first, and everything is counted from those.
+
+Each facet counts under every filter except its own, so the numbers beside a filter say what
+choosing another value would give.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+from django.db import OperationalError, connection
+from django.db.models import CharField, Min, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
+
+from orgadmin.audit_catalog import (
+    KNOWN_TYPES,
+    PROJECT_SCOPED_CATEGORIES,
+    category_of,
+    date_of_day,
+)
+from orgadmin.models import (
+    AuditEvent,
+    AuditEventCount,
+    AuditEventResource,
+    AuditName,
+    Organization,
+    SyncRun,
+)
+from orgadmin.selectors.directory import display_names
+
+ALL = AuditEventCount.ALL
+# Actor keys of the cells that count several actors at once (and of actor-less events).
+NOT_AN_ACTOR = (ALL, AuditEventCount.BY_CATEGORY, "")
+TOP_ACTORS = 12
+# How many matches of a free-text or resource filter are counted. Beyond it, the explorer says
+# "more than" and counts the newest ones: the work per request stays bounded.
+SAMPLE_LIMIT = 5_000
+# The SQLite full-text index of the search text (see migration 0002_audit_log), and how many of
+# its candidates a search reads before a scan of the search index is quicker.
+TEXT_INDEX = "orgadmin_auditevent_fts"
+TEXT_CANDIDATES = 10_000
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the explorer shows: whole UTC days [start, end), and optional narrowing."""
+
+    start: dt.date
+    end: dt.date  # exclusive
+    types: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()  # whole groups, from `type=api_key.*`
+    # The known types of those groups, when the caller has them at hand (else looked up).
+    category_types: tuple[str, ...] | None = None
+    actor: str = ""
+    # When `actor` is one of an actor's ids (a key id, a user or service account id) rather
+    # than its name: the names of the actors it belongs to (audit_actors_of_id). It is then a
+    # plain filter, not a facet.
+    actor_names: tuple[str, ...] = ()
+    project: str = ""
+    resource: str = ""
+    q: str = ""
+
+    @property
+    def start_day(self) -> int:
+        return (self.start - dt.date(1970, 1, 1)).days
+
+    @property
+    def end_day(self) -> int:
+        return (self.end - dt.date(1970, 1, 1)).days
+
+    @property
+    def start_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.start, dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def end_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.end, dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def narrows_types(self) -> bool:
+        return bool(self.types or self.categories)
+
+    @property
+    def actor_by_id(self) -> bool:
+        return bool(self.actor_names)
+
+    def type_matches(self, event_type: str, category: str) -> bool:
+        if not self.narrows_types:
+            return True
+        return event_type in self.types or category in self.categories
+
+
+@dataclass
+class AuditFacets:
+    """Everything the explorer counts for one set of filters."""
+
+    total: int = 0
+    types: Counter = field(default_factory=Counter)  # type → n, under every filter but types
+    actors: list[tuple[str, int]] = field(default_factory=list)  # top actors, all but actor
+    projects: Counter = field(default_factory=Counter)  # project id → n, all but project
+    days: Counter = field(default_factory=Counter)  # (day, category) → n, under every filter
+    # Set when a free-text or resource filter matched more than SAMPLE_LIMIT events: the counts
+    # are then those of the newest SAMPLE_LIMIT, which reach back to this moment.
+    sampled_since: dt.datetime | None = None
+    # False when the facets count only what matches every filter (see _facets_from_events).
+    disjunctive: bool = True
+    # The page's rows when the events were read anyway (ids, newest first).
+    ids: list[int] | None = None
+
+
+# --- filtering --------------------------------------------------------------------------
+
+
+def _type_q(f: AuditFilters) -> Q:
+    q = Q()
+    if f.types:
+        q |= Q(type__in=f.types)
+    if f.categories:
+        q |= Q(category__in=f.categories)
+    return q
+
+
+def _events(
+    org: Organization, f: AuditFilters, *, facets: bool = True, ids: list[int] | None = None
+) -> QuerySet:
+    """Events matching the filters; with facets=False, without the type, actor-name and
+    project filters (the ones the facets count across). Given `ids` that already obey the
+    dates, the resource and the actor id, only the other filters are added."""
+    if ids is not None:
+        qs = AuditEvent.objects.filter(id__in=_id_set(ids))
+        f = replace(f, resource="", actor="" if f.actor_by_id else f.actor, actor_names=())
+    else:
+        qs = AuditEvent.objects.filter(
+            org=org, effective_at__gte=f.start_at, effective_at__lt=f.end_at
+        )
+    if facets:
+        qs = _facet_filters(qs, f)
+    if f.actor_by_id:
+        qs = qs.filter(Q(actor_id=f.actor) | Q(api_key_id=f.actor))
+    if f.resource:
+        touched = AuditEventResource.objects.filter(org=org, resource_id=f.resource)
+        qs = qs.filter(id__in=touched.values("event_id"))
+    if f.q:
+        qs = qs.filter(search_text__contains=f.q.lower())
+    return qs
+
+
+def _id_set(ids: list[int]) -> RawSQL:
+    """Thousands of ids as one parameter: given as a list, Django spends longer preparing one
+    parameter each than the database takes to find the rows."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+
+
+def _facet_filters(qs: QuerySet, f: AuditFilters) -> QuerySet:
+    """The filters the facets count across: types, the actor by name, the project."""
+    if f.narrows_types:
+        qs = qs.filter(_type_q(f))
+    if f.actor and not f.actor_by_id:
+        qs = qs.filter(actor_key=f.actor)
+    if f.project:
+        qs = qs.filter(project_id=f.project)
+    return qs
+
+
+def _newest(qs: QuerySet, id_column: str, limit: int) -> list[tuple[dt.datetime, int]]:
+    return list(qs.order_by("-effective_at").values_list("effective_at", id_column)[:limit])
+
+
+def _candidates(org: Organization, f: AuditFilters, limit: int) -> tuple[list[int] | None, bool]:
+    """The newest `limit` ids a resource or actor-id filter allows, each read from its own
+    index (None without such a filter), and whether that is all of them. SQLite, left to plan
+    these, walks the whole timeline."""
+    sets = []
+    window = {"org": org, "effective_at__gte": f.start_at, "effective_at__lt": f.end_at}
+    if f.resource:
+        touched = AuditEventResource.objects.filter(resource_id=f.resource, **window)
+        sets.append(_newest(touched, "event_id", limit))
+    if f.actor_by_id:
+        by_id = AuditEvent.objects.filter(actor_id=f.actor, **window)
+        by_key = AuditEvent.objects.filter(api_key_id=f.actor, **window)
+        both = {*_newest(by_id, "id", limit), *_newest(by_key, "id", limit)}
+        sets.append(sorted(both, reverse=True))
+    if not sets:
+        return None, True
+    complete = all(len(found) < limit for found in sets)
+    ids = {i for _, i in sets[0]}
+    for other in sets[1:]:
+        ids &= {i for _, i in other}
+    return [i for _, i in sets[0] if i in ids][:limit], complete
+
+
+def _search_ids(
+    org: Organization, f: AuditFilters, limit: int, *, facets: bool
+) -> tuple[list[int], bool]:
+    """Ids of the events whose text matches (and, with facets=True, every other filter),
+    newest days first, and whether that is all of them. When there are more than `limit`, the
+    oldest day read is left out (it would be counted in part), unless it is the only one."""
+    q = f.q.lower()
+    qs = AuditEvent.objects.filter(
+        org=org, day__gte=f.start_day, day__lt=f.end_day, search_text__contains=q
+    )
+    if facets:
+        qs = _facet_filters(qs, f)
+    candidates = _text_index_candidates(q)
+    if candidates is None:
+        # Days newest first, in the search index: a common word stops after `limit` matches.
+        found = list(qs.order_by("-day").values_list("day", "id")[:limit])
+    else:
+        # By id alone, the organization and the dates checked here: given those in SQL, SQLite
+        # would rather scan the search index than look the candidates up.
+        by_id = AuditEvent.objects.filter(id__in=_id_set(candidates), search_text__contains=q)
+        by_id = _facet_filters(by_id, f) if facets else by_id
+        found = sorted(
+            (
+                (day, i)
+                for i, org_id, day in by_id.values_list("id", "org_id", "day").order_by()
+                if org_id == org.pk and f.start_day <= day < f.end_day
+            ),
+            reverse=True,
+        )
+    if len(found) < limit:
+        return [i for _, i in found], True
+    found = found[:limit]
+    whole_days = [(day, i) for day, i in found if day != found[-1][0]]
+    return [i for _, i in (whole_days or found)], False
+
+
+def _text_index_candidates(q: str) -> list[int] | None:
+    """Ids whose text holds every trigram of `q` (every match, and rarely a few more), from
+    SQLite's FTS5 index: a rare word is found without reading every event. None without that
+    index, for fewer than 3 letters, or past TEXT_CANDIDATES ids (then a scan is quicker)."""
+    if len(q) < 3 or connection.vendor != "sqlite":
+        return None
+    match = " AND ".join('"' + t.replace('"', '""') + '"' for t in _rare_trigrams(q))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid FROM {TEXT_INDEX} WHERE {TEXT_INDEX} MATCH %s LIMIT %s",  # noqa: S608
+                [match, TEXT_CANDIDATES + 1],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+    except OperationalError:
+        return None  # an SQLite older than 3.34 has no trigram index (see the migration)
+    return ids if len(ids) <= TEXT_CANDIDATES else None
+
+
+def _rare_trigrams(q: str, most: int = 4) -> list[str]:
+    """A few trigrams of `q` likely to be rare: those with digits and signs before letters
+    (every email shares "acm", few share "042"), spread along `q` ("203.0.113." is told apart
+    by its end). The full text is checked afterwards anyway."""
+    trigrams = list(dict.fromkeys(q[i : i + 3] for i in range(len(q) - 2)))
+    plain = set("abcdefghijklmnopqrstuvwxyz ")
+
+    def score(trigram: str) -> int:
+        return sum(ch not in plain for ch in trigram)
+
+    chosen: list[str] = []
+    for level in sorted({score(t) for t in trigrams}, reverse=True):
+        group = [t for t in trigrams if score(t) == level]
+        room = most - len(chosen)
+        if len(group) > room:
+            step = (len(group) - 1) / max(room - 1, 1)
+            group = [group[round(i * step)] for i in range(room)]
+        chosen += group
+        if len(chosen) >= most:
+            break
+    return chosen
+
+
+def day_blocks(start_day: int, end_day: int) -> list[tuple[int, int]]:
+    """The fewest aligned blocks (level, first day) that tile [start_day, end_day)."""
+    blocks = []
+    day = start_day
+    while day < end_day:
+        level = 0
+        while (
+            level < AuditEventCount.TOP_LEVEL
+            and day % (2 << level) == 0
+            and day + (2 << level) <= end_day
+        ):
+            level += 1
+        blocks.append((level, day))
+        day += 1 << level
+    return blocks
+
+
+def _tiles(org: Organization, f: AuditFilters, **where) -> QuerySet:
+    """The count cells tiling the date range, with `where` inside each tile's condition so
+    that each is one seek in an index."""
+    by_level: dict[int, list[int]] = {}
+    for level, block in day_blocks(f.start_day, f.end_day):
+        by_level.setdefault(level, []).append(block)
+    tiles = Q(pk__in=[])
+    for level, blocks in by_level.items():
+        tiles |= Q(org=org, level=level, block__in=blocks, **where)
+    return AuditEventCount.objects.filter(tiles)
+
+
+def _types_of(org: Organization, f: AuditFilters) -> list[str]:
+    """The exact types the type filter selects (a whole category becomes its types)."""
+    types = set(f.types)
+    if f.categories:
+        known = audit_known_types(org=org) if f.category_types is None else f.category_types
+        types |= {t for t in known if category_of(t) in f.categories}
+    return sorted(types)
+
+
+# --- the explorer ------------------------------------------------------------------------
+
+
+def audit_facets(*, org: Organization, f: AuditFilters) -> AuditFacets:
+    """The total, the facet counts and the per-day counts for these filters (1-4 queries)."""
+    if not f.q and not f.resource and not f.actor_by_id:
+        return _facets_from_counts(org, f)
+    return _facets_from_events(org, f)
+
+
+def _facets_from_counts(org: Organization, f: AuditFilters) -> AuditFacets:
+    facets = AuditFacets()
+    actor = f.actor or ALL
+    # Per type and project, for the chosen actor (or all): the total, the type facet and the
+    # project facet at once.
+    cells = _tiles(org, f, actor_key=actor).exclude(type=ALL)
+    for cell in cells.values("type", "category", "project_id").annotate(n=Sum("n")).order_by():
+        in_type = f.type_matches(cell["type"], cell["category"])
+        in_project = not f.project or cell["project_id"] == f.project
+        if in_project:
+            facets.types[cell["type"]] += cell["n"]
+        if in_type:
+            facets.projects[cell["project_id"]] += cell["n"]
+        if in_type and in_project:
+            facets.total += cell["n"]
+
+    if f.narrows_types:
+        actors = _tiles(org, f, type__in=_types_of(org, f))
+        if f.project:
+            actors = actors.filter(project_id=f.project)
+    else:
+        # Every type of one actor, in one project or (project "*") in all of them.
+        actors = _tiles(org, f, type=ALL, project_id=f.project or ALL)
+    actors = actors.exclude(actor_key__in=NOT_AN_ACTOR)
+    top = actors.values("actor_key").annotate(n=Sum("n")).order_by("-n", "actor_key")
+    facets.actors = [(row["actor_key"], row["n"]) for row in top[:TOP_ACTORS]]
+    if f.actor and f.actor not in dict(facets.actors):
+        facets.actors.append((f.actor, facets.total))
+
+    days = AuditEventCount.objects.filter(
+        org=org, level=0, block__gte=f.start_day, block__lt=f.end_day
+    )
+    if f.actor or f.types or f.project:
+        # Types, not categories: the index holds the type, so only matching cells are read.
+        days = days.filter(actor_key=actor).exclude(type=ALL)
+        if f.narrows_types:
+            days = days.filter(type__in=_types_of(org, f))
+        if f.project:
+            days = days.filter(project_id=f.project)
+    else:
+        days = days.filter(actor_key=AuditEventCount.BY_CATEGORY)
+        if f.categories:
+            days = days.filter(type__in=[f"{category}.*" for category in f.categories])
+    per_day = days.values_list("block", "category").annotate(n=Sum("n")).order_by()
+    facets.days.update({(block, category): n for block, category, n in per_day})
+    return facets
+
+
+_SAMPLE_COLUMNS = ("id", "effective_at", "day", "type", "category", "project_id", "actor_key")
+
+
+def _matching_ids(org: Organization, f: AuditFilters, *, facets: bool) -> tuple[list[int], bool]:
+    """The ids of up to SAMPLE_LIMIT + 1 events matching a resource, actor-id or free-text
+    filter (and, with facets=True, the facet filters too), and whether that is all of them."""
+    limit = SAMPLE_LIMIT + 1
+    ids, complete = _candidates(org, f, limit)
+    if ids is None:
+        ids, complete = _search_ids(org, f, limit, facets=facets)
+    return ids, complete
+
+
+def _sample_rows(org: Organization, f: AuditFilters, ids: list[int], *, facets: bool) -> list:
+    """The events of `ids` that match, newest first, as _SAMPLE_COLUMNS tuples."""
+    # Read by id alone: given the dates or an ORDER BY, SQLite walks the timeline instead. The
+    # time comes as the database's text (sortable, and no datetime made for each row).
+    by_id = _events(org, f, facets=facets, ids=ids).order_by()
+    by_id = by_id.annotate(at=Cast("effective_at", CharField())).values_list(
+        "id", "at", "day", "type", "category", "project_id", "actor_key"
+    )
+    return sorted(by_id, key=lambda row: (row[1], row[0]), reverse=True)
+
+
+def _facets_from_events(org: Organization, f: AuditFilters) -> AuditFacets:
+    """Count from the matching events themselves.
+
+    First without the facet filters, so each facet counts across its own filter. If that is
+    more than SAMPLE_LIMIT events, find them again with every filter: the total stays exact
+    whenever the result fits, and the facets then count only what matches everything.
+    """
+    facets = AuditFacets()
+    actor_facet = not f.actor_by_id
+    narrowed = f.narrows_types or f.project or (f.actor and actor_facet)
+    ids, complete = _matching_ids(org, f, facets=False)
+    if not complete and narrowed:
+        ids, complete = _matching_ids(org, f, facets=True)
+        facets.disjunctive = False
+    rows = _sample_rows(org, f, ids, facets=not facets.disjunctive)
+    if len(rows) > SAMPLE_LIMIT:
+        rows, complete = rows[:SAMPLE_LIMIT], False
+    if not complete and rows:
+        oldest = AuditEvent.objects.filter(id=rows[-1][0]).values_list("effective_at", flat=True)
+        facets.sampled_since = oldest.first()
+    elif not complete:
+        facets.sampled_since = f.end_at
+    actors: Counter = Counter()
+    ids = []
+    for event_id, _, day, event_type, category, project_id, actor_key in rows:
+        in_type = f.type_matches(event_type, category)
+        in_project = not f.project or project_id == f.project
+        in_actor = not f.actor or not actor_facet or actor_key == f.actor
+        if in_project and in_actor:
+            facets.types[event_type] += 1
+        if in_type and in_actor:
+            facets.projects[project_id] += 1
+        if in_type and in_project:
+            actors[actor_key] += 1
+            if in_actor:
+                facets.total += 1
+                facets.days[(day, category)] += 1
+                ids.append(event_id)
+    actors.pop("", None)
+    facets.actors = sorted(actors.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_ACTORS]
+    if f.actor and f.actor not in dict(facets.actors):
+        facets.actors.append((f.actor, facets.total))
+    facets.ids = ids
+    return facets
+
+
+def audit_event_page(
+    *, org: Organization, f: AuditFilters, page: int, per_page: int, facets: AuditFacets
+) -> list[AuditEvent]:
+    """One page of the timeline, newest first: ids from the index (or from the facets' read of
+    the events), then the rows."""
+    offset = (page - 1) * per_page
+    if facets.ids is not None:
+        ids = facets.ids[offset : offset + per_page]
+    else:
+        # Whole days newer than the page are skipped by their known counts, so a deep page
+        # costs one day of index, not every event before it.
+        per_day: Counter = Counter()
+        for (day, _), n in facets.days.items():
+            per_day[day] += n
+        before = f.end_at
+        for day in sorted(per_day, reverse=True):
+            if per_day[day] > offset:
+                break
+            offset -= per_day[day]
+            before = dt.datetime.combine(date_of_day(day), dt.time(), tzinfo=dt.UTC)
+        ordered = _events(org, f).filter(effective_at__lt=before).order_by("-effective_at", "-id")
+        ids = list(ordered.values_list("id", flat=True)[offset : offset + per_page])
+    if not ids:
+        return []
+    return list(AuditEvent.objects.filter(id__in=ids).order_by("-effective_at", "-id"))
+
+
+def audit_events_export(*, org: Organization, f: AuditFilters) -> Iterator[AuditEvent]:
+    """Every event matching the filters, newest first, fetched in chunks."""
+    return _events(org, f).order_by("-effective_at", "-id").iterator(chunk_size=2000)
+
+
+# --- lookups -----------------------------------------------------------------------------
+
+
+def audit_event_get(*, org: Organization, event_id: str) -> AuditEvent | None:
+    return AuditEvent.objects.filter(org=org, event_id=event_id).first()
+
+
+def audit_event_history(*, org: Organization, event: AuditEvent, limit: int = 200) -> list:
+    """Earlier events about the same resource, oldest first: what it looked like before."""
+    if not event.resource_id:
+        return []
+    qs = AuditEvent.objects.filter(
+        org=org,
+        resource_id=event.resource_id,
+        category=event.category,
+        effective_at__lt=event.effective_at,
+    )
+    if event.category in PROJECT_SCOPED_CATEGORIES:
+        qs = qs.filter(project_id=event.project_id)
+    return list(reversed(qs.order_by("-effective_at", "-id")[:limit]))
+
+
+def audit_actors_of_id(*, org: Organization, actor: str) -> tuple[str, ...]:
+    """When an actor filter names no actor but is a user, account or key id: the names of the
+    actors with that id (a key's owner, a user's email); else nothing."""
+    if not actor or AuditEvent.objects.filter(org=org, actor_key=actor).exists():
+        return ()
+    names: list[str] = []
+    for column in ("actor_id", "api_key_id"):
+        # One name at a time, newest first, each a walk down the id's own index (a DISTINCT
+        # would tempt SQLite into reading every event through another index).
+        while len(names) < 20:
+            found = AuditEvent.objects.filter(org=org, **{column: actor})
+            found = found.exclude(actor_key__in=names).order_by("-effective_at")
+            name = found.values_list("actor_key", flat=True).first()
+            if name is None:
+                break
+            names.append(name)
+    return tuple(sorted(set(names)))
+
+
+def audit_names(*, org: Organization, ids: Iterable[str]) -> dict[str, str]:
+    """Names for ids: the directory's current ones first, else the last the audit log gave."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    # The directory knows current names; the audit log's own fill in for things since deleted.
+    names = {k: v for k, v in display_names(org=org, ids=wanted).items() if v}
+    missing = wanted - names.keys()
+    if missing:
+        names.update(
+            AuditName.objects.filter(org=org, object_id__in=missing).values_list(
+                "object_id", "name"
+            )
+        )
+    return names
+
+
+def audit_known_types(*, org: Organization) -> set[str]:
+    """Every type the spec lists, and every type this organization's log holds."""
+    seen = AuditEventCount.objects.filter(
+        org=org, actor_key=ALL, level=AuditEventCount.TOP_LEVEL
+    ).values_list("type", flat=True)
+    return set(KNOWN_TYPES) | set(seen.distinct())
+
+
+def audit_first_day(*, org: Organization) -> dt.date | None:
+    """The UTC date of the oldest stored event."""
+    first = AuditEvent.objects.filter(org=org).aggregate(first=Min("effective_at"))["first"]
+    return first.astimezone(dt.UTC).date() if first else None
+
+
+def audit_last_run(*, org: Organization) -> SyncRun | None:
+    return SyncRun.objects.filter(org=org, kind=SyncRun.Kind.AUDIT_LOG).first()

@@ -1,0 +1,551 @@
+"""The audit log explorer: the filtered timeline, the event drawer, the exports and Sync now."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import io
+import json
+import math
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling, push_url, trigger_client_event
+
+from orgadmin import selectors, syncing, tasks
+from orgadmin.access import Perm, requires
+from orgadmin.audit_catalog import category_label, category_of, date_of_day, normalize
+from orgadmin.audit_sentences import Ref, describe
+from orgadmin.charts import audit_events_figure
+from orgadmin.forms import AuditFilterForm
+from orgadmin.models import AuditEvent, Organization, SyncRun
+from orgadmin.selectors import AuditFacets, AuditFilters
+from orgadmin.selectors.audit import SAMPLE_LIMIT
+
+PER_PAGE = 50
+EXPORT_CHUNK = 1000
+PRESETS = [("7 days", 7), ("30 days", 30), ("90 days", 90), ("12 months", 365)]
+FILTER_PARAMS = ("start", "end", "type", "actor", "project", "resource", "q")
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _today() -> dt.date:
+    return timezone.now().astimezone(dt.UTC).date()
+
+
+def _parse(request: HttpRequest, org: Organization) -> tuple[AuditFilterForm, AuditFilters]:
+    """The filter form (with any errors) and the filters made of its valid values."""
+    known = selectors.audit_known_types(org=org)
+    form = AuditFilterForm(request.GET, known_types=known, today=_today())
+    form.is_valid()
+    start, end = form.date_range()
+    types = form.valid("type", [])
+    actor = form.valid("actor", "")
+    categories = tuple(t[:-2] for t in types if t.endswith(".*"))
+    filters = AuditFilters(
+        start=start,
+        end=end,
+        types=tuple(t for t in types if not t.endswith(".*")),
+        categories=categories,
+        category_types=tuple(t for t in known if category_of(t) in categories),
+        actor=actor,
+        actor_names=selectors.audit_actors_of_id(org=org, actor=actor),
+        project=form.valid("project", ""),
+        resource=form.valid("resource", ""),
+        q=form.valid("q", ""),
+    )
+    return form, filters
+
+
+def _query(request: HttpRequest, *, drop: Iterable[str] = (), **values: Any) -> str:
+    """This page's query string without `drop` and with `values` (a list for several)."""
+    params = {k: v for k, v in _filter_params(request).items() if k not in drop}
+    for key, value in values.items():
+        params[key] = value if isinstance(value, list) else [value]
+    pairs = [(k, v) for k, vs in params.items() for v in vs if v not in ("", None)]
+    return urlencode(pairs)
+
+
+def _filter_params(request: HttpRequest) -> dict[str, list[str]]:
+    """The filters of this request's query string (read once: a page builds ~80 links)."""
+    if not hasattr(request, "_audit_filters"):
+        request._audit_filters = {k: request.GET.getlist(k) for k in FILTER_PARAMS}  # type: ignore[attr-defined]
+    return request._audit_filters  # type: ignore[attr-defined]
+
+
+def _page_param(request: HttpRequest) -> str:
+    page = request.GET.get("page", "")
+    return page if page not in ("", "1") else ""
+
+
+def _url(request: HttpRequest, **kwargs: Any) -> str:
+    query = _query(request, **kwargs)
+    return _explorer_url() + (f"?{query}" if query else "")
+
+
+@functools.cache
+def _explorer_url() -> str:
+    return reverse("orgadmin:audit_log")
+
+
+def page_link(ref: Ref) -> str | None:
+    """The dashboard page of a thing an event names, when that page exists."""
+    try:
+        if ref.kind == "project":
+            return reverse("orgadmin:project", kwargs={"project_id": ref.id})
+        if ref.kind == "user" and ref.id:
+            return reverse("orgadmin:member", kwargs={"user_id": ref.id})
+        if ref.kind == "key":
+            return reverse("orgadmin:keys") + "?" + urlencode({"q": ref.id})
+    except NoReverseMatch:
+        return None
+    return None
+
+
+def _ids_of(events: Iterable[AuditEvent]) -> set[str]:
+    ids: set[str] = set()
+    for event in events:
+        ids |= {event.actor_id, event.api_key_id, event.project_id, event.resource_id}
+        ids |= set(normalize(event.raw).resource_ids)
+    return ids
+
+
+def _actor_label(event: AuditEvent, names: dict[str, str]) -> str:
+    return (
+        event.actor_email
+        or names.get(event.actor_id)
+        or names.get(event.api_key_id)
+        or event.actor_key
+        or "—"
+    )
+
+
+# --- the explorer -------------------------------------------------------------------------
+
+
+def _type_groups(f: AuditFilters, facets: AuditFacets) -> list[dict]:
+    groups: dict[str, dict] = {}
+    for event_type in {*facets.types, *f.types}:
+        category = category_of(event_type)
+        group = groups.setdefault(
+            category,
+            {
+                "value": f"{category}.*",
+                "label": category_label(category),
+                "count": 0,
+                "selected": category in f.categories,
+                "types": [],
+            },
+        )
+        count = facets.types.get(event_type, 0)
+        group["count"] += count
+        group["types"].append(
+            {"value": event_type, "count": count, "selected": event_type in f.types}
+        )
+    for category in f.categories:
+        groups.setdefault(
+            category,
+            {
+                "value": f"{category}.*",
+                "label": category_label(category),
+                "count": 0,
+                "selected": True,
+                "types": [],
+            },
+        )
+    for group in groups.values():
+        group["types"].sort(key=lambda t: (-t["count"], t["value"]))
+        group["open"] = group["selected"] or any(t["selected"] for t in group["types"])
+    return sorted(groups.values(), key=lambda g: (-g["count"], g["label"]))
+
+
+def _rows(events: list[AuditEvent], request: HttpRequest, names: dict[str, str]) -> list[dict]:
+    return [
+        {
+            "event": event,
+            "what": describe(event.raw, names=names).sentence.predicate(),
+            "category": category_label(event.category),
+            "actor": _actor_label(event, names),
+            "project": names.get(event.project_id) or event.project_name or event.project_id,
+            "link": _url(request, event=event.event_id, page=request.GET.get("page", "")),
+        }
+        for event in events
+    ]
+
+
+def _chips(request: HttpRequest, f: AuditFilters, names: dict[str, str]) -> list[dict]:
+    chips = []
+    for value in request.GET.getlist("type"):
+        if value in f.types or value[:-2] in f.categories:
+            label = category_label(value[:-2]) if value.endswith(".*") else value
+            rest = [v for v in request.GET.getlist("type") if v != value]
+            chips.append(
+                {"label": f"Type: {label}", "url": _url(request, drop=["type"], type=rest)}
+            )
+    for key, label, value in (
+        ("actor", "Actor", f.actor),
+        ("project", "Project", names.get(f.project) or f.project),
+        ("resource", "Resource", names.get(f.resource) or f.resource),
+        ("q", "Search", f"“{f.q}”" if f.q else ""),
+    ):
+        if value:
+            chips.append({"label": f"{label}: {value}", "url": _url(request, drop=[key])})
+    return chips
+
+
+def _pagination(request: HttpRequest, form: AuditFilterForm, facets: AuditFacets) -> dict:
+    total = facets.total
+    pages = max(1, math.ceil(min(total, SAMPLE_LIMIT) / PER_PAGE))
+    page = form.valid("page", 1)
+    if page > pages:
+        form.add_error(
+            "page",
+            f"There is no page {page:,}: these filters give {pages:,} "
+            f"page{'s' if pages != 1 else ''}. Showing the last one.",
+        )
+        page = pages
+    return {
+        "page": page,
+        "pages": pages,
+        "first": (page - 1) * PER_PAGE + 1 if total else 0,
+        "last": min(page * PER_PAGE, total),
+        "newer": _url(request, page=page - 1) if page > 1 else "",
+        "older": _url(request, page=page + 1) if page < pages else "",
+        "oldest": _url(request, page=pages) if page < pages - 1 else "",
+    }
+
+
+def _explorer(request: HttpRequest, org: Organization) -> dict[str, Any]:
+    form, f = _parse(request, org)
+    facets = selectors.audit_facets(org=org, f=f)
+    pagination = _pagination(request, form, facets)
+    events = selectors.audit_event_page(
+        org=org, f=f, page=pagination["page"], per_page=PER_PAGE, facets=facets
+    )
+    project_ids = [p for p in facets.projects if p]
+    names = selectors.audit_names(
+        org=org,
+        ids=[*project_ids, f.project, f.resource, *(a for a, _ in facets.actors), *_ids_of(events)],
+    )
+    dates = {d: date_of_day(d) for d in {d for d, _ in facets.days}}
+    counts = {(dates[d], c): n for (d, c), n in facets.days.items()}
+    today = _today()
+    return {
+        "org": org,
+        "form": form,
+        "f": f,
+        "facets": facets,
+        "rows": _rows(events, request, names),
+        "pagination": pagination,
+        "type_groups": _type_groups(f, facets),
+        "actors": [
+            {"key": a, "label": names.get(a, a), "count": n, "url": _url(request, actor=a)}
+            for a, n in facets.actors
+        ],
+        "projects": sorted(
+            (
+                {"id": p, "label": names.get(p, p), "count": n}
+                for p, n in facets.projects.items()
+                if p
+            ),
+            key=lambda p: (-p["count"], p["label"]),
+        ),
+        "chips": _chips(request, f, names),
+        "chart": audit_events_figure(counts, start=f.start, end=f.end) if facets.total else None,
+        # Filled in by charts.js from the clicked bar: its day (or week) and the day after.
+        "drilldown": _url(request, drop=["start", "end"], start="{x}", end="{customdata}")
+        .replace("%7Bx%7D", "{x}")
+        .replace("%7Bcustomdata%7D", "{customdata}"),
+        "presets": [
+            {
+                "label": label,
+                "url": _url(
+                    request,
+                    start=(today - dt.timedelta(days=days - 1)).isoformat(),
+                    end=(today + dt.timedelta(days=1)).isoformat(),
+                ),
+                "active": f.end == today + dt.timedelta(days=1)
+                and f.start == today - dt.timedelta(days=days - 1),
+            }
+            for label, days in PRESETS
+        ],
+        "all_time_url": _all_time_url(request, org, today),
+        "clear_url": reverse("orgadmin:audit_log"),
+        "clear_event_url": _url(request, page=request.GET.get("page", "")),
+        "export_query": _query(request),
+        "now": timezone.now(),
+    }
+
+
+def _all_time_url(request: HttpRequest, org: Organization, today: dt.date) -> str:
+    first = selectors.audit_first_day(org=org) or today
+    end = today + dt.timedelta(days=1)
+    return _url(request, start=first.isoformat(), end=end.isoformat())
+
+
+# A "Sync now" waits this long for a worker to take the run before the badge stops waiting.
+QUEUED_FOR = dt.timedelta(minutes=10)
+
+
+def _sync_context(
+    request: HttpRequest, org: Organization, *, asked_at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The last run, and whether one is under way, or asked for (`asked_at`) and not yet done."""
+    run = selectors.audit_last_run(org=org)
+    running = syncing.is_running(org=org, kind=SyncRun.Kind.AUDIT_LOG)
+    waiting = (
+        asked_at is not None
+        and timezone.now() - asked_at < QUEUED_FOR
+        and (run is None or run.started_at < asked_at)
+    )
+    return {
+        "org": org,
+        "run": run,
+        "running": running or waiting,
+        "asked_at": int(asked_at.timestamp()) if asked_at and waiting else "",
+    }
+
+
+@requires(Perm.VIEW_AUDIT_LOG)
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    org = request.org
+    if org is None:
+        return render(request, "orgadmin/audit_log.html", {"org": None})
+    context = _explorer(request, org) | _sync_context(request, org)
+    event_id = request.GET.get("event", "")
+    if event_id and not request.htmx:
+        context |= _drawer(org, event_id) or {"missing_event": event_id}
+    template = "orgadmin/audit_log.html"
+    if not request.htmx or request.htmx.history_restore_request:
+        return render(request, template, context)
+    # The form sends every field, empty ones too: the address bar gets the tidy version.
+    return push_url(
+        render(request, template + "#explorer", context), _url(request, page=_page_param(request))
+    )
+
+
+# --- the event drawer ---------------------------------------------------------------------
+
+
+def _drawer(org: Organization, event_id: str) -> dict[str, Any] | None:
+    event = selectors.audit_event_get(org=org, event_id=event_id)
+    if event is None:
+        return None
+    history = selectors.audit_event_history(org=org, event=event)
+    names = selectors.audit_names(org=org, ids=_ids_of([event, *history]))
+    description = describe(event.raw, names=names, history=[e.raw for e in history])
+    session = event.raw.get("actor", {}).get("session", {}) if isinstance(event.raw, dict) else {}
+    return {
+        "event": event,
+        "description": description,
+        "links": [
+            {"ref": ref, "page": page_link(ref), "history": _history_url(ref.id)}
+            for ref in description.refs
+        ],
+        "history_count": len(history),
+        "actor_label": _actor_label(event, names),
+        "location": session.get("ip_address_details") if isinstance(session, dict) else None,
+        "raw_json": json.dumps(event.raw, indent=2, ensure_ascii=False, sort_keys=False),
+    }
+
+
+def _history_url(object_id: str) -> str:
+    return (
+        reverse("orgadmin:audit_log")
+        + "?"
+        + urlencode({"resource": object_id, "start": "2015-01-01"})
+    )
+
+
+@requires(Perm.VIEW_AUDIT_LOG)
+@require_GET
+def audit_event(request: HttpRequest, event_id: str) -> HttpResponse:
+    org = request.org
+    context = _drawer(org, event_id) if org else None
+    if request.htmx:
+        # An event that is gone still answers 200: htmx swaps only 2xx, and the drawer says so.
+        return render(request, "orgadmin/_audit_event.html", context or {"missing_event": event_id})
+    if context is None:
+        raise Http404("No such event in the synced audit log.")
+    return render(request, "orgadmin/audit_event.html", context)
+
+
+# --- exports -----------------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "id",
+    "effective_at",
+    "type",
+    "category",
+    "summary",
+    "actor_type",
+    "actor_email",
+    "actor_id",
+    "api_key_id",
+    "ip_address",
+    "user_agent",
+    "project_id",
+    "project_name",
+    "resource_ids",
+]
+
+
+def _export_filters(request: HttpRequest) -> tuple[Organization, AuditFilters] | HttpResponse:
+    org = request.org
+    if org is None:
+        return HttpResponseBadRequest("No organization is connected.", content_type="text/plain")
+    form, f = _parse(request, org)
+    if form.errors:
+        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        return HttpResponseBadRequest(
+            f"Bad filter, nothing exported. {problems}", content_type="text/plain; charset=utf-8"
+        )
+    return org, f
+
+
+def _filename(org: Organization, f: AuditFilters, extension: str) -> str:
+    last = f.end - dt.timedelta(days=1)
+    return f"audit-log-{slugify(org.name) or 'org'}-{f.start:%Y%m%d}-{last:%Y%m%d}.{extension}"
+
+
+def _chunks(events: Iterator[AuditEvent]) -> Iterator[list[AuditEvent]]:
+    chunk: list[AuditEvent] = []
+    for event in events:
+        chunk.append(event)
+        if len(chunk) == EXPORT_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _safe_cell(value: str) -> str:
+    # A spreadsheet runs a cell that starts with one of these as a formula.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _csv_lines(org: Organization, events: Iterator[AuditEvent]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue()
+    for chunk in _chunks(events):
+        buffer.seek(0)
+        buffer.truncate()
+        names = selectors.audit_names(org=org, ids=_ids_of(chunk))
+        for event in chunk:
+            writer.writerow(
+                [
+                    _safe_cell(str(value))
+                    for value in (
+                        event.event_id,
+                        event.effective_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+                        event.type,
+                        event.category,
+                        describe(event.raw, names=names).sentence.text(),
+                        event.actor_type,
+                        event.actor_email,
+                        event.actor_id,
+                        event.api_key_id,
+                        event.ip_address,
+                        event.user_agent,
+                        event.project_id,
+                        event.project_name,
+                        " ".join(normalize(event.raw).resource_ids),
+                    )
+                ]
+            )
+        yield buffer.getvalue()
+
+
+def _jsonl_lines(events: Iterator[AuditEvent]) -> Iterator[str]:
+    for event in events:
+        yield json.dumps(event.raw, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _export(request: HttpRequest, extension: str, content_type: str) -> HttpResponse:
+    parsed = _export_filters(request)
+    if isinstance(parsed, HttpResponse):
+        return parsed
+    org, f = parsed
+    events = selectors.audit_events_export(org=org, f=f)
+    lines = _csv_lines(org, events) if extension == "csv" else _jsonl_lines(events)
+    response = StreamingHttpResponse(lines, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{_filename(org, f, extension)}"'
+    return response
+
+
+@requires(Perm.VIEW_AUDIT_LOG)
+@require_GET
+def audit_export_csv(request: HttpRequest) -> HttpResponse:
+    return _export(request, "csv", "text/csv; charset=utf-8")
+
+
+@requires(Perm.VIEW_AUDIT_LOG)
+@require_GET
+def audit_export_jsonl(request: HttpRequest) -> HttpResponse:
+    return _export(request, "jsonl", "application/x-ndjson")
+
+
+# --- sync now -----------------------------------------------------------------------------
+
+
+def _org_or_404(request: HttpRequest) -> Organization:
+    if request.org is None:
+        raise Http404("No organization is connected.")
+    return request.org
+
+
+@requires(Perm.MANAGE)
+@require_POST
+def audit_sync(request: HttpRequest) -> HttpResponse:
+    org = _org_or_404(request)
+    asked_at = timezone.now()
+    if syncing.is_running(org=org, kind=SyncRun.Kind.AUDIT_LOG):
+        messages.info(request, "A sync of the audit log is already running.")
+    else:
+        tasks.sync_audit_log.delay_on_commit(org.pk, request.user.pk)
+        messages.success(request, "Audit log sync started: new events appear as they arrive.")
+    if not request.htmx:
+        return redirect("orgadmin:audit_log")
+    context = _sync_context(request, org, asked_at=asked_at)
+    response = render(request, "orgadmin/_audit_sync.html", context)
+    if not context["running"]:
+        # Done already (an eager task, in the demo and the tests): reload the explorer now.
+        return trigger_client_event(response, "auditSynced")
+    return response
+
+
+@requires(Perm.VIEW_AUDIT_LOG)
+@require_GET
+def audit_sync_status(request: HttpRequest) -> HttpResponse:
+    org = _org_or_404(request)
+    try:
+        asked_at = dt.datetime.fromtimestamp(int(request.GET["asked"]), tz=dt.UTC)
+    except (KeyError, ValueError, OverflowError, OSError):
+        asked_at = None
+    context = _sync_context(request, org, asked_at=asked_at)
+    response = render(request, "orgadmin/_audit_sync.html", context)
+    if context["running"]:
+        return response
+    # Done: stop polling, and let the explorer reload with what the run brought in.
+    stopped = HttpResponseStopPolling(response.content)
+    return trigger_client_event(stopped, "auditSynced")
