@@ -1,0 +1,448 @@
+"""usage_sync: pages through every usage endpoint and the costs with the SDK into our tables.
+
+One transaction per page: the page's rows are upserted on their natural key, rows of the page's
+buckets that the API no longer returns are removed, and the endpoint's watermarks move, all
+together. A killed run therefore leaves whole pages behind and the next run resumes from the
+watermark; a retried or overlapping page changes nothing.
+
+Each endpoint keeps the range it holds complete as two watermarks: `<endpoint>` (the high end) and
+`<endpoint>#from` (the low end). A run fetches the requested window minus that range, except the
+last USAGE_SETTLE_HOURS before the high end, which are fetched again because recent buckets keep
+changing for a while.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from dashboard.families import (
+    COST_DIMENSIONS,
+    FAMILIES,
+    MAX_BUCKETS_PER_PAGE,
+    MAX_COST_BUCKETS_PER_PAGE,
+    SYNC_BUCKET_WIDTH,
+    Family,
+)
+from dashboard.models import USAGE_MODELS, CostBucket
+from orgadmin.client import admin_client, api_errors
+from orgadmin.models import Organization, SyncRun
+from orgadmin.syncing import RunRecorder, sync_run, watermark_get, watermark_set
+
+UTC = dt.UTC
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+COSTS_ENDPOINT = "costs"
+
+
+class SyncDataError(Exception):
+    """The API sent a value we can't store faithfully (e.g. an amount that is not a number)."""
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    """A JSON number (or a number sent as a string) as an exact Decimal, without float artefacts.
+
+    A float is read through its shortest repr, which is the literal the API sent: 0.1 stays 0.1.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise SyncDataError(f"expected a number, got {value!r}")
+    try:
+        if isinstance(value, Decimal):
+            number = value
+        elif isinstance(value, int):
+            number = Decimal(value)
+        elif isinstance(value, float):
+            number = Decimal(repr(value))
+        elif isinstance(value, str):
+            number = Decimal(value.strip())
+        else:
+            raise SyncDataError(f"expected a number, got {value!r}")
+    except InvalidOperation:
+        raise SyncDataError(f"expected a number, got {value!r}") from None
+    if not number.is_finite():
+        raise SyncDataError(f"expected a finite number, got {value!r}")
+    return number
+
+
+def _count(value: Any) -> int | None:
+    """A usage metric as an int (the API sends integers; a string or float is tolerated)."""
+    number = parse_decimal(value)
+    return None if number is None else int(number)
+
+
+def _dimension(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _getter(obj: Any) -> Callable[[str], Any]:
+    # The SDK gives typed objects; a result it could not type (an unknown `object`) stays a dict.
+    if isinstance(obj, dict):
+        return obj.get
+    return lambda name: getattr(obj, name, None)
+
+
+def _ts(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(seconds), tz=UTC)
+
+
+# --- windows and watermarks --------------------------------------------------------------------
+
+
+def floor_to(moment: dt.datetime, step: dt.timedelta) -> dt.datetime:
+    """The bucket boundary at or before `moment` (buckets are aligned to UTC)."""
+    epoch = dt.datetime(1970, 1, 1, tzinfo=UTC)
+    return epoch + ((moment - epoch) // step) * step
+
+
+def ceil_to(moment: dt.datetime, step: dt.timedelta) -> dt.datetime:
+    floor = floor_to(moment, step)
+    return floor if floor == moment else floor + step
+
+
+def windows_to_fetch(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    known: tuple[dt.datetime, dt.datetime] | None,
+    settle: dt.timedelta,
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The parts of [start, end) not yet held complete: the window minus [low, high - settle)."""
+    if start >= end:
+        return []
+    if known is None:
+        return [(start, end)]
+    low, high = known
+    solid_end = high - settle
+    if solid_end <= low:
+        return [(start, end)]
+    parts = []
+    if start < low:
+        parts.append((start, min(end, low)))
+    tail = max(start, solid_end)
+    if tail < end:
+        parts.append((tail, end))
+    # Two parts that touch are one window: fewer pages.
+    if len(parts) == 2 and parts[0][1] >= parts[1][0]:
+        parts = [(parts[0][0], parts[1][1])]
+    return parts
+
+
+def _known(org: Organization, endpoint: str) -> tuple[dt.datetime, dt.datetime] | None:
+    high = watermark_get(org=org, endpoint=endpoint)
+    low = watermark_get(org=org, endpoint=f"{endpoint}#from")
+    return (low, high) if high is not None and low is not None else None
+
+
+def _extend_known(
+    org: Organization,
+    endpoint: str,
+    known: tuple[dt.datetime, dt.datetime] | None,
+    fetched: tuple[dt.datetime, dt.datetime],
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """Merge what this run has fetched so far into the endpoint's range, when they touch."""
+    start, end = fetched
+    if known is None:
+        merged = (start, end)
+    elif start <= known[1] and end >= known[0]:
+        merged = (min(known[0], start), max(known[1], end))
+    else:
+        return known  # not contiguous yet: the range would claim a gap
+    if merged != known:
+        watermark_set(org=org, endpoint=f"{endpoint}#from", value=merged[0])
+        watermark_set(org=org, endpoint=endpoint, value=merged[1])
+    return merged
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _upsert(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple], key: Sequence[str]
+) -> None:
+    """INSERT … ON CONFLICT (natural key) DO UPDATE, in bulk (SQLite and PostgreSQL alike)."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in columns if c not in key)
+    head = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) VALUES "
+    )
+    tail = f" ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET {updates}"
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # sqlite3's executemany loops in C: the fastest bulk path it has.
+            cursor.executemany(head + one + tail, rows)
+            return
+        per_statement = max(1, min(1000, 60000 // len(columns)))
+        for i in range(0, len(rows), per_statement):
+            chunk = rows[i : i + per_statement]
+            params = [v for row in chunk for v in row]
+            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, params)
+
+
+@dataclass
+class _Page:
+    rows: int
+    first_start: dt.datetime
+    last_end: dt.datetime
+
+
+def _write_usage_page(
+    org: Organization, family: Family, buckets: Sequence[Any], stamp: dt.datetime
+) -> _Page | None:
+    if not buckets:
+        return None
+    model = USAGE_MODELS[family.slug]
+    adapt = connection.ops.adapt_datetimefield_value
+    dims, metrics = family.dimensions, family.metrics
+    merged: dict[tuple, list] = {}
+    for bucket in buckets:
+        get_bucket = _getter(bucket)
+        start = adapt(_ts(get_bucket("start_time")))
+        for result in get_bucket("results") or ():
+            get = _getter(result)
+            key = (start, *(_dimension(get(d)) for d in dims))
+            values = [_count(get(m.name)) for m in metrics]
+            values = [0 if v is None and m.required else v for v, m in zip(values, metrics)]
+            if key in merged:  # the same combination twice in one bucket: add them up
+                merged[key] = [
+                    None if a is None and b is None else (a or 0) + (b or 0)
+                    for a, b in zip(merged[key], values)
+                ]
+            else:
+                merged[key] = values
+    stamp_db = adapt(stamp)
+    rows = [(org.pk, *key, *values, stamp_db) for key, values in merged.items()]
+    columns = ["org_id", "bucket_start", *dims, *family.metric_names, "fetched_at"]
+    _upsert(model, columns, rows, key=["org_id", "bucket_start", *dims])
+    first = _ts(_getter(buckets[0])("start_time"))
+    last = _ts(_getter(buckets[-1])("end_time"))
+    # Rows of these buckets that this page did not return are gone from the API: drop them.
+    model.objects.filter(
+        org=org, bucket_start__gte=first, bucket_start__lt=last, fetched_at__lt=stamp
+    ).delete()
+    return _Page(len(rows), first, last)
+
+
+def _write_cost_page(
+    org: Organization, buckets: Sequence[Any], stamp: dt.datetime
+) -> _Page | None:
+    if not buckets:
+        return None
+    merged: dict[tuple, list] = {}
+    for bucket in buckets:
+        get_bucket = _getter(bucket)
+        day = _ts(get_bucket("start_time")).date()
+        for result in get_bucket("results") or ():
+            get = _getter(result)
+            key = (day.isoformat(), *(_dimension(get(d)) for d in COST_DIMENSIONS))
+            amount = _getter(get("amount") or {})
+            value = parse_decimal(amount("value")) or Decimal(0)
+            currency = (amount("currency") or "usd").lower()
+            quantity = parse_decimal(get("quantity"))
+            unit = get("quantity_unit") or ""
+            if key in merged:
+                old = merged[key]
+                merged[key] = [
+                    old[0] + value,
+                    currency,
+                    None if old[2] is None and quantity is None else (old[2] or 0) + (quantity or 0),
+                    old[3] or unit,
+                ]
+            else:
+                merged[key] = [value, currency, quantity, unit]
+    amount_field = CostBucket._meta.get_field("amount")
+    quantity_field = CostBucket._meta.get_field("quantity")
+    stamp_db = connection.ops.adapt_datetimefield_value(stamp)
+    rows = [
+        (
+            org.pk,
+            *key,
+            amount_field.to_units(v[0]),
+            v[1],
+            quantity_field.to_units(v[2]),
+            str(v[3]),
+            stamp_db,
+        )
+        for key, v in merged.items()
+    ]
+    columns = [
+        "org_id",
+        "day",
+        *COST_DIMENSIONS,
+        "amount",
+        "currency",
+        "quantity",
+        "quantity_unit",
+        "fetched_at",
+    ]
+    _upsert(CostBucket, columns, rows, key=["org_id", "day", *COST_DIMENSIONS])
+    first = _ts(_getter(buckets[0])("start_time"))
+    last = _ts(_getter(buckets[-1])("end_time"))
+    CostBucket.objects.filter(
+        org=org, day__gte=first.date(), day__lt=last.date(), fetched_at__lt=stamp
+    ).delete()
+    return _Page(len(rows), first, last)
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Stream:
+    endpoint: str
+    step: dt.timedelta
+    max_buckets: int
+    fetch: Callable[..., Any]
+    write: Callable[[Sequence[Any], dt.datetime], _Page | None]
+
+
+def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_Stream]:
+    usage = client.usage
+    streams = []
+    for slug in families:
+        family = FAMILIES[slug]
+        method = getattr(usage, family.method)
+
+        def fetch(_m=method, _f=family, **params: Any) -> Any:
+            return _m(bucket_width=SYNC_BUCKET_WIDTH, group_by=list(_f.dimensions), **params)
+
+        streams.append(
+            _Stream(
+                endpoint=family.endpoint,
+                step=HOUR,
+                max_buckets=MAX_BUCKETS_PER_PAGE[SYNC_BUCKET_WIDTH],
+                fetch=fetch,
+                write=lambda buckets, stamp, _f=family: _write_usage_page(org, _f, buckets, stamp),
+            )
+        )
+
+    def fetch_costs(**params: Any) -> Any:
+        return usage.costs(bucket_width="1d", group_by=list(COST_DIMENSIONS), **params)
+
+    streams.append(
+        _Stream(
+            endpoint=COSTS_ENDPOINT,
+            step=DAY,
+            max_buckets=MAX_COST_BUCKETS_PER_PAGE,
+            fetch=fetch_costs,
+            write=lambda buckets, stamp: _write_cost_page(org, buckets, stamp),
+        )
+    )
+    return streams
+
+
+def _pages(
+    stream: _Stream, start: dt.datetime, end: dt.datetime
+) -> Iterator[tuple[Sequence[Any], bool]]:
+    """Each page of one window as (buckets, is_last), with the largest page the API allows."""
+    limit = min(stream.max_buckets, max(1, int((end - start) / stream.step)))
+    cursor = None
+    while True:
+        params: dict[str, Any] = {
+            "start_time": int(start.timestamp()),
+            "end_time": int(end.timestamp()),
+            "limit": limit,
+        }
+        if cursor:
+            params["page"] = cursor
+        with api_errors():
+            response = stream.fetch(**params)
+        cursor = response.next_page if response.has_more else None
+        yield response.data, cursor is None
+        if cursor is None:
+            return
+
+
+def _sync_stream(
+    org: Organization,
+    stream: _Stream,
+    recorder: RunRecorder,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    refetch: bool,
+    now: dt.datetime,
+) -> None:
+    start, end = floor_to(start, stream.step), ceil_to(end, stream.step)
+    known = _known(org, stream.endpoint)
+    settle = dt.timedelta(hours=settings.USAGE_SETTLE_HOURS)
+    windows = (
+        [(start, end)]
+        if refetch
+        else windows_to_fetch(start=start, end=end, known=known, settle=settle)
+    )
+    for window_start, window_end in windows:
+        for buckets, _is_last in _pages(stream, window_start, window_end):
+            stamp = timezone.now()
+            with transaction.atomic():
+                page = stream.write(buckets, stamp)
+                if page is not None:
+                    # Never claim beyond the moment of fetching: the current bucket is partial.
+                    fetched_to = min(page.last_end, now)
+                    known = _extend_known(org, stream.endpoint, known, (window_start, fetched_to))
+            recorder.page(rows=page.rows if page else 0)
+
+
+def usage_sync(
+    *,
+    org: Organization,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    refetch: bool = False,
+    families: Sequence[str] | None = None,
+    triggered_by: Any = None,
+) -> SyncRun:
+    """Sync usage buckets and costs for [start, end) into our tables; returns the recorded run.
+
+    Without `start`, each endpoint resumes from its watermark minus the settle window (or backfills
+    USAGE_BACKFILL_DAYS on the first run). `refetch` fetches the whole window again. Raises
+    SyncBusy when another usage sync of this organization is running, and OrgAPIError (recorded on
+    the run) when the API fails after the SDK's retries.
+    """
+    now = timezone.now()
+    end = min(end or now, now)
+    families = list(families or FAMILIES)
+    params = {
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat(),
+        "refetch": refetch,
+        "families": families if len(families) < len(FAMILIES) else "all",
+    }
+    client = admin_client(
+        org, max_retries=settings.USAGE_SYNC_MAX_RETRIES, timeout=settings.USAGE_SYNC_TIMEOUT
+    )
+    with sync_run(
+        org=org, kind=SyncRun.Kind.USAGE, params=params, triggered_by=triggered_by
+    ) as recorder:
+        for stream in _streams(org, client, families):
+            stream_start = start
+            if stream_start is None:
+                known = _known(org, stream.endpoint)
+                settle = dt.timedelta(hours=settings.USAGE_SETTLE_HOURS)
+                stream_start = (
+                    known[1] - settle
+                    if known
+                    else now - dt.timedelta(days=settings.USAGE_BACKFILL_DAYS)
+                )
+            _sync_stream(
+                org, stream, recorder, start=stream_start, end=end, refetch=refetch, now=now
+            )
+    return recorder.run
