@@ -121,7 +121,9 @@ def _usage_model(family: Family, class_name: str) -> type[UsageBucket]:
         attrs[dim] = _dimension_field(dim)
     for metric in family.metrics:
         attrs[metric.name] = models.BigIntegerField(
-            null=not metric.required, blank=not metric.required, **({"default": 0} if metric.required else {})
+            null=not metric.required,
+            blank=not metric.required,
+            **({"default": 0} if metric.required else {}),
         )
     attrs["Meta"] = type(
         "Meta",

@@ -180,9 +180,7 @@ def _upsert(
         return
     qn = connection.ops.quote_name
     updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in columns if c not in key)
-    head = (
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) VALUES "
-    )
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) VALUES "
     tail = f" ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET {updates}"
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
@@ -220,11 +218,13 @@ def _write_usage_page(
             get = _getter(result)
             key = (start, *(_dimension(get(d)) for d in dims))
             values = [_count(get(m.name)) for m in metrics]
-            values = [0 if v is None and m.required else v for v, m in zip(values, metrics)]
+            values = [
+                0 if v is None and m.required else v for v, m in zip(values, metrics, strict=False)
+            ]
             if key in merged:  # the same combination twice in one bucket: add them up
                 merged[key] = [
                     None if a is None and b is None else (a or 0) + (b or 0)
-                    for a, b in zip(merged[key], values)
+                    for a, b in zip(merged[key], values, strict=False)
                 ]
             else:
                 merged[key] = values
@@ -241,9 +241,7 @@ def _write_usage_page(
     return _Page(len(rows), first, last)
 
 
-def _write_cost_page(
-    org: Organization, buckets: Sequence[Any], stamp: dt.datetime
-) -> _Page | None:
+def _write_cost_page(org: Organization, buckets: Sequence[Any], stamp: dt.datetime) -> _Page | None:
     if not buckets:
         return None
     merged: dict[tuple, list] = {}
@@ -263,7 +261,9 @@ def _write_cost_page(
                 merged[key] = [
                     old[0] + value,
                     currency,
-                    None if old[2] is None and quantity is None else (old[2] or 0) + (quantity or 0),
+                    None
+                    if old[2] is None and quantity is None
+                    else (old[2] or 0) + (quantity or 0),
                     old[3] or unit,
                 ]
             else:

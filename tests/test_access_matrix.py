@@ -32,6 +32,13 @@ def rule(perm: Perm | str, *methods: str, redirects_signed_in: bool = False) -> 
 # URL name → who may use it, and with which methods. Keep it in the order of the urls.py files.
 ACCESS: dict[str, Rule] = {
     "home": rule(SIGNED_IN, "GET"),
+    "costs": rule(Perm.VIEW_SPEND, "GET"),
+    "costs_export": rule(Perm.VIEW_SPEND, "GET"),
+    "usage": rule(Perm.VIEW_SPEND, "GET"),
+    "usage_export": rule(Perm.VIEW_SPEND, "GET"),
+    "usage_sync": rule(Perm.VIEW_SPEND, "POST"),
+    "usage_sync_status": rule(Perm.VIEW_SPEND, "GET"),
+    "reporting_settings": rule(Perm.MANAGE, "POST"),
     "login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
     "logout": rule(PUBLIC, "POST"),
     "healthz": rule(PUBLIC, "GET"),
@@ -73,7 +80,7 @@ def _kwargs_for(pattern: URLPattern, samples: dict[str, object]) -> dict[str, ob
 
 @pytest.fixture
 def sample_kwargs(org) -> dict[str, object]:
-    return {"pk": org.pk}
+    return {"pk": org.pk, "fmt": "csv"}
 
 
 def _user_for(principal):
