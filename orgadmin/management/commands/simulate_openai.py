@@ -1,0 +1,29 @@
+"""`manage.py simulate_openai`: serve the OpenAI Admin API simulator over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from orgadmin.simulator.__main__ import add_arguments
+from orgadmin.simulator.server import run
+
+
+class Command(BaseCommand):
+    help = "Serve the OpenAI Admin API simulator (base URL http://127.0.0.1:PORT/v1)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_arguments(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        run(
+            host=options["host"],
+            port=options["port"],
+            scenario=options["scenario"],
+            seed=options["seed"],
+            fault_rate=options["faults"],
+            latency_ms=options["latency_ms"],
+            admin_key=options["admin_key"],
+            write=lambda line: self.stdout.write(line),
+        )

@@ -1,0 +1,43 @@
+"""`python -m orgadmin.simulator`: serve the simulator without Django."""
+
+from __future__ import annotations
+
+import argparse
+
+from orgadmin.simulator.scenarios import SIZES
+from orgadmin.simulator.server import run
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and serve."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_arguments(parser)
+    options = parser.parse_args(argv)
+    run(
+        host=options.host,
+        port=options.port,
+        scenario=options.scenario,
+        seed=options.seed,
+        fault_rate=options.faults,
+        latency_ms=options.latency_ms,
+        admin_key=options.admin_key,
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options shared with the `simulate_openai` management command."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--scenario", default="demo", choices=sorted(SIZES))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--faults", type=float, default=0.0, help="fault rate, 0..1")
+    parser.add_argument("--latency-ms", type=int, default=0, help="base latency per request")
+    parser.add_argument(
+        "--admin-key",
+        default=None,
+        help="admin key to accept (prefer the SIMULATOR_ADMIN_KEY environment variable)",
+    )
+
+
+if __name__ == "__main__":
+    main()

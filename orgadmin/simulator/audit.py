@@ -1,0 +1,335 @@
+"""The audit log: event builders, storage and the list endpoint's filtering."""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import insort
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from orgadmin.simulator.errors import invalid
+from orgadmin.simulator.paging import window
+
+# The spec's `AuditLogEventType`, in its order.
+EVENT_TYPES: tuple[str, ...] = (
+    "api_key.created",
+    "api_key.updated",
+    "api_key.deleted",
+    "certificate.created",
+    "certificate.updated",
+    "certificate.deleted",
+    "certificates.activated",
+    "certificates.deactivated",
+    "checkpoint.permission.created",
+    "checkpoint.permission.deleted",
+    "external_key.registered",
+    "external_key.removed",
+    "group.created",
+    "group.updated",
+    "group.deleted",
+    "invite.sent",
+    "invite.accepted",
+    "invite.deleted",
+    "ip_allowlist.created",
+    "ip_allowlist.updated",
+    "ip_allowlist.deleted",
+    "ip_allowlist.config.activated",
+    "ip_allowlist.config.deactivated",
+    "login.succeeded",
+    "login.failed",
+    "logout.succeeded",
+    "logout.failed",
+    "organization.updated",
+    "project.created",
+    "project.updated",
+    "project.archived",
+    "project.deleted",
+    "rate_limit.updated",
+    "rate_limit.deleted",
+    "resource.deleted",
+    "tunnel.created",
+    "tunnel.updated",
+    "tunnel.deleted",
+    "workload_identity_provider.created",
+    "workload_identity_provider.updated",
+    "workload_identity_provider.deleted",
+    "workload_identity_provider_mapping.created",
+    "workload_identity_provider_mapping.updated",
+    "workload_identity_provider_mapping.deleted",
+    "role.created",
+    "role.updated",
+    "role.deleted",
+    "role.assignment.created",
+    "role.assignment.deleted",
+    "role.bound_to_resource",
+    "role.unbound_from_resource",
+    "scim.enabled",
+    "scim.disabled",
+    "service_account.created",
+    "service_account.updated",
+    "service_account.deleted",
+    "user.added",
+    "user.updated",
+    "user.deleted",
+    "tenant.metadata.updated",
+    "tenant.microsoft_entra_mapping.upserted",
+    "tenant.microsoft_entra_mapping.deleted",
+    "tenant.workload_identity.provider.created",
+    "tenant.workload_identity.provider.updated",
+    "tenant.workload_identity.provider.archived",
+    "tenant.workload_identity.mapping.created",
+    "tenant.workload_identity.mapping.updated",
+    "tenant.workload_identity.mapping.archived",
+    "tenant.workload_identity.binding.created",
+    "tenant.workload_identity.principal.provisioned",
+    "tenant.workload_identity.access_token.issued",
+    "tenant.admin_api_key.created",
+    "tenant.admin_api_key.updated",
+    "tenant.admin_api_key.deleted",
+    "tenant.project_api_key.created",
+    "tenant.chatgpt_access_token.revoked",
+    "tenant.migration.completed",
+    "tenant.sso.migrated",
+    "tenant.domains.migrated",
+    "tenant.sso_connection.created",
+    "tenant.sso_connection.updated",
+    "tenant.sso_connection.deleted",
+    "tenant.sso_connection.setup.started",
+    "tenant.policy.created",
+    "tenant.policy.updated",
+    "tenant.policy.deleted",
+    "tenant.policy.attached",
+    "tenant.policy.detached",
+    "tenant.principal_authentication_policy.resolved",
+    "tenant.scim.setup.started",
+    "tenant.scim.deletion.requested",
+    "tenant.scim.directory.created",
+    "tenant.product_access_policy.updated",
+    "tenant.resource_share_grant.created",
+    "tenant.resource_share_grant.updated",
+    "tenant.resource_share_grant.accepted",
+    "tenant.resource_share_grant.declined",
+    "tenant.resource_share_grant.revoked",
+    "tenant.resource_share_grant.deleted",
+    "tenant.service_account.updated",
+    "tenant.service_account.deleted",
+    "tenant.service_account.token.revoked",
+    "tenant.billing.overage_limit.updated",
+    "tenant.billing.alerts.updated",
+    "tenant.billing.info.updated",
+    "tenant.usage_limit.workspace.updated",
+    "tenant.usage_limit.group.updated",
+    "tenant.usage_limit.user.updated",
+    "tenant.usage_limit.increase_request.updated",
+    "tenant.usage_limit.increase_request.resolved",
+    "tenant.group.created",
+    "tenant.group.updated",
+    "tenant.group.deleted",
+    "tenant.group.member.added",
+    "tenant.group.member.removed",
+    "tenant.migration_rollout.status.updated",
+    "tenant.migration_rollout.tier.updated",
+    "tenant.role.metadata.updated",
+    "tenant.custom_role.created",
+    "tenant.custom_role.updated",
+    "tenant.custom_role.deleted",
+    "tenant.role_assignment.created",
+    "tenant.role_assignment.deleted",
+    "tenant.resource_role_assignment.created",
+    "tenant.resource_role_assignment.deleted",
+    "tenant.resource_access.updated",
+    "tenant.resource_access.deleted",
+    "tenant.ads_account.onboarding.redemption",
+    "tenant.session_policy.created",
+    "tenant.session_policy.updated",
+    "tenant.session_policy.deleted",
+    "tenant.session_revocation.started",
+    "tenant.third_party_app_policy.updated",
+    "tenant.user.added",
+    "tenant.user.updated",
+    "tenant.user.removed",
+    "tenant.user.looked_up",
+    "tenant.user.invited",
+    "tenant.membership.revoked",
+    "tenant.api_organization_invite.upserted",
+    "tenant.api_organization_invite.deleted",
+    "tenant.chatgpt_workspace_invite.upserted",
+    "tenant.membership.accepted",
+    "tenant.membership.declined",
+    "tenant.workspace_invite_email_settings.updated",
+)
+TENANT_SCOPED = frozenset(
+    [t for t in EVENT_TYPES if t.startswith("tenant.")]
+    + ["role.bound_to_resource", "role.unbound_from_resource"]
+)
+# Types for which the spec defines no payload object: their events carry none.
+NO_PAYLOAD = frozenset(
+    [t for t in EVENT_TYPES if t.startswith(("tenant.", "tunnel."))] + ["resource.deleted"]
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a signed-in person (session) or an API key."""
+
+    kind: str  # "session" | "api_key"
+    user_id: str | None
+    email: str | None
+    key_id: str | None = None  # the key's tracking id
+    service_account_id: str | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
+
+    def api(self) -> dict[str, Any]:
+        """The `actor` object of an audit event."""
+        user = {"id": self.user_id, "email": self.email}
+        if self.kind == "session":
+            session: dict[str, Any] = {"user": user, "ip_address": self.ip_address}
+            if self.user_agent:
+                session["user_agent"] = self.user_agent  # as the spec's examples show
+            return {"type": "session", "session": session}
+        api_key: dict[str, Any] = {"id": self.key_id}
+        if self.service_account_id:
+            api_key.update(type="service_account", service_account={"id": self.service_account_id})
+        else:
+            api_key.update(type="user", user=user)
+        return {"type": "api_key", "api_key": api_key}
+
+    def ids(self) -> frozenset[str]:
+        """The ids that `actor_ids[]` matches: user, service account and key tracking id."""
+        return frozenset(i for i in (self.user_id, self.key_id, self.service_account_id) if i)
+
+
+@dataclass
+class Event:
+    """One stored audit event and what the filters look at."""
+
+    seq: int
+    data: dict[str, Any]
+    actor_ids: frozenset[str]
+    actor_email: str | None
+    resource_ids: frozenset[str]
+    project_id: str | None
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        return (self.data["effective_at"], self.seq)
+
+
+def audit_id(rng_token: str, effective_at: int) -> str:
+    """An id shaped like the spec's `audit_log-xxx_yyyymmdd`."""
+    day = dt.datetime.fromtimestamp(effective_at, dt.UTC).strftime("%Y%m%d")
+    return f"audit_log-{rng_token}_{day}"
+
+
+class AuditLog:
+    """Events kept oldest first; the API lists them newest first."""
+
+    def __init__(self) -> None:
+        self._events: list[Event] = []
+        self._by_id: dict[str, Event] = {}
+        self._seq = 0
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def add(
+        self,
+        *,
+        event_id: str,
+        type: str,
+        effective_at: int,
+        actor: Actor | None,
+        payload: dict[str, Any] | None = None,
+        project: dict[str, str] | None = None,
+        resource_ids: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """Record an event; returns its API object."""
+        if type not in EVENT_TYPES:
+            raise ValueError(f"unknown audit event type {type!r}")
+        data: dict[str, Any] = {"id": event_id, "type": type, "effective_at": effective_at}
+        if project is not None:
+            data["project"] = project
+        data["actor"] = actor.api() if actor is not None else None
+        if type not in NO_PAYLOAD:
+            data[type] = payload or {}
+        resources = set(resource_ids)
+        if payload and isinstance(payload.get("id"), str):
+            resources.add(payload["id"])
+        self._seq += 1
+        event = Event(
+            seq=self._seq,
+            data=data,
+            actor_ids=actor.ids() if actor else frozenset(),
+            actor_email=actor.email if actor else None,
+            resource_ids=frozenset(resources),
+            project_id=project["id"] if project else None,
+        )
+        insort(self._events, event, key=lambda e: e.sort_key)
+        self._by_id[event_id] = event
+        return data
+
+    def ids(self, *, include_tenant: bool = True) -> list[str]:
+        """Every event id, newest first."""
+        return [
+            e.data["id"]
+            for e in reversed(self._events)
+            if include_tenant or e.data["type"] not in TENANT_SCOPED
+        ]
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every event's API object, newest first."""
+        return [e.data for e in reversed(self._events)]
+
+    def query(self, q: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+        """One page of the list endpoint for parsed query `q`."""
+        tenant_only = bool(q["tenant_only"])
+        types = set(q["event_types"] or ())
+        for t in types:
+            if tenant_only and t not in TENANT_SCOPED:
+                raise invalid(
+                    "event_types[]",
+                    f"Event type '{t}' is not tenant-scoped; with 'tenant_only=true' every "
+                    "event type must be tenant-scoped.",
+                )
+            if not tenant_only and t in TENANT_SCOPED:
+                raise invalid(
+                    "tenant_only",
+                    f"Event type '{t}' is tenant-scoped and requires 'tenant_only=true'.",
+                )
+        bounds = q["effective_at"] or {}
+        projects = set(q["project_ids"] or ())
+        actors = set(q["actor_ids"] or ())
+        emails = {e.lower() for e in q["actor_emails"] or ()}
+        resources = set(q["resource_ids"] or ())
+        selected = [
+            e
+            for e in reversed(self._events)
+            if (e.data["type"] in TENANT_SCOPED) == tenant_only
+            and (not types or e.data["type"] in types)
+            and _in_bounds(e.data["effective_at"], bounds)
+            and (not projects or e.project_id in projects)
+            and (not actors or actors & e.actor_ids)
+            and (not emails or (e.actor_email or "").lower() in emails)
+            and (not resources or resources & e.resource_ids)
+        ]
+        page, has_more = window(
+            selected,
+            sort_key=lambda e: e.sort_key,
+            cursor_key=lambda i: self._by_id[i].sort_key if i in self._by_id else None,
+            limit=q["limit"],
+            after=q["after"],
+            before=q["before"],
+            descending=True,
+        )
+        return [e.data for e in page], has_more
+
+
+def _in_bounds(value: int, bounds: dict[str, int]) -> bool:
+    return (
+        ("gt" not in bounds or value > bounds["gt"])
+        and ("gte" not in bounds or value >= bounds["gte"])
+        and ("lt" not in bounds or value < bounds["lt"])
+        and ("lte" not in bounds or value <= bounds["lte"])
+    )

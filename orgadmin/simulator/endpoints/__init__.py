@@ -1,0 +1,7 @@
+"""The handlers of the 106 operations; importing this package registers their routes."""
+
+from __future__ import annotations
+
+from orgadmin.simulator.endpoints import access, certificates, org, projects, usage
+
+__all__ = ["access", "certificates", "org", "projects", "usage"]
