@@ -58,7 +58,7 @@ test: lint  ## install what tests need, then run the suite
 	$(BIN)/pytest
 
 bench: $(VENV)/.dev  ## run the benchmarks in tests/benchmarks and print their ratios
-	$(BIN)/pytest tests/benchmarks -p no:randomly -s -q
+	$(BIN)/pytest tests/benchmarks -s -q
 
 services-test: $(VENV)/.dev  ## the CI service tier (PostgreSQL, Redis, Chromium must be up)
 	REQUIRE_SERVICES=1 $(BIN)/pytest -m services
