@@ -74,7 +74,8 @@ class CostBucket(models.Model):
     line_item = models.CharField(max_length=200, blank=True)
     project_id = models.CharField(max_length=100, blank=True)
     api_key_id = models.CharField(max_length=100, blank=True)
-    amount = ScaledDecimalField(places=9)
+    # The simulator and the API give amounts to the pico-dollar; 10^-12 keeps every digit.
+    amount = ScaledDecimalField(places=12)
     currency = models.CharField(max_length=10, default="usd")
     quantity = ScaledDecimalField(places=6, null=True, blank=True)
     quantity_unit = models.CharField(max_length=40, blank=True)
