@@ -353,7 +353,8 @@ def _pages(
     stream: _Stream, start: dt.datetime, end: dt.datetime
 ) -> Iterator[tuple[Sequence[Any], bool]]:
     """Each page of one window as (buckets, is_last), with the largest page the API allows."""
-    limit = min(stream.max_buckets, max(1, int((end - start) / stream.step)))
+    buckets = -(-(end - start) // stream.step)  # start and end are bucket boundaries
+    limit = min(stream.max_buckets, max(1, buckets))
     cursor = None
     while True:
         params: dict[str, Any] = {
@@ -390,6 +391,11 @@ def _sync_stream(
         else windows_to_fetch(start=start, end=end, known=known, settle=settle)
     )
     for window_start, window_end in windows:
+        # Whole buckets only, so that a window costs exactly ceil(buckets / limit) pages.
+        window_start, window_end = (
+            floor_to(window_start, stream.step),
+            ceil_to(window_end, stream.step),
+        )
         for buckets, _is_last in _pages(stream, window_start, window_end):
             stamp = timezone.now()
             with transaction.atomic():
