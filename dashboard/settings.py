@@ -270,6 +270,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboard.tasks.sync_usage_all",
         "schedule": crontab(minute=7),
     },
+    # */15 * * * *  (every 15 minutes): refresh every connection's directory cache.
+    "sync-directories": {
+        "task": "orgadmin.tasks.sync_directories",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- logging ----------------------------------------------------------------------------

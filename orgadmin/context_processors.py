@@ -19,6 +19,8 @@ NAVIGATION: list[tuple[str, str, Perm | None]] = [
     ("Usage", "usage", Perm.VIEW_SPEND),
     ("Costs", "costs", Perm.VIEW_SPEND),
     ("Audit log", "orgadmin:audit_log", Perm.VIEW_AUDIT_LOG),
+    ("Activity", "orgadmin:activity", Perm.VIEW_AUDIT_LOG),
+    ("Settings", "orgadmin:org_settings", Perm.VIEW_DIRECTORY),
     ("Connections", "orgadmin:connections", Perm.MANAGE),
 ]
 

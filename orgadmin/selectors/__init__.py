@@ -2,7 +2,54 @@
 
 from __future__ import annotations
 
-from orgadmin.selectors.directory import display_names
+from orgadmin.selectors.directory import (
+    actions_list,
+    admin_keys_list,
+    certificates_list,
+    directory_freshness,
+    display_names,
+    group_roles,
+    groups_list,
+    invite_counts,
+    invites_list,
+    keys_list,
+    org_settings,
+    owner_count,
+    project_keys,
+    project_status_counts,
+    projects_list,
+    roles_list,
+    spend_alerts,
+    user_groups,
+    user_memberships,
+    user_roles,
+    user_suggestions,
+    users_list,
+)
 from orgadmin.selectors.sync import latest_sync_runs
 
-__all__ = ["display_names", "latest_sync_runs"]
+__all__ = [
+    "actions_list",
+    "admin_keys_list",
+    "certificates_list",
+    "directory_freshness",
+    "display_names",
+    "group_roles",
+    "groups_list",
+    "invite_counts",
+    "invites_list",
+    "keys_list",
+    "latest_sync_runs",
+    "org_settings",
+    "owner_count",
+    "project_keys",
+    "project_status_counts",
+    "projects_list",
+    "roles_list",
+    "spend_alerts",
+    "user_groups",
+    "user_memberships",
+    "user_roles",
+    "user_suggestions",
+    "users_list",
+]

@@ -4,16 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import CharField, Value
+from django.db.models import (
+    CharField,
+    Count,
+    IntegerField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, NullIf
 
 from orgadmin.models import (
+    ActionLog,
     AdminApiKey,
+    Certificate,
+    GroupMember,
+    GroupRoleAssignment,
+    Invite,
     Organization,
+    OrgGroup,
+    OrgRole,
+    OrgSettings,
     OrgUser,
     Project,
     ProjectApiKey,
+    ProjectCertificate,
+    ProjectUser,
     ServiceAccount,
+    SpendAlert,
+    SyncRun,
+    UserRoleAssignment,
 )
 
 # SQLite allows 32766 bound parameters per statement; four sub-selects share one statement.
@@ -62,3 +85,244 @@ def _display_names_query(*, org: Organization, ids: list[str]) -> dict[str, str]
     ]
     rows = projects.order_by().values_list("openai_id", "label").union(*parts, all=True)
     return {openai_id: label for openai_id, label in rows if label}
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def _count(model: type[Model], *, to: str = "project") -> Coalesce:
+    """How many `model` rows point at the outer row, as a correlated sub-select."""
+    rows = (
+        model.objects.filter(**{to: OuterRef("pk")})
+        .order_by()
+        .values(to)
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def users_list(*, org: Organization, q: str = "", role: str = "") -> QuerySet[OrgUser]:
+    """Members, searched by name, email or id, with how many projects each is in."""
+    users = OrgUser.objects.filter(org=org)
+    if q:
+        users = users.filter(Q(email__icontains=q) | Q(name__icontains=q) | Q(openai_id=q))
+    if role:
+        users = users.filter(role=role)
+    memberships = (
+        ProjectUser.objects.filter(project__org=org, user_openai_id=OuterRef("openai_id"))
+        .order_by()
+        .values("user_openai_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return users.annotate(
+        project_count=Coalesce(Subquery(memberships, output_field=IntegerField()), 0)
+    ).order_by("email", "openai_id")
+
+
+def owner_count(*, org: Organization) -> int:
+    return OrgUser.objects.filter(org=org, role=OrgUser.Role.OWNER).count()
+
+
+def user_memberships(*, org: Organization, user_id: str) -> QuerySet[ProjectUser]:
+    """A member's project memberships, with their projects."""
+    return (
+        ProjectUser.objects.filter(project__org=org, user_openai_id=user_id)
+        .select_related("project")
+        .order_by("project__name")
+    )
+
+
+def user_groups(*, org: Organization, user_id: str) -> QuerySet[OrgGroup]:
+    return OrgGroup.objects.filter(org=org, members__user_openai_id=user_id).order_by("name")
+
+
+def user_roles(*, org: Organization, user_id: str) -> list[tuple[str, OrgRole | None]]:
+    """The roles assigned to a member directly: (role id, role or None if not cached)."""
+    ids = list(
+        UserRoleAssignment.objects.filter(org=org, user_openai_id=user_id).values_list(
+            "role_openai_id", flat=True
+        )
+    )
+    roles = {r.openai_id: r for r in OrgRole.objects.filter(org=org, openai_id__in=ids)}
+    return sorted(((i, roles.get(i)) for i in ids), key=lambda p: p[1].name if p[1] else p[0])
+
+
+def invites_list(*, org: Organization, status: str = "", q: str = "") -> QuerySet[Invite]:
+    invites = Invite.objects.filter(org=org)
+    if status:
+        invites = invites.filter(status=status)
+    if q:
+        invites = invites.filter(email__icontains=q)
+    return invites.order_by("-created_at", "openai_id")
+
+
+def invite_counts(*, org: Organization) -> dict[str, int]:
+    """How many invites have each status (one query)."""
+    rows = Invite.objects.filter(org=org).order_by().values("status").annotate(n=Count("*"))
+    counts = {s: 0 for s in Invite.Status.values}
+    counts.update({r["status"]: r["n"] for r in rows})
+    return counts
+
+
+def projects_list(*, org: Organization, status: str = "active", q: str = "") -> QuerySet[Project]:
+    """Projects with their counts of members, service accounts and API keys."""
+    projects = Project.objects.filter(org=org)
+    if status in Project.Status.values:
+        projects = projects.filter(status=status)
+    if q:
+        projects = projects.filter(Q(name__icontains=q) | Q(openai_id=q))
+    return projects.annotate(
+        member_count=_count(ProjectUser),
+        service_account_count=_count(ServiceAccount),
+        key_count=_count(ProjectApiKey),
+    ).order_by("name", "openai_id")
+
+
+def project_status_counts(*, org: Organization) -> dict[str, int]:
+    rows = Project.objects.filter(org=org).order_by().values("status").annotate(n=Count("*"))
+    counts = {s: 0 for s in Project.Status.values}
+    counts.update({r["status"]: r["n"] for r in rows})
+    return counts
+
+
+def project_keys(*, project: Project) -> QuerySet[ProjectApiKey]:
+    return ProjectApiKey.objects.filter(project=project).order_by("-created_at", "openai_id")
+
+
+def keys_list(
+    *, org: Organization, q: str = "", owner: str = "", project_id: str = ""
+) -> QuerySet[ProjectApiKey]:
+    """Project API keys across projects, newest first, searched by name, owner or project."""
+    keys = ProjectApiKey.objects.filter(org=org).select_related("project")
+    if q:
+        keys = keys.filter(
+            Q(name__icontains=q)
+            | Q(owner_name__icontains=q)
+            | Q(owner_email__icontains=q)
+            | Q(redacted_value__icontains=q)
+            | Q(project__name__icontains=q)
+            | Q(openai_id=q)
+        )
+    if owner:
+        keys = keys.filter(owner_type=owner)
+    if project_id:
+        keys = keys.filter(project__openai_id=project_id)
+    return keys.order_by("-created_at", "openai_id")
+
+
+def groups_list(*, org: Organization, q: str = "") -> QuerySet[OrgGroup]:
+    groups = OrgGroup.objects.filter(org=org)
+    if q:
+        groups = groups.filter(name__icontains=q)
+    return groups.annotate(member_count=_count(GroupMember, to="group")).order_by("name")
+
+
+def group_roles(*, group: OrgGroup) -> list[tuple[str, OrgRole | None]]:
+    ids = list(group.roles.values_list("role_openai_id", flat=True))
+    roles = {r.openai_id: r for r in OrgRole.objects.filter(org_id=group.org_id, openai_id__in=ids)}
+    return sorted(((i, roles.get(i)) for i in ids), key=lambda p: p[1].name if p[1] else p[0])
+
+
+def roles_list(*, org: Organization) -> QuerySet[OrgRole]:
+    """Roles with how many members and groups hold each directly."""
+    users = (
+        UserRoleAssignment.objects.filter(org=org, role_openai_id=OuterRef("openai_id"))
+        .order_by()
+        .values("role_openai_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    groups = (
+        GroupRoleAssignment.objects.filter(group__org=org, role_openai_id=OuterRef("openai_id"))
+        .order_by()
+        .values("role_openai_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return (
+        OrgRole.objects.filter(org=org)
+        .annotate(
+            user_count=Coalesce(Subquery(users, output_field=IntegerField()), 0),
+            group_count=Coalesce(Subquery(groups, output_field=IntegerField()), 0),
+        )
+        .order_by("-predefined", "name")
+    )
+
+
+def user_suggestions(*, org: Organization, q: str, limit: int = 15) -> list[OrgUser]:
+    """Members whose email or name starts a match for `q`, for type-ahead fields."""
+    if not q.strip():
+        return []
+    q = q.strip()
+    return list(
+        OrgUser.objects.filter(org=org)
+        .filter(Q(email__icontains=q) | Q(name__icontains=q))
+        .only("email", "name", "openai_id")
+        .order_by("email")[:limit]
+    )
+
+
+def org_settings(*, org: Organization) -> OrgSettings:
+    """The cached organization settings (an unsaved blank one before the first sync)."""
+    return OrgSettings.objects.filter(org=org).first() or OrgSettings(org=org)
+
+
+def spend_alerts(*, org: Organization, project: Project | None = None) -> QuerySet[SpendAlert]:
+    return SpendAlert.objects.filter(org=org, project=project).order_by("threshold_cents")
+
+
+def certificates_list(*, org: Organization) -> QuerySet[Certificate]:
+    """Org certificates, with in how many projects each is active."""
+    active_in = (
+        ProjectCertificate.objects.filter(
+            project__org=org, certificate_openai_id=OuterRef("openai_id"), active=True
+        )
+        .order_by()
+        .values("certificate_openai_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return (
+        Certificate.objects.filter(org=org)
+        .annotate(project_count=Coalesce(Subquery(active_in, output_field=IntegerField()), 0))
+        .order_by("-created_at", "openai_id")
+    )
+
+
+def directory_freshness(*, org: Organization) -> dict[str, SyncRun | None]:
+    """The latest directory sync and the latest successful one (two queries)."""
+    runs = SyncRun.objects.filter(org=org, kind=SyncRun.Kind.DIRECTORY).only(
+        "status", "started_at", "finished_at", "error", "heartbeat_at", "params"
+    )
+    latest = runs.first()
+    succeeded = latest
+    if latest is not None and latest.status != SyncRun.Status.SUCCEEDED:
+        succeeded = runs.filter(status=SyncRun.Status.SUCCEEDED).first()
+    return {"latest": latest, "succeeded": succeeded}
+
+
+def actions_list(
+    *, org: Organization | None, q: str = "", outcome: str = ""
+) -> QuerySet[ActionLog]:
+    """Our action log, newest first: one organization's actions and those tied to none (like
+    removing a connection), or everything when `org` is None."""
+    actions = ActionLog.objects.all()
+    if org is not None:
+        actions = actions.filter(Q(org=org) | Q(org__isnull=True))
+    if q:
+        actions = actions.filter(
+            Q(summary__icontains=q)
+            | Q(actor_name__icontains=q)
+            | Q(action__icontains=q)
+            | Q(resource_id=q)
+            | Q(request_id=q)
+        )
+    if outcome:
+        actions = actions.filter(outcome=outcome)
+    return actions.order_by("-created_at", "-id")
+
+
+def admin_keys_list(*, org: Organization) -> list[AdminApiKey]:
+    return list(AdminApiKey.objects.filter(org=org).order_by("-created_at", "openai_id"))

@@ -266,7 +266,10 @@ class AuditLog:
             resource_ids=frozenset(resources),
             project_id=project["id"] if project else None,
         )
-        insort(self._events, event, key=lambda e: e.sort_key)
+        if not self._events or self._events[-1].sort_key <= event.sort_key:
+            self._events.append(event)  # the usual case: history is loaded in order
+        else:
+            insort(self._events, event, key=lambda e: e.sort_key)
         self._by_id[event_id] = event
         return data
 

@@ -6,6 +6,7 @@ For a fixed seed and a fixed `now`, two builds are identical.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import math
 import random
@@ -22,6 +23,7 @@ from orgadmin.simulator.audit import EVENT_TYPES, Actor, AuditLog, audit_id
 from orgadmin.simulator.store import (
     ALNUM,
     HOSTED_TOOLS,
+    SECRET_ALPHABET,
     ULID,
     AdminKey,
     Certificate,
@@ -247,13 +249,16 @@ class _Builder:
     # --- helpers -------------------------------------------------------------------------------
 
     def id(self, prefix: str, length: int = 24, alphabet: str = ALNUM) -> str:
-        return prefix + "".join(self.rng.choice(alphabet) for _ in range(length))
+        if alphabet is ALNUM:  # the fast path: base64 of random bytes, made alphanumeric
+            raw = base64.b64encode(self.rng.randbytes(length * 3 // 4 + 3), altchars=b"Qz")
+            return prefix + raw[:length].decode()
+        return prefix + "".join(self.rng.choices(alphabet, k=length))
 
     def between(self, lo: int, hi: int) -> int:
         return lo + int(self.rng.random() * max(1, hi - lo))
 
     def secret(self, prefix: str, length: int) -> str:
-        return prefix + "".join(self.rng.choice(ALNUM + "-_") for _ in range(length))
+        return prefix + "".join(self.rng.choices(SECRET_ALPHABET, k=length))
 
     # --- the build -----------------------------------------------------------------------------
 
@@ -586,12 +591,12 @@ class _Builder:
         projects = [p for p in store.projects.values() if p.archived_at is None]
         labels = ("mTLS gateway", "Partner API", "Edge proxy", "Batch uploader", "VPN egress")
         for n in range(self.size.certificates):
-            uploaded = self.between(self.history_start, self.anchor - 5 * DAY)
-            expired = n == self.size.certificates - 1
+            expired = n == self.size.certificates - 1  # one has lapsed and was never removed
+            latest = self.anchor - (90 if expired else 5) * DAY
+            uploaded = self.between(self.history_start, latest)
             valid_at = uploaded - self.between(DAY, 30 * DAY)
-            expires_at = (
-                self.anchor - self.between(5 * DAY, 60 * DAY) if expired else valid_at + 730 * DAY
-            )
+            lapsed = self.anchor - self.between(5 * DAY, 60 * DAY)
+            expires_at = lapsed if expired else valid_at + 730 * DAY
             name = f"{labels[n % len(labels)]} {2025 + n // len(labels)}"
             cert = Certificate(
                 id=self.id("cert_"),

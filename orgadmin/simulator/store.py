@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 ALNUM = string.ascii_letters + string.digits
 ULID = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+SECRET_ALPHABET = ALNUM + "-_"
 HOSTED_TOOLS = ("file_search", "web_search", "image_generation", "mcp", "code_interpreter")
 
 
@@ -227,14 +228,14 @@ class Store:
         """A fresh id with the real API's prefix, drawn from the store's seeded RNG."""
         with self.lock:
             while True:
-                candidate = prefix + "".join(self.rng.choice(alphabet) for _ in range(length))
+                candidate = prefix + "".join(self.rng.choices(alphabet, k=length))
                 if not self._id_taken(candidate):
                     return candidate
 
     def new_secret(self, prefix: str, length: int = 48) -> str:
         """A fresh secret key value (deterministic for a seed, like every other id)."""
         with self.lock:
-            return prefix + "".join(self.rng.choice(ALNUM + "-_") for _ in range(length))
+            return prefix + "".join(self.rng.choices(SECRET_ALPHABET, k=length))
 
     def _id_taken(self, candidate: str) -> bool:
         return candidate in self.retired or any(

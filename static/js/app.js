@@ -115,6 +115,23 @@
     });
   });
 
+  // --- A new key is shown once: dismissing its panel removes the value from the page. --------------
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-dismiss-panel]");
+    if (!button) return;
+    var panel = button.closest(".secret-once-panel");
+    if (panel) panel.remove();
+  });
+
+  // --- Plain (non-htmx) forms that take a while: show their spinner, refuse a second submit. -----
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-loading-form]") || event.defaultPrevented) return;
+    if (form.classList.contains("is-loading")) { event.preventDefault(); return; }
+    form.classList.add("is-loading");
+    form.setAttribute("aria-busy", "true");
+  });
+
   // --- After an htmx swap, move focus to the first field with an error (keyboard users). --------
   document.addEventListener("htmx:afterSwap", function (event) {
     var invalid = event.detail.target.querySelector("[aria-invalid=true]");

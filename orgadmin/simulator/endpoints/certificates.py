@@ -242,7 +242,7 @@ def _toggle_project(ctx: Ctx, active: bool) -> dict[str, Any]:
         resource_ids=tuple(c.id for c in targets),
     )
     return {
-        "object": f"organization.project.certificate.{kind[:-1]}ion",
+        "object": f"organization.project.certificate.{kind[:-2]}ion",
         "data": [
             _listed(c, "organization.project.certificate", c.id in project.active_certificates)
             for c in targets

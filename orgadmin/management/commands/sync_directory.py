@@ -1,0 +1,43 @@
+"""Refresh the directory cache of one connection now (the beat task does it every 15 minutes)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from orgadmin import services
+from orgadmin.models import Organization
+from orgadmin.syncing import SyncBusy
+
+
+class Command(BaseCommand):
+    help = (
+        "Sync the directory (users, invites, projects, members, service accounts, keys, "
+        "certificates, limits, groups and roles) of one connection from the Admin API."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--org", required=True, help="the connection's display name")
+        parser.add_argument(
+            "--section",
+            action="append",
+            dest="sections",
+            help="sync only this part (users, invites, projects, …, project:<id>); repeatable",
+        )
+
+    def handle(self, *args, org: str, sections: list[str] | None, **options) -> None:
+        connection = Organization.objects.filter(name=org).first()
+        if connection is None:
+            names = ", ".join(Organization.objects.values_list("name", flat=True)) or "none"
+            raise CommandError(f"No connection named “{org}”. Known connections: {names}.")
+        try:
+            run = services.directory_sync(org=connection, sections=sections)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        except SyncBusy as exc:
+            raise CommandError(f"{exc} Try again when it has finished.") from None
+        except (services.DirectorySyncIncomplete, services.OrgAPIError) as exc:
+            raise CommandError(f"The sync did not complete: {exc}") from None
+        self.stdout.write(
+            f"Synced the directory of “{connection.name}”: {run.requests_made} request(s), "
+            f"{run.rows_written} row(s) written or removed."
+        )

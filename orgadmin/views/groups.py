@@ -1,0 +1,294 @@
+"""Groups and organization roles: list, create, rename or edit, delete, and assign."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from orgadmin import selectors, services
+from orgadmin.access import Perm, requires
+from orgadmin.client import OrgAPIError
+from orgadmin.directory_forms import GroupForm, GroupUserAddForm, RoleAssignForm, RoleForm
+from orgadmin.models import OrgGroup, OrgRole
+from orgadmin.views.common import (
+    api_error_text,
+    base_context,
+    first_error,
+    inline_result,
+    with_org,
+)
+
+
+def _get_group_or_404(request: HttpRequest, group_id: str) -> OrgGroup:
+    group = OrgGroup.objects.filter(org=request.org, openai_id=group_id).first()
+    if group is None:
+        raise Http404("No such group (it may have been deleted since the last sync).")
+    return group
+
+
+def _get_role_or_404(request: HttpRequest, role_id: str) -> OrgRole:
+    role = OrgRole.objects.filter(org=request.org, openai_id=role_id).first()
+    if role is None:
+        raise Http404("No such role (it may have been deleted since the last sync).")
+    return role
+
+
+# --- groups -----------------------------------------------------------------------------------
+
+
+def _groups_page(request: HttpRequest, form: GroupForm, *, fragment: str = "") -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:200]
+    context = {
+        **base_context(request),
+        "groups": selectors.groups_list(org=request.org, q=q),
+        "q": q,
+        "form": form,
+    }
+    return render(request, "orgadmin/groups.html" + (f"#{fragment}" if fragment else ""), context)
+
+
+@requires(Perm.VIEW_DIRECTORY)
+@require_GET
+@with_org
+def groups(request: HttpRequest) -> HttpResponse:
+    fragment = "group-live" if request.htmx and not request.htmx.boosted else ""
+    return _groups_page(request, GroupForm(), fragment=fragment)
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def group_create(request: HttpRequest) -> HttpResponse:
+    form = GroupForm(request.POST)
+    if form.is_valid():
+        name = form.cleaned_data["name"]
+        try:
+            group = services.group_create(org=request.org, name=name, actor=request.user)
+        except OrgAPIError as exc:
+            form.add_error("name", api_error_text(exc, doing=f"create the group “{name}”"))
+        else:
+            messages.success(request, f"Created the group “{group.name}”. Add its members here.")
+            url = reverse("orgadmin:group", args=[group.openai_id])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return _groups_page(request, form, fragment="group-form" if request.htmx else "")
+
+
+@requires(Perm.VIEW_DIRECTORY)
+@require_GET
+@with_org
+def group(request: HttpRequest, group_id: str) -> HttpResponse:
+    grp = _get_group_or_404(request, group_id)
+    assigned = selectors.group_roles(group=grp)
+    context = {
+        **base_context(request),
+        "group": grp,
+        "members": grp.members.all(),
+        "assigned_roles": assigned,
+        "rename_form": GroupForm(initial={"name": grp.name}),
+        "user_form": GroupUserAddForm(org=request.org),
+        "role_form": RoleAssignForm(org=request.org, exclude={i for i, _ in assigned}),
+    }
+    template = "orgadmin/group.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#group-live"
+    return render(request, template, context)
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def group_rename(request: HttpRequest, group_id: str) -> HttpResponse:
+    grp = _get_group_or_404(request, group_id)
+    form = GroupForm(request.POST)
+    error = first_error(form)
+    if error is None:
+        try:
+            services.group_rename(
+                org=request.org, group=grp, name=form.cleaned_data["name"], actor=request.user
+            )
+        except OrgAPIError as exc:
+            error = api_error_text(exc, doing="rename the group")
+        else:
+            messages.success(request, f"Renamed the group to “{grp.name}”.")
+    return inline_result(request, error=error, fallback="orgadmin:group", group_id=group_id)
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def group_delete(request: HttpRequest, group_id: str) -> HttpResponse:
+    grp = _get_group_or_404(request, group_id)
+    try:
+        services.group_delete(org=request.org, group=grp, actor=request.user)
+    except OrgAPIError as exc:
+        error = api_error_text(exc, doing=f"delete the group “{grp.name}”")
+        return inline_result(request, error=error, fallback="orgadmin:groups")
+    messages.success(
+        request, f"Deleted the group “{grp.name}”. Its members stay in the organization."
+    )
+    if request.htmx and request.POST.get("from") == "group":
+        return HttpResponseClientRedirect(reverse("orgadmin:groups"))
+    return inline_result(request, error=None, fallback="orgadmin:groups")
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def group_user_add(request: HttpRequest, group_id: str) -> HttpResponse:
+    grp = _get_group_or_404(request, group_id)
+    form = GroupUserAddForm(request.POST, org=request.org)
+    error = first_error(form)
+    if error is None:
+        user = form.cleaned_data["user"]
+        try:
+            services.group_user_add(org=request.org, group=grp, user=user, actor=request.user)
+        except services.ChangeRefused as exc:
+            error = exc.message
+        except OrgAPIError as exc:
+            error = api_error_text(exc, doing=f"add {user.label} to the group")
+        else:
+            messages.success(request, f"Added {user.label} to “{grp.name}”.")
+    return inline_result(request, error=error, fallback="orgadmin:group", group_id=group_id)
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def group_user_remove(request: HttpRequest, group_id: str, user_id: str) -> HttpResponse:
+    grp = _get_group_or_404(request, group_id)
+    error = None
+    try:
+        services.group_user_remove(org=request.org, group=grp, user_id=user_id, actor=request.user)
+    except OrgAPIError as exc:
+        error = api_error_text(exc, doing="remove them from the group")
+    else:
+        messages.success(request, f"Removed them from “{grp.name}”.")
+    return inline_result(request, error=error, fallback="orgadmin:group", group_id=group_id)
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def group_role_assign(request: HttpRequest, group_id: str) -> HttpResponse:
+    grp = _get_group_or_404(request, group_id)
+    form = RoleAssignForm(request.POST, org=request.org)
+    error = first_error(form)
+    if error is None:
+        role = form.cleaned_data["role"]
+        try:
+            services.group_role_assign(org=request.org, group=grp, role=role, actor=request.user)
+        except services.ChangeRefused as exc:
+            error = exc.message
+        except OrgAPIError as exc:
+            error = api_error_text(exc, doing=f"give the group the role “{role.name}”")
+        else:
+            messages.success(request, f"Gave “{grp.name}” the role “{role.name}”.")
+    return inline_result(request, error=error, fallback="orgadmin:group", group_id=group_id)
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def group_role_unassign(request: HttpRequest, group_id: str, role_id: str) -> HttpResponse:
+    grp = _get_group_or_404(request, group_id)
+    error = None
+    try:
+        services.group_role_unassign(
+            org=request.org, group=grp, role_id=role_id, actor=request.user
+        )
+    except OrgAPIError as exc:
+        error = api_error_text(exc, doing="take the role away from the group")
+    else:
+        messages.success(request, f"Took the role away from “{grp.name}”.")
+    return inline_result(request, error=error, fallback="orgadmin:group", group_id=group_id)
+
+
+# --- roles ------------------------------------------------------------------------------------
+
+
+@requires(Perm.VIEW_DIRECTORY)
+@require_GET
+@with_org
+def roles(request: HttpRequest) -> HttpResponse:
+    context = {**base_context(request), "roles": selectors.roles_list(org=request.org)}
+    template = "orgadmin/roles.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#role-live"
+    return render(request, template, context)
+
+
+def _role_form_page(request: HttpRequest, form: RoleForm, role: OrgRole | None) -> HttpResponse:
+    context = {**base_context(request), "form": form, "role": role}
+    return render(request, "orgadmin/role_form.html", context)
+
+
+@requires(Perm.MANAGE)
+@require_http_methods(["GET", "POST"])
+@with_org
+def role_create(request: HttpRequest) -> HttpResponse:
+    form = RoleForm(request.POST or None, org=request.org)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            role = services.role_create(
+                org=request.org,
+                name=data["name"],
+                permissions=data["all_permissions"],
+                description=data["description"],
+                actor=request.user,
+            )
+        except OrgAPIError as exc:
+            form.add_error(None, api_error_text(exc, doing="create the role"))
+        else:
+            messages.success(request, f"Created the role “{role.name}”.")
+            return redirect(reverse("orgadmin:roles") + f"#role-{role.openai_id}")
+    return _role_form_page(request, form, None)
+
+
+@requires(Perm.MANAGE)
+@require_http_methods(["GET", "POST"])
+@with_org
+def role_edit(request: HttpRequest, role_id: str) -> HttpResponse:
+    role = _get_role_or_404(request, role_id)
+    initial = {"name": role.name, "description": role.description, "permissions": role.permissions}
+    form = RoleForm(request.POST or None, org=request.org, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.role_update(
+                org=request.org,
+                role=role,
+                name=data["name"],
+                permissions=data["all_permissions"],
+                description=data["description"],
+                actor=request.user,
+            )
+        except services.ChangeRefused as exc:
+            form.add_error(None, exc.message)
+        except OrgAPIError as exc:
+            form.add_error(None, api_error_text(exc, doing="update the role"))
+        else:
+            messages.success(request, f"Updated the role “{role.name}”.")
+            return redirect(reverse("orgadmin:roles") + f"#role-{role.openai_id}")
+    return _role_form_page(request, form, role)
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def role_delete(request: HttpRequest, role_id: str) -> HttpResponse:
+    role = _get_role_or_404(request, role_id)
+    error = None
+    try:
+        services.role_delete(org=request.org, role=role, actor=request.user)
+    except services.ChangeRefused as exc:
+        error = exc.message
+    except OrgAPIError as exc:
+        error = api_error_text(exc, doing=f"delete the role “{role.name}”")
+    else:
+        messages.success(request, f"Deleted the role “{role.name}”.")
+    return inline_result(request, error=error, fallback="orgadmin:roles")

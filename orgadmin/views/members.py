@@ -1,0 +1,206 @@
+"""Members of the organization: the list, a member's page, and the changes an Admin makes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from orgadmin import selectors, services
+from orgadmin.access import Perm, requires
+from orgadmin.client import OrgAPIError
+from orgadmin.directory_forms import (
+    GroupUserAddForm,
+    MemberFilterForm,
+    MemberProjectAddForm,
+    ProjectRoleForm,
+    RoleAssignForm,
+    UserRoleForm,
+)
+from orgadmin.models import OrgGroup, OrgUser
+from orgadmin.views.common import (
+    api_error_text,
+    base_context,
+    first_error,
+    inline_result,
+    paginate,
+    with_org,
+)
+
+
+def _get_user_or_404(request: HttpRequest, user_id: str) -> OrgUser:
+    user = OrgUser.objects.filter(org=request.org, openai_id=user_id).first()
+    if user is None:
+        raise Http404("No such member (they may have been removed since the last sync).")
+    return user
+
+
+@requires(Perm.VIEW_DIRECTORY)
+@require_GET
+@with_org
+def members(request: HttpRequest) -> HttpResponse:
+    form = MemberFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    users = selectors.users_list(
+        org=request.org, q=filters.get("q", ""), role=filters.get("role", "")
+    )
+    context = {
+        **base_context(request),
+        "form": form,
+        "page": paginate(request, users),
+        "filtered": bool(filters.get("q") or filters.get("role")),
+        "roles": UserRoleForm.base_fields["role"].choices,
+    }
+    template = "orgadmin/members.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#member-live"
+    return render(request, template, context)
+
+
+@requires(Perm.VIEW_DIRECTORY)
+@require_GET
+@with_org
+def member(request: HttpRequest, user_id: str) -> HttpResponse:
+    user = _get_user_or_404(request, user_id)
+    org = request.org
+    assigned = selectors.user_roles(org=org, user_id=user.openai_id)
+    context = {
+        **base_context(request),
+        "u": user,
+        "memberships": selectors.user_memberships(org=org, user_id=user.openai_id),
+        "groups": selectors.user_groups(org=org, user_id=user.openai_id),
+        "assigned_roles": assigned,
+        "roles": UserRoleForm.base_fields["role"].choices,
+        "project_roles": ProjectRoleForm.base_fields["role"].choices,
+        "project_form": MemberProjectAddForm(org=org, user=user),
+        "group_choices": OrgGroup.objects.filter(org=org)
+        .exclude(members__user_openai_id=user.openai_id)
+        .only("openai_id", "name"),
+        "role_form": RoleAssignForm(org=org, exclude={i for i, _ in assigned}),
+        "is_last_owner": user.role == "owner" and selectors.owner_count(org=org) == 1,
+    }
+    template = "orgadmin/member.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#member-live"
+    return render(request, template, context)
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def member_role(request: HttpRequest, user_id: str) -> HttpResponse:
+    user = _get_user_or_404(request, user_id)
+    form = UserRoleForm(request.POST)
+    error = first_error(form)
+    if error is None:
+        try:
+            services.user_role_update(
+                org=request.org, user=user, role=form.cleaned_data["role"], actor=request.user
+            )
+        except services.ChangeRefused as exc:
+            error = exc.message
+        except OrgAPIError as exc:
+            error = api_error_text(exc, doing="change the role")
+        else:
+            messages.success(request, f"{user.label} is now {user.role}.")
+    return inline_result(request, error=error, fallback="orgadmin:members")
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def member_remove(request: HttpRequest, user_id: str) -> HttpResponse:
+    user = _get_user_or_404(request, user_id)
+    try:
+        services.user_remove(org=request.org, user=user, actor=request.user)
+    except services.ChangeRefused as exc:
+        return inline_result(request, error=exc.message, fallback="orgadmin:members")
+    except OrgAPIError as exc:
+        error = api_error_text(exc, doing=f"remove {user.label}")
+        return inline_result(request, error=error, fallback="orgadmin:members")
+    messages.success(request, f"Removed {user.label} ({user.email}) from the organization.")
+    if request.POST.get("from") == "member" and request.htmx:
+        return HttpResponseClientRedirect(reverse("orgadmin:members"))
+    return inline_result(request, error=None, fallback="orgadmin:members")
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def member_project_add(request: HttpRequest, user_id: str) -> HttpResponse:
+    user = _get_user_or_404(request, user_id)
+    form = MemberProjectAddForm(request.POST, org=request.org, user=user)
+    error = first_error(form)
+    if error is None:
+        project, role = form.cleaned_data["project"], form.cleaned_data["role"]
+        try:
+            services.project_user_add(
+                org=request.org, project=project, user=user, role=role, actor=request.user
+            )
+        except services.ChangeRefused as exc:
+            error = exc.message
+        except OrgAPIError as exc:
+            error = api_error_text(exc, doing=f"add {user.label} to “{project.name}”")
+        else:
+            messages.success(request, f"Added {user.label} to “{project.name}” as {role}.")
+    return inline_result(request, error=error, fallback="orgadmin:member", user_id=user.openai_id)
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def member_group_add(request: HttpRequest, user_id: str) -> HttpResponse:
+    user = _get_user_or_404(request, user_id)
+    group = OrgGroup.objects.filter(org=request.org, openai_id=request.POST.get("group")).first()
+    error = None if group is not None else "Choose a group."
+    if group is not None:
+        form = GroupUserAddForm({"user": user.email or user.openai_id}, org=request.org)
+        error = first_error(form)
+    if error is None:
+        try:
+            services.group_user_add(org=request.org, group=group, user=user, actor=request.user)
+        except services.ChangeRefused as exc:
+            error = exc.message
+        except OrgAPIError as exc:
+            error = api_error_text(exc, doing=f"add {user.label} to “{group.name}”")
+        else:
+            messages.success(request, f"Added {user.label} to the group “{group.name}”.")
+    return inline_result(request, error=error, fallback="orgadmin:member", user_id=user.openai_id)
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def member_role_assign(request: HttpRequest, user_id: str) -> HttpResponse:
+    user = _get_user_or_404(request, user_id)
+    form = RoleAssignForm(request.POST, org=request.org)
+    error = first_error(form)
+    if error is None:
+        role = form.cleaned_data["role"]
+        try:
+            services.user_role_assign(org=request.org, user=user, role=role, actor=request.user)
+        except services.ChangeRefused as exc:
+            error = exc.message
+        except OrgAPIError as exc:
+            error = api_error_text(exc, doing=f"give {user.label} the role “{role.name}”")
+        else:
+            messages.success(request, f"Gave {user.label} the role “{role.name}”.")
+    return inline_result(request, error=error, fallback="orgadmin:member", user_id=user.openai_id)
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def member_role_unassign(request: HttpRequest, user_id: str, role_id: str) -> HttpResponse:
+    user = _get_user_or_404(request, user_id)
+    error = None
+    try:
+        services.user_role_unassign(org=request.org, user=user, role_id=role_id, actor=request.user)
+    except OrgAPIError as exc:
+        error = api_error_text(exc, doing="take the role away")
+    else:
+        messages.success(request, f"Took the role away from {user.label}.")
+    return inline_result(request, error=error, fallback="orgadmin:member", user_id=user.openai_id)

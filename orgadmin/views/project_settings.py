@@ -1,0 +1,347 @@
+"""A project's settings tabs: rate limits, certificates, permissions, groups, data retention."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from orgadmin import services
+from orgadmin.access import Perm, requires
+from orgadmin.client import OrgAPIError
+from orgadmin.directory_forms import (
+    CertificateToggleForm,
+    HostedToolsForm,
+    ModelPermissionsForm,
+    ProjectGroupAddForm,
+    RateLimitBulkForm,
+    RateLimitForm,
+    RetentionForm,
+    project_certificate_choices,
+)
+from orgadmin.views.common import (
+    api_error_text,
+    changed,
+    first_error,
+    inline_result,
+    report_bulk,
+    with_org,
+)
+from orgadmin.views.projects import get_project_or_404, project_page
+
+
+def card_result(
+    request: HttpRequest,
+    project_id: str,
+    *,
+    tab: str,
+    fragment: str,
+    form_key: str,
+    form: Form,
+    ok: bool,
+) -> HttpResponse:
+    """The answer to a card form of a project tab: re-rendered with its errors beside the
+    fields, or fresh after a change (and the tab reloads)."""
+    if not request.htmx:
+        if not ok:
+            messages.error(request, first_error(form) or "Check the form.")
+        return redirect("orgadmin:project_tab", project_id=project_id, tab=tab)
+    project = get_project_or_404(request, project_id)  # as changed, counts included
+    if ok:
+        return changed(project_page(request, project, tab, fragment=fragment))
+    return project_page(request, project, tab, fragment=fragment, **{form_key: form})
+
+
+def _refused(form: Form, exc: Exception, *, doing: str) -> None:
+    if isinstance(exc, services.ChangeRefused):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    else:
+        form.add_error(None, api_error_text(exc, doing=doing))
+
+
+# --- rate limits ----------------------------------------------------------------------------------
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def rate_limit_edit(request: HttpRequest, project_id: str, limit_id: str) -> HttpResponse:
+    project = get_project_or_404(request, project_id)
+    limit = project.rate_limits.filter(openai_id=limit_id).first()
+    if limit is None:
+        raise Http404("No such rate limit in this project.")
+    form = RateLimitForm(request.POST, limit=limit)
+    error = first_error(form)
+    if error is None:
+        changes = form.changes()
+        if not changes:
+            messages.info(request, f"No change to the {limit.model} limits.")
+        else:
+            try:
+                services.rate_limit_update(
+                    org=request.org, limit=limit, values=changes, actor=request.user
+                )
+            except services.ChangeRefused as exc:
+                error = exc.message
+            except OrgAPIError as exc:
+                error = api_error_text(exc, doing=f"change the {limit.model} limits")
+            else:
+                messages.success(request, f"Saved the {limit.model} limits.")
+    return inline_result(
+        request,
+        error=error,
+        fallback="orgadmin:project_tab",
+        project_id=project_id,
+        tab="rate-limits",
+    )
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def rate_limits_bulk(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = get_project_or_404(request, project_id)
+    form = RateLimitBulkForm(request.POST)
+    ok = False
+    if form.is_valid():
+        field, value = form.cleaned_data["field"], form.cleaned_data["value"]
+        try:
+            outcome = services.rate_limits_update_all(
+                org=request.org, project=project, field=field, value=value, actor=request.user
+            )
+        except services.ChangeRefused as exc:
+            form.add_error(None, exc.message)
+        else:
+            ok = not outcome.failed
+            if not outcome.done and not outcome.failed:
+                form.add_error("field", "No model in this project has this limit.")
+            report_bulk(request, outcome, did="Updated the limit of", noun="model(s)")
+    return card_result(
+        request,
+        project_id,
+        tab="rate-limits",
+        fragment="bulk-form",
+        form_key="bulk_form",
+        form=form,
+        ok=ok,
+    )
+
+
+# --- certificates -------------------------------------------------------------------------------
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def project_certificates_toggle(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = get_project_or_404(request, project_id)
+    form = CertificateToggleForm(request.POST, choices=project_certificate_choices(project))
+    error = first_error(form)
+    if error is None:
+        ids, active = (
+            form.cleaned_data["certificate_ids"],
+            form.cleaned_data["action"] == "activate",
+        )
+        try:
+            services.project_certificates_toggle(
+                org=request.org,
+                project=project,
+                certificate_ids=ids,
+                active=active,
+                actor=request.user,
+            )
+        except services.ChangeRefused as exc:
+            error = exc.message
+        except OrgAPIError as exc:
+            error = api_error_text(exc, doing="change the certificates")
+        else:
+            verb = "Activated" if active else "Deactivated"
+            messages.success(request, f"{verb} {len(ids)} certificate(s) for “{project.name}”.")
+    return inline_result(
+        request,
+        error=error,
+        fallback="orgadmin:project_tab",
+        project_id=project_id,
+        tab="certificates",
+    )
+
+
+# --- model and hosted-tool permissions ------------------------------------------------------------
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def project_model_permissions(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = get_project_or_404(request, project_id)
+    form = ModelPermissionsForm(request.POST)
+    ok = False
+    if form.is_valid():
+        try:
+            services.project_model_permissions_set(
+                org=request.org,
+                project=project,
+                mode=form.cleaned_data["mode"],
+                model_ids=form.cleaned_data["model_ids"],
+                actor=request.user,
+            )
+        except (services.ChangeRefused, OrgAPIError) as exc:
+            _refused(form, exc, doing="set the model permissions")
+        else:
+            ok = True
+            messages.success(request, f"Saved the model permissions of “{project.name}”.")
+    return card_result(
+        request,
+        project_id,
+        tab="permissions",
+        fragment="models-form",
+        form_key="models_form",
+        form=form,
+        ok=ok,
+    )
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def project_model_permissions_delete(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = get_project_or_404(request, project_id)
+    error = None
+    try:
+        services.project_model_permissions_delete(
+            org=request.org, project=project, actor=request.user
+        )
+    except services.ChangeRefused as exc:
+        error = exc.message
+    except OrgAPIError as exc:
+        error = api_error_text(exc, doing="remove the model permissions")
+    else:
+        messages.success(request, f"Every model is allowed again in “{project.name}”.")
+    return inline_result(
+        request,
+        error=error,
+        fallback="orgadmin:project_tab",
+        project_id=project_id,
+        tab="permissions",
+    )
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def project_hosted_tools(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = get_project_or_404(request, project_id)
+    form = HostedToolsForm(request.POST)
+    ok = False
+    if form.is_valid():
+        try:
+            services.project_hosted_tools_set(
+                org=request.org, project=project, tools=dict(form.cleaned_data), actor=request.user
+            )
+        except (services.ChangeRefused, OrgAPIError) as exc:
+            _refused(form, exc, doing="change the hosted tools")
+        else:
+            ok = True
+            messages.success(request, f"Saved the hosted tools of “{project.name}”.")
+    return card_result(
+        request,
+        project_id,
+        tab="permissions",
+        fragment="tools-form",
+        form_key="tools_form",
+        form=form,
+        ok=ok,
+    )
+
+
+# --- data retention and groups -------------------------------------------------------------------
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def project_retention(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = get_project_or_404(request, project_id)
+    form = RetentionForm(request.POST, project=True)
+    ok = False
+    if form.is_valid():
+        try:
+            services.project_retention_set(
+                org=request.org,
+                project=project,
+                retention_type=form.cleaned_data["retention_type"],
+                actor=request.user,
+            )
+        except (services.ChangeRefused, OrgAPIError) as exc:
+            _refused(form, exc, doing="change the data retention")
+        else:
+            ok = True
+            messages.success(request, f"Saved the data retention of “{project.name}”.")
+    return card_result(
+        request,
+        project_id,
+        tab="retention",
+        fragment="retention-form",
+        form_key="retention_form",
+        form=form,
+        ok=ok,
+    )
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def project_group_add(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = get_project_or_404(request, project_id)
+    form = ProjectGroupAddForm(request.POST, org=request.org, project=project)
+    ok = False
+    if form.is_valid():
+        group, role = form.cleaned_data["group"], form.cleaned_data["role"]
+        try:
+            services.project_group_add(
+                org=request.org, project=project, group=group, role=role, actor=request.user
+            )
+        except (services.ChangeRefused, OrgAPIError) as exc:
+            _refused(form, exc, doing=f"give “{group.name}” access")
+        else:
+            ok = True
+            messages.success(request, f"“{group.name}” now has access to “{project.name}”.")
+    return card_result(
+        request,
+        project_id,
+        tab="groups",
+        fragment="group-form",
+        form_key="group_form",
+        form=form,
+        ok=ok,
+    )
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def project_group_remove(request: HttpRequest, project_id: str, group_id: str) -> HttpResponse:
+    project = get_project_or_404(request, project_id)
+    link = project.groups.filter(group_openai_id=group_id).first()
+    if link is None:
+        raise Http404("This group has no access to the project (any more).")
+    error = None
+    try:
+        services.project_group_remove(
+            org=request.org, project=project, link=link, actor=request.user
+        )
+    except services.ChangeRefused as exc:
+        error = exc.message
+    except OrgAPIError as exc:
+        error = api_error_text(exc, doing="revoke the group's access")
+    else:
+        messages.success(request, f"Revoked the access of “{link.group_name}”.")
+    return inline_result(
+        request,
+        error=error,
+        fallback="orgadmin:project_tab",
+        project_id=project_id,
+        tab="groups",
+    )
