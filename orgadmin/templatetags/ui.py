@@ -15,14 +15,16 @@ register = template.Library()
 
 @register.simple_tag
 def plotly_chart(figure, chart_id: str, css_class: str = "chart", drilldown: str = "") -> str:
-    """Place a Plotly figure: a div, and its JSON in a non-executable script tag.
+    """Place a Plotly figure: a div, and its JSON in an inert <template>.
 
-    static/js/charts.js draws it (no inline script, so the CSP holds). `drilldown` is a URL
+    static/js/charts.js draws it (no inline script, so the CSP holds). A <template>, not a
+    <script type="application/json">: htmx (allowScriptTags=false) strips every script tag from
+    swapped fragments, which would leave a chart in a fragment without its data. `drilldown` is a URL
     template for clicks: `{x}`, `{name}` and `{customdata}` are filled from the clicked point.
     """
     return format_html(
         '<div class="{}" id="{}" data-plotly="{}-data" data-drilldown="{}" role="img" '
-        'aria-label="{}"></div><script type="application/json" id="{}-data">{}</script>',
+        'aria-label="{}"></div><template id="{}-data">{}</template>',
         css_class,
         chart_id,
         chart_id,

@@ -40,7 +40,7 @@
     el._drawn = true;
     var source = document.getElementById(el.getAttribute("data-plotly"));
     if (!source) return;
-    var fig = JSON.parse(source.textContent);
+    var fig = JSON.parse(source.content ? source.content.textContent : source.textContent);
     el._figure = fig;
     var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"] };
     if (el.classList.contains("sparkline")) config.staticPlot = true;
@@ -141,12 +141,15 @@
   }
 
   function drawAll(root) {
-    (root || document).querySelectorAll("[data-plotly]").forEach(draw);
+    root = root || document;
+    if (root.matches && root.matches("[data-plotly]")) draw(root);
+    root.querySelectorAll("[data-plotly]").forEach(draw);
   }
 
   document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
-  // After a swap, draw whatever is new (an outerHTML swap replaces the element the event names,
-  // so look at the whole document; drawn charts are skipped).
+  // After a swap, draw whatever is new. htmx:load fires on each new element (an outerHTML swap
+  // detaches the old target, whose afterSettle never reaches the document); drawn charts are skipped.
+  document.addEventListener("htmx:load", function (event) { drawAll(event.detail.elt); });
   document.addEventListener("htmx:afterSettle", function () { drawAll(document); });
   document.addEventListener("themechange", function () {
     if (!window.Plotly) return;

@@ -20,6 +20,9 @@ NOW = dt.datetime.fromtimestamp(SIM_NOW, dt.UTC)
 
 @pytest.fixture
 def synced(org, simulator):
+    from orgadmin.services.directory_sync import directory_sync
+
+    directory_sync(org=org)  # names for project, key and user ids
     usage_sync(org=org, start=NOW - dt.timedelta(days=40))
     return org
 
@@ -113,8 +116,8 @@ def test_it_shows_usage_per_family_with_the_batch_and_cache_splits(page, login, 
     _first_chart_ms(page)
     screenshot(page, "usage-dark")
 
-    page.locator(".tabs a", has_text="Images").click()
-    page.wait_for_url(lambda url: "family=images" in url)
+    page.locator(".tabs a", has_text="Embeddings").click()
+    page.wait_for_url(lambda url: "family=embeddings" in url)
     page.wait_for_selector("#chart-usage[data-rendered=true]")
     page.select_option("select[name=bucket_width]", "1h")
     page.wait_for_url(lambda url: "bucket_width=1h" in url)

@@ -38,7 +38,10 @@ def acme(db):
             amount=Decimal(amount), currency="usd", quantity=qty, quantity_unit="tokens",
         )  # fmt: skip
     model = USAGE_MODELS["completions"]
-    for hours, mdl, batch, tokens, cached in [(1, "gpt-5", "false", 100, 40), (30, "gpt-5-mini", "true", 50, 0)]:
+    for hours, mdl, batch, tokens, cached in [
+        (1, "gpt-5", "false", 100, 40),
+        (30, "gpt-5-mini", "true", 50, 0),
+    ]:
         model.objects.create(
             org=org, bucket_start=timezone.now().replace(minute=0, second=0, microsecond=0)
             - dt.timedelta(hours=hours), project_id="proj_a", user_id="user_1", api_key_id="key_1",
@@ -144,7 +147,16 @@ def test_it_exports_costs_as_csv_with_ungrouped_dimensions_empty(acme, client_as
         "quantity",
     ]  # fmt: skip
     assert [D1.isoformat(), "proj_a", "Search", "gpt-5, input", "", "1.1", "usd", "1000"] in rows
-    assert [D3.isoformat(), "proj_a", "Search", "gpt-5, input", "", "0.000000000001", "usd", "1"] in rows
+    assert [
+        D3.isoformat(),
+        "proj_a",
+        "Search",
+        "gpt-5, input",
+        "",
+        "0.000000000001",
+        "usd",
+        "1",
+    ] in rows
     assert [D2.isoformat(), "proj_b", "", "gpt-5, input", "", "0.7", "usd", "700"] in rows
 
 
