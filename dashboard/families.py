@@ -1,4 +1,4 @@
-"""The usage families of the Admin API: their endpoints, dimensions and metrics, as the spec gives them.
+"""The usage families of the Admin API: endpoints, dimensions and metrics, as the spec gives them.
 
 Pure data (no Django): the sync, the selectors, the pages and the exports all read this table, so a
 family's fields are named once, exactly like the API's fields.

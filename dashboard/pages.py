@@ -24,6 +24,7 @@ from dashboard.selectors import CostQuery, UsageQuery
 from orgadmin.models import Organization
 
 ZERO = Decimal(0)
+_UNIT_OF_WIDTH = {"1d": "day", "1h": "hour"}
 
 
 def group_label(group: tuple[str, ...], dims: tuple[str, ...], names: dict[str, str]) -> str:
@@ -303,7 +304,7 @@ def usage_context(*, org: Organization, form: UsageFilterForm, path: str) -> dic
             series=series,
             metric_label=metric.label,
             width=query.width,
-            title=f"{family.label}: {metric.label.lower()} per {'day' if query.width == '1d' else 'hour'}",
+            title=f"{family.label}: {metric.label.lower()} per {_UNIT_OF_WIDTH[query.width]}",
         ),
         "table": rows,
         "grand": grand,
@@ -395,7 +396,7 @@ def _batch_split(
     }
 
 
-# --- overview --------------------------------------------------------------------------------------
+# --- overview ---------------------------------------------------------------------------------
 
 
 def overview_context(*, org: Organization, now: dt.datetime) -> dict[str, Any]:
@@ -447,7 +448,7 @@ def overview_context(*, org: Organization, now: dt.datetime) -> dict[str, Any]:
                 "url": f"{reverse('usage')}?family={slug}&preset=30d",
             }
         )
-    costs_url = reverse("costs")
+    costs_url, usage_url = reverse("costs"), reverse("usage")
     return {
         "finance": True,
         "currency": currency,
@@ -477,7 +478,8 @@ def overview_context(*, org: Organization, now: dt.datetime) -> dict[str, Any]:
         "top_models": [
             {
                 **r,
-                "url": f"{reverse('usage')}?family=completions&preset=30d&model={r['model']}&group_by=project_id",
+                "url": f"{usage_url}?family=completions&preset=30d&model={r['model']}"
+                "&group_by=project_id",
             }
             for r in top_models
         ],

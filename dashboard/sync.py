@@ -180,7 +180,8 @@ def _upsert(
         return
     qn = connection.ops.quote_name
     updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in columns if c not in key)
-    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) VALUES "
+    # Table and column names come from our models, quoted; every value is a bound parameter.
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) VALUES "  # noqa: S608
     tail = f" ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET {updates}"
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
@@ -302,7 +303,7 @@ def _write_cost_page(org: Organization, buckets: Sequence[Any], stamp: dt.dateti
     return _Page(len(rows), first, last)
 
 
-# --- the run ---------------------------------------------------------------------------------------
+# --- the run ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

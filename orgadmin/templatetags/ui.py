@@ -19,8 +19,8 @@ def plotly_chart(figure, chart_id: str, css_class: str = "chart", drilldown: str
 
     static/js/charts.js draws it (no inline script, so the CSP holds). A <template>, not a
     <script type="application/json">: htmx (allowScriptTags=false) strips every script tag from
-    swapped fragments, which would leave a chart in a fragment without its data. `drilldown` is a URL
-    template for clicks: `{x}`, `{name}` and `{customdata}` are filled from the clicked point.
+    swapped fragments, which would leave a chart in a fragment without its data. `drilldown` is a
+    URL template for clicks: `{x}`, `{name}` and `{customdata}` are filled from the clicked point.
     """
     return format_html(
         '<div class="{}" id="{}" data-plotly="{}-data" data-drilldown="{}" role="img" '

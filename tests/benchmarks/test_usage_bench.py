@@ -138,7 +138,8 @@ def test_backfill_incremental_and_pages(simulator_url, tmp_path):
             page_ratio = view["page_median_ms"] / view["sql_median_ms"]
             ROWS.append(
                 (f"{view['view']} ({vendor}, {view['usage_rows']:,} rows): page / bare SQL",
-                 f"{page_ratio:.2f} ({view['page_median_ms']:.0f} / {view['sql_median_ms']:.0f} ms)",
+                 f"{page_ratio:.2f} ({view['page_median_ms']:.0f} / "
+                 f"{view['sql_median_ms']:.0f} ms)",
                  "≤ 1.50", _verdict(page_ratio <= 1.5))
             )  # fmt: skip
             ROWS.append(

@@ -1,4 +1,4 @@
-"""usage_sync against the in-process simulator: totals, idempotence, watermarks, faults, odd data."""
+"""usage_sync against the in-process simulator: totals, idempotence, watermarks, faults, data."""
 
 from __future__ import annotations
 
