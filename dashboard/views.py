@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, push_url, trigger_client_event
 
@@ -134,7 +135,11 @@ def usage_sync_start(request: HttpRequest) -> HttpResponse:
         sync_usage.delay_on_commit(org.pk, request.user.pk)
         messages.success(request, "Sync started. The data refreshes when it ends.")
     if not request.htmx:
-        return redirect(request.headers.get("referer") or reverse("costs"))
+        back = request.headers.get("referer", "")
+        safe = url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        return redirect(back if back and safe else reverse("costs"))
     return _status(request, org, since=queued_at - dt.timedelta(seconds=1), polling=True)
 
 
