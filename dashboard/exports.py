@@ -20,6 +20,8 @@ from dashboard.selectors import (
     cost_export_rows,
     cost_project_ids,
     names_for,
+    to_amount,
+    to_quantity,
     usage_export_rows,
 )
 from orgadmin.models import Organization
@@ -96,9 +98,9 @@ def _cost_rows(org: Organization, query: CostQuery) -> Iterator[dict[str, Any]]:
             "project_name": names.get(project, "") if project else "",
             "line_item": row.get("line_item", ""),
             "api_key_id": row.get("api_key_id", ""),
-            "amount": row["amount"],
+            "amount": to_amount(row["amount_units"]),
             "currency": row["currency"],
-            "quantity": row.get("quantity"),
+            "quantity": to_quantity(row.get("quantity_units")),
         }
 
 

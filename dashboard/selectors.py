@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Max, Sum, Value
+from django.db.models import BigIntegerField, Count, F, Max, Sum, Value
 from django.db.models.functions import Coalesce
 
+from dashboard.buckets import bucket_key, bucket_start
 from dashboard.families import FAMILIES, HEADLINE, NAMED_DIMENSIONS, Family
 from dashboard.models import USAGE_MODELS, CostBucket, ReportingSettings
-from dashboard.periods import Period, bucket_of
+from dashboard.periods import Period
 from orgadmin.models import Organization, SyncRun
 from orgadmin.selectors import display_names
 
@@ -64,18 +65,32 @@ def _cost_queryset(*, org: Organization, query: CostQuery):
     )
 
 
+AMOUNT_PLACES = CostBucket._meta.get_field("amount").places
+QUANTITY_PLACES = CostBucket._meta.get_field("quantity").places
+
+
+def to_amount(units: int | None) -> Decimal | None:
+    """Integer pico-dollars (as the cost rows sum them) as an exact Decimal."""
+    return None if units is None else Decimal(units).scaleb(-AMOUNT_PLACES)
+
+
+def to_quantity(units: int | None) -> Decimal | None:
+    return None if units is None else Decimal(units).scaleb(-QUANTITY_PLACES)
+
+
 def _cost_grouped(*, org: Organization, query: CostQuery):
+    # Sums stay integers (pico-dollars) on the way out: exact, and no per-row Decimal to build.
     fields = ["day", *query.group_by, "currency"]
-    sums: dict[str, Any] = {"amount": Sum("amount")}
+    sums: dict[str, Any] = {"amount_units": Sum("amount", output_field=BigIntegerField())}
     if "line_item" in query.group_by:
         # A quantity adds up only within one line item; across line items it mixes units.
-        sums["quantity"] = Sum("quantity")
+        sums["quantity_units"] = Sum("quantity", output_field=BigIntegerField())
         sums["quantity_unit"] = Max("quantity_unit")
     return _cost_queryset(org=org, query=query).values(*fields).annotate(**sums).order_by(*fields)
 
 
 def cost_rows(*, org: Organization, query: CostQuery) -> list[dict[str, Any]]:
-    """Amounts per day, currency and grouped dimension (one query)."""
+    """Amounts (`amount_units`, pico-dollars) per day, currency and grouping (one query)."""
     return list(_cost_grouped(org=org, query=query))
 
 
@@ -187,7 +202,11 @@ class UsageTable:
 
 
 def _usage_queryset(*, org: Organization, query: UsageQuery):
+    """One row per bucket and group, cut by the database (see dashboard/buckets.py)."""
     model = USAGE_MODELS[query.family.slug]
+    sums: dict[str, Any] = {m.name: Sum(m.name) for m in query.family.metrics}
+    if any(m.over_time == "gauge" for m in query.family.metrics):
+        sums["hours"] = Count("bucket_start", distinct=True)
     return (
         model.objects.filter(
             org=org,
@@ -195,62 +214,37 @@ def _usage_queryset(*, org: Organization, query: UsageQuery):
             bucket_start__lt=query.period.utc_end,
             **_filter_kwargs(query.filters),
         )
-        .values("bucket_start", *query.group_by)
-        .annotate(**{m.name: Sum(m.name) for m in query.family.metrics})
-        .order_by("bucket_start", *query.group_by)
+        .annotate(bucket=bucket_key("bucket_start", query.width, query.period))
+        .values("bucket", *query.group_by)
+        .annotate(**sums)
+        .order_by("bucket", *query.group_by)
     )
 
 
-def _fold(rows: Iterable[dict[str, Any]], query: UsageQuery) -> Iterator[tuple]:
-    """Fold hourly rows (ordered by hour) into the query's buckets, one bucket at a time.
-
-    Yields (bucket_start, group, {metric: value}). Sums add up; gauges (bytes stored) are the mean
-    of the bucket's hours.
-    """
-    family, tz, width = query.family, query.period.tz, query.width
-    current: dt.datetime | None = None
-    acc: dict[tuple[str, ...], dict[str, Any]] = {}
-    hours: dict[tuple[str, ...], int] = defaultdict(int)
-
-    def flush() -> Iterator[tuple]:
-        for group in sorted(acc):
-            values = acc[group]
-            for m in family.metrics:
-                if m.over_time == "gauge" and values.get(m.name) is not None:
-                    values[m.name] = values[m.name] / hours[group]
-            yield current, group, values
-
+def _rows(rows: Iterable[dict[str, Any]], query: UsageQuery) -> Iterator[tuple]:
+    """(bucket_start, group, {metric: value}); a gauge (bytes stored) is its hours' mean."""
+    metrics = query.family.metrics
+    width, tz = query.width, query.period.tz
     for row in rows:
-        bucket = bucket_of(row["bucket_start"], width, tz)
-        if bucket != current:
-            if current is not None:
-                yield from flush()
-            current, acc, hours = bucket, {}, defaultdict(int)
+        values = {m.name: row[m.name] for m in metrics}
+        for m in metrics:
+            if m.over_time == "gauge" and values[m.name] is not None:
+                values[m.name] = values[m.name] / row["hours"]
         group = tuple(row[d] for d in query.group_by)
-        hours[group] += 1
-        target = acc.get(group)
-        if target is None:
-            acc[group] = {m.name: row[m.name] for m in family.metrics}
-            continue
-        for m in family.metrics:
-            value = row[m.name]
-            if value is not None:
-                target[m.name] = (target[m.name] or 0) + value
-    if current is not None:
-        yield from flush()
+        yield bucket_start(row["bucket"], width, tz), group, values
 
 
 def usage_table(*, org: Organization, query: UsageQuery) -> UsageTable:
     """A family's metrics per bucket and group over a period (one query)."""
     table = UsageTable(family=query.family, group_by=query.group_by)
-    for bucket, group, values in _fold(_usage_queryset(org=org, query=query), query):
+    for bucket, group, values in _rows(_usage_queryset(org=org, query=query), query):
         table.cells[(bucket, group)] = values
     return table
 
 
 def usage_export_rows(*, org: Organization, query: UsageQuery) -> Iterator[tuple]:
     """(bucket_start, group, metrics) rows streamed from the database for an export."""
-    return _fold(_usage_queryset(org=org, query=query).iterator(chunk_size=5000), query)
+    return _rows(_usage_queryset(org=org, query=query).iterator(chunk_size=5000), query)
 
 
 def top_models(

@@ -203,104 +203,130 @@ class _Page:
     last_end: dt.datetime
 
 
+_CHUNK = 5000  # rows per bulk upsert
+
+
+def _bounds(buckets: Sequence[Any]) -> tuple[dt.datetime, dt.datetime]:
+    return _ts(_getter(buckets[0])("start_time")), _ts(_getter(buckets[-1])("end_time"))
+
+
+def _consume(buckets: list) -> Iterator[Any]:
+    """Each bucket of a page, dropped from the page once used: the parsed page shrinks as its
+    rows are written, so a page is never held twice."""
+    buckets.reverse()
+    while buckets:
+        yield buckets.pop()
+
+
+def _add(a: Any, b: Any) -> Any:
+    return None if a is None and b is None else (a or 0) + (b or 0)
+
+
+def _usage_rows(family: Family, bucket: Any, head: tuple, stamp_db: Any) -> list[tuple]:
+    """One bucket's rows; the same combination twice in a bucket is added up."""
+    get_bucket = _getter(bucket)
+    start = connection.ops.adapt_datetimefield_value(_ts(get_bucket("start_time")))
+    merged: dict[tuple, list] = {}
+    for result in get_bucket("results") or ():
+        get = _getter(result)
+        key = (start, *(_dimension(get(d)) for d in family.dimensions))
+        values = [_count(get(m.name)) for m in family.metrics]
+        values = [0 if v is None and m.required else v for v, m in zip(values, family.metrics)]  # noqa: B905
+        old = merged.get(key)
+        merged[key] = values if old is None else [_add(a, b) for a, b in zip(old, values)]  # noqa: B905
+    return [(*head, *key, *values, stamp_db) for key, values in merged.items()]
+
+
+def _cost_rows(bucket: Any, head: tuple, stamp_db: Any) -> list[tuple]:
+    """One day's cost rows, amounts as exact integer pico-dollars."""
+    get_bucket = _getter(bucket)
+    day = _ts(get_bucket("start_time")).date().isoformat()
+    merged: dict[tuple, list] = {}
+    for result in get_bucket("results") or ():
+        get = _getter(result)
+        key = (day, *(_dimension(get(d)) for d in COST_DIMENSIONS))
+        amount = _getter(get("amount") or {})
+        value = parse_decimal(amount("value")) or Decimal(0)
+        quantity = parse_decimal(get("quantity"))
+        old = merged.get(key)
+        if old is None:
+            currency = (amount("currency") or "usd").lower()
+            merged[key] = [value, currency, quantity, get("quantity_unit") or ""]
+        else:
+            old[0], old[2] = old[0] + value, _add(old[2], quantity)
+    amount_units = CostBucket._meta.get_field("amount").to_units
+    quantity_units = CostBucket._meta.get_field("quantity").to_units
+    return [
+        (*head, *key, amount_units(v[0]), v[1], quantity_units(v[2]), str(v[3]), stamp_db)
+        for key, v in merged.items()
+    ]
+
+
+def _write_page(
+    model: type[models.Model],
+    columns: Sequence[str],
+    key: Sequence[str],
+    buckets: list,
+    rows_of: Callable[[Any], list[tuple]],
+) -> int:
+    pending: list[tuple] = []
+    written = 0
+    for bucket in _consume(buckets):
+        pending.extend(rows_of(bucket))
+        if len(pending) >= _CHUNK:
+            _upsert(model, columns, pending, key)
+            written, pending = written + len(pending), []
+    _upsert(model, columns, pending, key)
+    return written + len(pending)
+
+
 def _write_usage_page(
-    org: Organization, family: Family, buckets: Sequence[Any], stamp: dt.datetime
+    org: Organization, family: Family, buckets: list, stamp: dt.datetime
 ) -> _Page | None:
     if not buckets:
         return None
+    first, last = _bounds(buckets)
     model = USAGE_MODELS[family.slug]
-    adapt = connection.ops.adapt_datetimefield_value
-    dims, metrics = family.dimensions, family.metrics
-    merged: dict[tuple, list] = {}
-    for bucket in buckets:
-        get_bucket = _getter(bucket)
-        start = adapt(_ts(get_bucket("start_time")))
-        for result in get_bucket("results") or ():
-            get = _getter(result)
-            key = (start, *(_dimension(get(d)) for d in dims))
-            values = [_count(get(m.name)) for m in metrics]
-            values = [
-                0 if v is None and m.required else v for v, m in zip(values, metrics, strict=False)
-            ]
-            if key in merged:  # the same combination twice in one bucket: add them up
-                merged[key] = [
-                    None if a is None and b is None else (a or 0) + (b or 0)
-                    for a, b in zip(merged[key], values, strict=False)
-                ]
-            else:
-                merged[key] = values
-    stamp_db = adapt(stamp)
-    rows = [(org.pk, *key, *values, stamp_db) for key, values in merged.items()]
-    columns = ["org_id", "bucket_start", *dims, *family.metric_names, "fetched_at"]
-    _upsert(model, columns, rows, key=["org_id", "bucket_start", *dims])
-    first = _ts(_getter(buckets[0])("start_time"))
-    last = _ts(_getter(buckets[-1])("end_time"))
+    stamp_db = connection.ops.adapt_datetimefield_value(stamp)
+    written = _write_page(
+        model,
+        ["org_id", "bucket_start", *family.dimensions, *family.metric_names, "fetched_at"],
+        ["org_id", "bucket_start", *family.dimensions],
+        buckets,
+        lambda bucket: _usage_rows(family, bucket, (org.pk,), stamp_db),
+    )
     # Rows of these buckets that this page did not return are gone from the API: drop them.
     model.objects.filter(
         org=org, bucket_start__gte=first, bucket_start__lt=last, fetched_at__lt=stamp
     ).delete()
-    return _Page(len(rows), first, last)
+    return _Page(written, first, last)
 
 
-def _write_cost_page(org: Organization, buckets: Sequence[Any], stamp: dt.datetime) -> _Page | None:
+def _write_cost_page(org: Organization, buckets: list, stamp: dt.datetime) -> _Page | None:
     if not buckets:
         return None
-    merged: dict[tuple, list] = {}
-    for bucket in buckets:
-        get_bucket = _getter(bucket)
-        day = _ts(get_bucket("start_time")).date()
-        for result in get_bucket("results") or ():
-            get = _getter(result)
-            key = (day.isoformat(), *(_dimension(get(d)) for d in COST_DIMENSIONS))
-            amount = _getter(get("amount") or {})
-            value = parse_decimal(amount("value")) or Decimal(0)
-            currency = (amount("currency") or "usd").lower()
-            quantity = parse_decimal(get("quantity"))
-            unit = get("quantity_unit") or ""
-            if key in merged:
-                old = merged[key]
-                merged[key] = [
-                    old[0] + value,
-                    currency,
-                    None
-                    if old[2] is None and quantity is None
-                    else (old[2] or 0) + (quantity or 0),
-                    old[3] or unit,
-                ]
-            else:
-                merged[key] = [value, currency, quantity, unit]
-    amount_field = CostBucket._meta.get_field("amount")
-    quantity_field = CostBucket._meta.get_field("quantity")
+    first, last = _bounds(buckets)
     stamp_db = connection.ops.adapt_datetimefield_value(stamp)
-    rows = [
-        (
-            org.pk,
-            *key,
-            amount_field.to_units(v[0]),
-            v[1],
-            quantity_field.to_units(v[2]),
-            str(v[3]),
-            stamp_db,
-        )
-        for key, v in merged.items()
-    ]
-    columns = [
-        "org_id",
-        "day",
-        *COST_DIMENSIONS,
-        "amount",
-        "currency",
-        "quantity",
-        "quantity_unit",
-        "fetched_at",
-    ]
-    _upsert(CostBucket, columns, rows, key=["org_id", "day", *COST_DIMENSIONS])
-    first = _ts(_getter(buckets[0])("start_time"))
-    last = _ts(_getter(buckets[-1])("end_time"))
+    written = _write_page(
+        CostBucket,
+        [
+            "org_id",
+            "day",
+            *COST_DIMENSIONS,
+            "amount",
+            "currency",
+            "quantity",
+            "quantity_unit",
+            "fetched_at",
+        ],
+        ["org_id", "day", *COST_DIMENSIONS],
+        buckets,
+        lambda bucket: _cost_rows(bucket, (org.pk,), stamp_db),
+    )
     CostBucket.objects.filter(
         org=org, day__gte=first.date(), day__lt=last.date(), fetched_at__lt=stamp
     ).delete()
-    return _Page(len(rows), first, last)
+    return _Page(written, first, last)
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -312,7 +338,7 @@ class _Stream:
     step: dt.timedelta
     max_buckets: int
     fetch: Callable[..., Any]
-    write: Callable[[Sequence[Any], dt.datetime], _Page | None]
+    write: Callable[[list, dt.datetime], _Page | None]
 
 
 def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_Stream]:

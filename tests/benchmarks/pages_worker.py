@@ -87,6 +87,13 @@ def p95(values: list[float]) -> float:
 
 
 def main() -> None:
+    # Templates resolve static URLs without a collected manifest (as the test suite does).
+    from django.conf import settings
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     rows = top_up()
     Group.objects.get_or_create(name=Role.FINANCE.value)
