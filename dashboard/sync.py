@@ -14,6 +14,7 @@ changing for a while.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -32,7 +33,7 @@ from dashboard.families import (
     Family,
 )
 from dashboard.models import USAGE_MODELS, CostBucket
-from orgadmin.client import admin_client, api_errors
+from orgadmin.client import OrgAPIError, admin_client, api_errors
 from orgadmin.models import Organization, SyncRun
 from orgadmin.syncing import RunRecorder, sync_run, watermark_get, watermark_set
 
@@ -342,11 +343,13 @@ class _Stream:
 
 
 def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_Stream]:
-    usage = client.usage
+    # The SDK sends each request (auth, retries with Retry-After, errors, request ids); the page
+    # is read as plain JSON rather than typed models, which would hold it in memory twice over.
+    usage = client.usage.with_raw_response if client is not None else None
     streams = []
     for slug in families:
         family = FAMILIES[slug]
-        method = getattr(usage, family.method)
+        method = getattr(usage, family.method, None)
 
         def fetch(_m=method, _f=family, **params: Any) -> Any:
             return _m(bucket_width=SYNC_BUCKET_WIDTH, group_by=list(_f.dimensions), **params)
@@ -376,6 +379,19 @@ def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_S
     return streams
 
 
+def _json_page(raw: Any) -> dict[str, Any]:
+    """The page the SDK fetched, parsed as JSON; an answer that isn't a page is an API error."""
+    try:
+        page = json.loads(raw.http_response.content)
+    except ValueError:
+        raise OrgAPIError(
+            "The OpenAI API sent a page that is not JSON.", request_id=raw.request_id
+        ) from None
+    if not isinstance(page, dict) or not isinstance(page.get("data", []), list):
+        raise OrgAPIError("The OpenAI API sent an unexpected page.", request_id=raw.request_id)
+    return page
+
+
 def _pages(
     stream: _Stream, start: dt.datetime, end: dt.datetime
 ) -> Iterator[tuple[Sequence[Any], bool]]:
@@ -392,9 +408,9 @@ def _pages(
         if cursor:
             params["page"] = cursor
         with api_errors():
-            response = stream.fetch(**params)
-        cursor = response.next_page if response.has_more else None
-        yield response.data, cursor is None
+            page = _json_page(stream.fetch(**params))
+        cursor = page.get("next_page") if page.get("has_more") else None
+        yield page.get("data") or [], cursor is None
         if cursor is None:
             return
 
