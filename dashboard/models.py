@@ -101,6 +101,7 @@ class UsageBucket(models.Model):
     fetched_at = models.DateTimeField(default=timezone.now)
 
     family: Family
+    daily: bool
 
     class Meta:
         abstract = True
@@ -116,8 +117,8 @@ def _dimension_field(name: str) -> models.Field:
     return models.CharField(max_length=200 if name == "model" else 100, blank=True)
 
 
-def _usage_model(family: Family, class_name: str) -> type[UsageBucket]:
-    attrs: dict[str, Any] = {"__module__": __name__, "family": family}
+def _usage_model(family: Family, class_name: str, *, daily: bool = False) -> type[UsageBucket]:
+    attrs: dict[str, Any] = {"__module__": __name__, "family": family, "daily": daily}
     for dim in family.dimensions:
         attrs[dim] = _dimension_field(dim)
     for metric in family.metrics:
@@ -130,11 +131,11 @@ def _usage_model(family: Family, class_name: str) -> type[UsageBucket]:
         "Meta",
         (),
         {
-            "verbose_name": f"{family.label.lower()} usage bucket",
+            "verbose_name": f"{family.label.lower()} {'daily ' if daily else ''}usage bucket",
             "constraints": [
                 models.UniqueConstraint(
                     fields=["org", "bucket_start", *family.dimensions],
-                    name=f"{family.slug}_natural_key",
+                    name=f"{family.slug}{'_daily' if daily else ''}_natural_key",
                 )
             ],
         },
@@ -156,6 +157,17 @@ CodeInterpreterSessionsUsage = _usage_model(
 )
 FileSearchCallsUsage = _usage_model(FAMILIES["file_search_calls"], "FileSearchCallsUsage")
 WebSearchCallsUsage = _usage_model(FAMILIES["web_search_calls"], "WebSearchCallsUsage")
+
+# The same buckets summed per UTC day, rebuilt by the sync from the hourly rows of every day a
+# page touched (in the page's transaction). Pages that cut days at UTC midnight read these: a
+# twenty-fourth of the rows. Gauges (bytes stored) hold the day's mean.
+DAILY_MODELS: dict[str, type[UsageBucket]] = {
+    slug: _usage_model(
+        family, f"{''.join(w.title() for w in slug.split('_'))}DailyUsage", daily=True
+    )
+    for slug, family in FAMILIES.items()
+}
+globals().update({m.__name__: m for m in DAILY_MODELS.values()})
 
 USAGE_MODELS: dict[str, type[UsageBucket]] = {
     m.family.slug: m

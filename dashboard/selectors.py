@@ -17,9 +17,9 @@ from typing import Any
 from django.db.models import BigIntegerField, Count, F, Max, Sum, Value
 from django.db.models.functions import Coalesce
 
-from dashboard.buckets import bucket_key, bucket_start
+from dashboard.buckets import bucket_key, bucket_start, offset_changes
 from dashboard.families import FAMILIES, HEADLINE, NAMED_DIMENSIONS, Family
-from dashboard.models import USAGE_MODELS, CostBucket, ReportingSettings
+from dashboard.models import DAILY_MODELS, USAGE_MODELS, CostBucket, ReportingSettings
 from dashboard.periods import Period
 from orgadmin.models import Organization, SyncRun
 from orgadmin.selectors import display_names
@@ -201,9 +201,15 @@ class UsageTable:
         return out
 
 
+def _usage_model(query: UsageQuery):
+    """Whole UTC days come from the daily rollup; hours, and days cut elsewhere, from the hours."""
+    utc_days = query.width == "1d" and offset_changes(query.period) == [(None, 0)]
+    return (DAILY_MODELS if utc_days else USAGE_MODELS)[query.family.slug]
+
+
 def _usage_queryset(*, org: Organization, query: UsageQuery):
     """One row per bucket and group, cut by the database (see dashboard/buckets.py)."""
-    model = USAGE_MODELS[query.family.slug]
+    model = _usage_model(query)
     sums: dict[str, Any] = {m.name: Sum(m.name) for m in query.family.metrics}
     if any(m.over_time == "gauge" for m in query.family.metrics):
         sums["hours"] = Count("bucket_start", distinct=True)
@@ -266,30 +272,26 @@ def top_models(
 
 def family_daily_totals(*, org: Organization, period: Period) -> dict[str, dict[dt.date, float]]:
     """Each family's headline metric per local day (one UNION query over every family)."""
+    models = DAILY_MODELS if offset_changes(period) == [(None, 0)] else USAGE_MODELS
+    key = bucket_key("bucket_start", "1d", period)
     parts = []
     for slug, metrics in HEADLINE.items():
-        total = (
-            sum((F(m) for m in metrics[1:]), F(metrics[0])) if len(metrics) > 1 else F(metrics[0])
-        )
+        total = sum((F(m) for m in metrics[1:]), F(metrics[0]))
         parts.append(
-            USAGE_MODELS[slug]
+            models[slug]
             .objects.filter(
                 org=org, bucket_start__gte=period.utc_start, bucket_start__lt=period.utc_end
             )
-            .annotate(family=Value(slug))
-            .values("family", "bucket_start")
-            .annotate(value=Coalesce(Sum(total), 0))
+            .annotate(family=Value(slug), bucket=key)
+            .values("family", "bucket")
+            .annotate(value=Coalesce(Sum(total), 0), hours=Count("bucket_start", distinct=True))
             .order_by()
         )
-    rows = parts[0].union(*parts[1:], all=True)
-    out: dict[str, dict[dt.date, list[float]]] = {slug: defaultdict(list) for slug in HEADLINE}
-    for row in rows:
-        day = row["bucket_start"].astimezone(period.tz).date()
-        out[row["family"]][day].append(row["value"])
-    result: dict[str, dict[dt.date, float]] = {}
-    for slug, days in out.items():
-        gauge = FAMILIES[slug].metric(HEADLINE[slug][0]).over_time == "gauge"
-        result[slug] = {d: (sum(v) / len(v) if gauge else sum(v)) for d, v in days.items()}
+    result: dict[str, dict[dt.date, float]] = {slug: {} for slug in HEADLINE}
+    for row in parts[0].union(*parts[1:], all=True):
+        day = dt.date(1970, 1, 1) + dt.timedelta(days=row["bucket"])
+        gauge = FAMILIES[row["family"]].metric(HEADLINE[row["family"]][0]).over_time == "gauge"
+        result[row["family"]][day] = row["value"] / row["hours"] if gauge else row["value"]
     return result
 
 

@@ -32,7 +32,7 @@ from dashboard.families import (
     SYNC_BUCKET_WIDTH,
     Family,
 )
-from dashboard.models import USAGE_MODELS, CostBucket
+from dashboard.models import DAILY_MODELS, USAGE_MODELS, CostBucket
 from orgadmin.client import OrgAPIError, admin_client, api_errors
 from orgadmin.models import Organization, SyncRun
 from orgadmin.syncing import RunRecorder, sync_run, watermark_get, watermark_set
@@ -300,7 +300,48 @@ def _write_usage_page(
     model.objects.filter(
         org=org, bucket_start__gte=first, bucket_start__lt=last, fetched_at__lt=stamp
     ).delete()
+    usage_rollup(org=org, family=family, start=first, end=last, stamp=stamp)
     return _Page(written, first, last)
+
+
+def usage_rollup(
+    *,
+    org: Organization,
+    family: Family,
+    start: dt.datetime,
+    end: dt.datetime,
+    stamp: dt.datetime | None = None,
+) -> None:
+    """Rebuild the daily rows of every UTC day that [start, end) touches from its hourly rows."""
+    first, last, stamp = start, end, stamp or timezone.now()
+    day_lo, day_hi = floor_to(first, DAY), ceil_to(last, DAY)
+    hourly, daily = USAGE_MODELS[family.slug], DAILY_MODELS[family.slug]
+    daily.objects.filter(org=org, bucket_start__gte=day_lo, bucket_start__lt=day_hi).delete()
+    qn = connection.ops.quote_name
+    day = (
+        "datetime(date(bucket_start))"
+        if connection.vendor == "sqlite"
+        else "date_trunc('day', bucket_start)"  # the session is in UTC
+    )
+    integer = "INTEGER" if connection.vendor == "sqlite" else "BIGINT"
+    dims = ", ".join(qn(d) for d in family.dimensions)
+    sums = ", ".join(
+        f"CAST(ROUND(AVG({qn(m.name)})) AS {integer})"
+        if m.over_time == "gauge"
+        else f"SUM({qn(m.name)})"
+        for m in family.metrics
+    )
+    metrics = ", ".join(qn(m) for m in family.metric_names)
+    adapt = connection.ops.adapt_datetimefield_value
+    # Table and column names come from our models, quoted; every value is a bound parameter.
+    sql = (
+        f"INSERT INTO {qn(daily._meta.db_table)} (org_id, bucket_start, {dims}, {metrics}, "  # noqa: S608
+        f"fetched_at) SELECT org_id, {day}, {dims}, {sums}, %s FROM {qn(hourly._meta.db_table)} "
+        f"WHERE org_id = %s AND bucket_start >= %s AND bucket_start < %s "
+        f"GROUP BY org_id, {day}, {dims}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(stamp), org.pk, adapt(day_lo), adapt(day_hi)])
 
 
 def _write_cost_page(org: Organization, buckets: list, stamp: dt.datetime) -> _Page | None:

@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 
 from dashboard.families import FAMILIES
 from dashboard.models import USAGE_MODELS, CostBucket
@@ -281,3 +281,39 @@ def test_it_records_pages_and_rows_on_the_run(org, simulator, start):
     assert run.rows_written > 0
     assert run.params["start"] == start.isoformat()
     assert watermark_get(org=org, endpoint=COSTS_ENDPOINT) is not None
+
+
+def test_it_keeps_the_daily_rollup_equal_to_the_hours(org, simulator, start):
+    from django.db.models.functions import TruncDate
+
+    from dashboard.models import DAILY_MODELS
+
+    usage_sync(org=org, start=start, families=["completions", "vector_stores"])
+    hourly = USAGE_MODELS["completions"]
+    # Local rows that drifted from the API: the next run puts both tables right.
+    hourly.objects.update(input_tokens=F("input_tokens") + 1)
+    usage_sync(org=org, start=start, families=["completions"], refetch=True)
+
+    by_day = (
+        hourly.objects.annotate(day=TruncDate("bucket_start"))
+        .values("day")
+        .annotate(t=Sum("input_tokens"), r=Sum("num_model_requests"))
+        .order_by("day")
+    )
+    daily = DAILY_MODELS["completions"].objects.order_by("bucket_start")
+    rolled = daily.values("bucket_start__date").annotate(
+        t=Sum("input_tokens"), r=Sum("num_model_requests")
+    )
+    assert [(r["day"], r["t"], r["r"]) for r in by_day] == [
+        (r["bucket_start__date"], r["t"], r["r"]) for r in rolled
+    ]
+    assert all(b.bucket_start.hour == 0 for b in daily)
+    # A level is the day's mean, not a sum of 24 hours.
+    level = DAILY_MODELS["vector_stores"].objects.first()
+    hours = USAGE_MODELS["vector_stores"].objects.filter(
+        project_id=level.project_id,
+        bucket_start__gte=level.bucket_start,
+        bucket_start__lt=level.bucket_start + dt.timedelta(days=1),
+    )
+    values = list(hours.values_list("usage_bytes", flat=True))
+    assert level.usage_bytes == round(sum(values) / len(values))
