@@ -25,7 +25,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from dashboard.models import USAGE_MODELS  # noqa: E402
+from dashboard.models import DAILY_MODELS, USAGE_MODELS  # noqa: E402
 from orgadmin.access import Role  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
 
@@ -52,10 +52,11 @@ def usage_rows() -> int:
 
 
 def top_up() -> int:
-    """Copy every synced hour 92 days further back until the tables hold TARGET_ROWS."""
+    """Copy every synced hour (and its daily rollup) further back until the hourly tables hold
+    TARGET_ROWS."""
     shift = 92
     while (rows := usage_rows()) < TARGET_ROWS:
-        for model in USAGE_MODELS.values():
+        for model in [*USAGE_MODELS.values(), *DAILY_MODELS.values()]:
             table = model._meta.db_table
             columns = [f.column for f in model._meta.concrete_fields if f.column != "id"]
             cols = ", ".join(columns)
