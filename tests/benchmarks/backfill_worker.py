@@ -77,7 +77,7 @@ def main() -> None:
             for stream in _streams(org, client, list(FAMILIES)):
                 lo, hi = floor_to(start, stream.step), ceil_to(now, stream.step)
                 for buckets, _ in _pages(stream, lo, hi):
-                    results += sum(len(b.results) for b in buckets)
+                    results += sum(len(b["results"]) for b in buckets)
             out["seconds"] = time.perf_counter() - began
             out["rows"] = results
         else:
