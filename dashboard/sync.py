@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -207,18 +209,6 @@ class _Page:
 _CHUNK = 5000  # rows per bulk upsert
 
 
-def _bounds(buckets: Sequence[Any]) -> tuple[dt.datetime, dt.datetime]:
-    return _ts(_getter(buckets[0])("start_time")), _ts(_getter(buckets[-1])("end_time"))
-
-
-def _consume(buckets: list) -> Iterator[Any]:
-    """Each bucket of a page, dropped from the page once used: the parsed page shrinks as its
-    rows are written, so a page is never held twice."""
-    buckets.reverse()
-    while buckets:
-        yield buckets.pop()
-
-
 def _add(a: Any, b: Any) -> Any:
     return None if a is None and b is None else (a or 0) + (b or 0)
 
@@ -227,12 +217,16 @@ def _usage_rows(family: Family, bucket: Any, head: tuple, stamp_db: Any) -> list
     """One bucket's rows; the same combination twice in a bucket is added up."""
     get_bucket = _getter(bucket)
     start = connection.ops.adapt_datetimefield_value(_ts(get_bucket("start_time")))
+    dims, names = family.dimensions, family.metric_names
+    required = [m.required for m in family.metrics]
     merged: dict[tuple, list] = {}
     for result in get_bucket("results") or ():
-        get = _getter(result)
-        key = (start, *(_dimension(get(d)) for d in family.dimensions))
-        values = [_count(get(m.name)) for m in family.metrics]
-        values = [0 if v is None and m.required else v for v, m in zip(values, family.metrics)]  # noqa: B905
+        get = result.get if isinstance(result, dict) else _getter(result)
+        # Fast paths for what the API sends (strings and ints); anything else is parsed.
+        key = (start, *[v if type(v) is str else _dimension(v) for v in map(get, dims)])
+        values = [v if type(v) is int else _count(v) for v in map(get, names)]
+        if None in values:
+            values = [0 if v is None and r else v for v, r in zip(values, required)]  # noqa: B905
         old = merged.get(key)
         merged[key] = values if old is None else [_add(a, b) for a, b in zip(old, values)]  # noqa: B905
     return [(*head, *key, *values, stamp_db) for key, values in merged.items()]
@@ -267,35 +261,38 @@ def _write_page(
     model: type[models.Model],
     columns: Sequence[str],
     key: Sequence[str],
-    buckets: list,
+    buckets: Iterable[dict[str, Any]],
     rows_of: Callable[[Any], list[tuple]],
-) -> int:
+) -> tuple[int, dt.datetime | None, dt.datetime | None]:
+    """Upsert a page's buckets in chunks as they are read; (rows, first start, last end)."""
     pending: list[tuple] = []
-    written = 0
-    for bucket in _consume(buckets):
+    written, first, last = 0, None, None
+    for bucket in buckets:
+        if first is None:
+            first = _ts(bucket["start_time"])
+        last = _ts(bucket["end_time"])
         pending.extend(rows_of(bucket))
         if len(pending) >= _CHUNK:
             _upsert(model, columns, pending, key)
             written, pending = written + len(pending), []
     _upsert(model, columns, pending, key)
-    return written + len(pending)
+    return written + len(pending), first, last
 
 
 def _write_usage_page(
-    org: Organization, family: Family, buckets: list, stamp: dt.datetime
+    org: Organization, family: Family, buckets: Iterable[dict[str, Any]], stamp: dt.datetime
 ) -> _Page | None:
-    if not buckets:
-        return None
-    first, last = _bounds(buckets)
     model = USAGE_MODELS[family.slug]
     stamp_db = connection.ops.adapt_datetimefield_value(stamp)
-    written = _write_page(
+    written, first, last = _write_page(
         model,
         ["org_id", "bucket_start", *family.dimensions, *family.metric_names, "fetched_at"],
         ["org_id", "bucket_start", *family.dimensions],
         buckets,
         lambda bucket: _usage_rows(family, bucket, (org.pk,), stamp_db),
     )
+    if first is None:
+        return None
     # Rows of these buckets that this page did not return are gone from the API: drop them.
     model.objects.filter(
         org=org, bucket_start__gte=first, bucket_start__lt=last, fetched_at__lt=stamp
@@ -344,12 +341,11 @@ def usage_rollup(
         cursor.execute(sql, [adapt(stamp), org.pk, adapt(day_lo), adapt(day_hi)])
 
 
-def _write_cost_page(org: Organization, buckets: list, stamp: dt.datetime) -> _Page | None:
-    if not buckets:
-        return None
-    first, last = _bounds(buckets)
+def _write_cost_page(
+    org: Organization, buckets: Iterable[dict[str, Any]], stamp: dt.datetime
+) -> _Page | None:
     stamp_db = connection.ops.adapt_datetimefield_value(stamp)
-    written = _write_page(
+    written, first, last = _write_page(
         CostBucket,
         [
             "org_id",
@@ -365,6 +361,8 @@ def _write_cost_page(org: Organization, buckets: list, stamp: dt.datetime) -> _P
         buckets,
         lambda bucket: _cost_rows(bucket, (org.pk,), stamp_db),
     )
+    if first is None:
+        return None
     CostBucket.objects.filter(
         org=org, day__gte=first.date(), day__lt=last.date(), fetched_at__lt=stamp
     ).delete()
@@ -380,7 +378,7 @@ class _Stream:
     step: dt.timedelta
     max_buckets: int
     fetch: Callable[..., Any]
-    write: Callable[[list, dt.datetime], _Page | None]
+    write: Callable[[Iterable[dict[str, Any]], dt.datetime], _Page | None]
 
 
 def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_Stream]:
@@ -420,27 +418,101 @@ def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_S
     return streams
 
 
-def _json_page(raw: Any) -> dict[str, Any]:
-    """The page the SDK fetched, parsed as JSON; an answer that isn't a page is an API error."""
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class _JsonPage:
+    """A page read lazily: its buckets are decoded one at a time from the JSON text, so a page
+    of 100,000 results never exists as 100,000 dicts at once. `meta` (has_more, next_page) is
+    complete once the buckets have been read."""
+
+    def __init__(self, text: str, request_id: str | None) -> None:
+        self.text, self.request_id = text, request_id
+        self.meta: dict[str, Any] = {}
+        self._read = False
+
+    def _error(self) -> OrgAPIError:
+        return OrgAPIError(
+            "The OpenAI API sent a page that is not the JSON we expect.",
+            request_id=self.request_id,
+        )
+
+    def buckets(self) -> Iterator[dict[str, Any]]:
+        text, ws = self.text, _WS
+        try:
+            pos = ws.match(text, 0).end()
+            if text[pos] != "{":
+                raise self._error()
+            pos += 1
+            while True:
+                pos = ws.match(text, pos).end()
+                if text[pos] == "}":
+                    break
+                key, pos = _DECODER.raw_decode(text, pos)
+                pos = ws.match(text, pos).end()
+                if text[pos] != ":":
+                    raise self._error()
+                pos = ws.match(text, pos + 1).end()
+                if key == "data" and text[pos] == "[":
+                    pos += 1
+                    while True:
+                        pos = ws.match(text, pos).end()
+                        if text[pos] == "]":
+                            pos += 1
+                            break
+                        bucket, pos = _DECODER.raw_decode(text, pos)
+                        if not isinstance(bucket, dict):
+                            raise self._error()
+                        yield bucket
+                        pos = ws.match(text, pos).end()
+                        if text[pos] == ",":
+                            pos += 1
+                else:
+                    self.meta[key], pos = _DECODER.raw_decode(text, pos)
+                pos = ws.match(text, pos).end()
+                if text[pos] == ",":
+                    pos += 1
+        except (ValueError, IndexError):
+            raise self._error() from None
+        self._read = True
+        self.text = ""
+
+    @property
+    def next_page(self) -> str | None:
+        if not self._read:
+            for _ in self.buckets():
+                pass
+        return self.meta.get("next_page") if self.meta.get("has_more") else None
+
+
+def _peek_cursor(text: str) -> str | None:
+    """The next page's cursor, read from the end of the text before the page is parsed (checked
+    against the parsed page afterwards), so that the next request can start right away."""
+
+    def value_after(key: str) -> Any:
+        at = text.rfind(f'"{key}"')
+        if at < 0:
+            return None
+        colon = _WS.match(text, text.index(":", at) + 1).end()
+        return _DECODER.raw_decode(text, colon)[0]
+
     try:
-        page = json.loads(raw.http_response.content)
+        return value_after("next_page") if value_after("has_more") is True else None
     except ValueError:
-        raise OrgAPIError(
-            "The OpenAI API sent a page that is not JSON.", request_id=raw.request_id
-        ) from None
-    if not isinstance(page, dict) or not isinstance(page.get("data", []), list):
-        raise OrgAPIError("The OpenAI API sent an unexpected page.", request_id=raw.request_id)
-    return page
+        return None
 
 
-def _pages(
-    stream: _Stream, start: dt.datetime, end: dt.datetime
-) -> Iterator[tuple[Sequence[Any], bool]]:
-    """Each page of one window as (buckets, is_last), with the largest page the API allows."""
+def _pages(stream: _Stream, start: dt.datetime, end: dt.datetime) -> Iterator[_JsonPage]:
+    """Each page of one window, with the largest page the API allows.
+
+    The next page is fetched in the background while this one is written: the sync takes about
+    as long as the fetching alone.
+    """
     buckets = -(-(end - start) // stream.step)  # start and end are bucket boundaries
     limit = min(stream.max_buckets, max(1, buckets))
-    cursor = None
-    while True:
+
+    def fetch(cursor: str | None) -> tuple[_JsonPage, str | None]:
         params: dict[str, Any] = {
             "start_time": int(start.timestamp()),
             "end_time": int(end.timestamp()),
@@ -449,11 +521,26 @@ def _pages(
         if cursor:
             params["page"] = cursor
         with api_errors():
-            page = _json_page(stream.fetch(**params))
-        cursor = page.get("next_page") if page.get("has_more") else None
-        yield page.get("data") or [], cursor is None
-        if cursor is None:
-            return
+            raw = stream.fetch(**params)
+        text = raw.http_response.content.decode("utf-8")
+        return _JsonPage(text, raw.request_id), _peek_cursor(text)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-fetch")
+    try:
+        future = pool.submit(fetch, None)
+        while True:
+            page, peeked = future.result()
+            future = pool.submit(fetch, peeked) if peeked else None
+            yield page
+            if page.next_page != peeked:
+                raise OrgAPIError(
+                    "The OpenAI API sent a page whose cursor could not be read.",
+                    request_id=page.request_id,
+                )
+            if future is None:
+                return
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _sync_stream(
@@ -480,10 +567,10 @@ def _sync_stream(
             floor_to(window_start, stream.step),
             ceil_to(window_end, stream.step),
         )
-        for buckets, _is_last in _pages(stream, window_start, window_end):
+        for json_page in _pages(stream, window_start, window_end):
             stamp = timezone.now()
             with transaction.atomic():
-                page = stream.write(buckets, stamp)
+                page = stream.write(json_page.buckets(), stamp)
                 if page is not None:
                     # Never claim beyond the moment of fetching: the current bucket is partial.
                     fetched_to = min(page.last_end, now)

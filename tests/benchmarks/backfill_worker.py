@@ -76,8 +76,8 @@ def main() -> None:
             results = 0
             for stream in _streams(org, client, list(FAMILIES)):
                 lo, hi = floor_to(start, stream.step), ceil_to(now, stream.step)
-                for buckets, _ in _pages(stream, lo, hi):
-                    results += sum(len(b["results"]) for b in buckets)
+                for page in _pages(stream, lo, hi):
+                    results += sum(len(b["results"]) for b in page.buckets())
             out["seconds"] = time.perf_counter() - began
             out["rows"] = results
         else:
