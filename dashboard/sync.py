@@ -192,6 +192,20 @@ def _upsert(
             # sqlite3's executemany loops in C: the fastest bulk path it has.
             cursor.executemany(head + one + tail, rows)
             return
+        if connection.vendor == "postgresql":
+            # COPY into a session-local staging table, then one INSERT … SELECT … ON CONFLICT.
+            names = ", ".join(qn(c) for c in columns)
+            stage = qn(f"stage_{model._meta.db_table}")
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
+                f"SELECT {names} FROM {qn(model._meta.db_table)} WITH NO DATA"
+            )
+            with cursor.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(head.replace(" VALUES ", f" SELECT {names} FROM {stage}") + tail)  # noqa: S608
+            cursor.execute(f"TRUNCATE {stage}")
+            return
         per_statement = max(1, min(1000, 60000 // len(columns)))
         for i in range(0, len(rows), per_statement):
             chunk = rows[i : i + per_statement]
