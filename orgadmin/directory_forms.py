@@ -80,7 +80,8 @@ BULK_INVITE_MAX = 100
 _EMAIL_IN_BRACKETS = re.compile(r"<([^<>\s]+)>")
 _SEPARATORS = re.compile(r"[\s,;]+")
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$")
-_PERMISSION = re.compile(r"^[a-z0-9][a-z0-9_.:\-]*$")
+# Dotted names such as api.groups.read.
+_PERMISSION = re.compile(r"^[a-z][a-z0-9_\-]*(\.[a-z0-9_\-]+)+$")
 
 
 def _name(value: str) -> str:
@@ -376,16 +377,30 @@ class GroupUserAddForm(forms.Form):
 class RoleAssignForm(forms.Form):
     role = forms.ChoiceField(label="Role", widget=forms.Select(attrs={"class": "compact"}))
 
-    def __init__(self, *args: Any, org: Organization, exclude: set[str] = frozenset(), **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        org: Organization,
+        exclude: set[str] = frozenset(),
+        predefined: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.org = org
+        self.predefined = predefined
         roles = OrgRole.objects.filter(org=org).exclude(resource_type="api.project")
+        if not predefined:
+            # A member's predefined role is their base role (owner or reader), changed above.
+            roles = roles.filter(predefined=False)
         self.fields["role"].choices = [("", "Choose a role…")] + [
             (r.openai_id, r.name) for r in roles if r.openai_id not in exclude
         ]
 
     def clean_role(self) -> OrgRole:
-        role = OrgRole.objects.filter(org=self.org, openai_id=self.cleaned_data["role"]).first()
+        roles = OrgRole.objects.filter(org=self.org, openai_id=self.cleaned_data["role"])
+        if not self.predefined:
+            roles = roles.filter(predefined=False)
+        role = roles.first()
         if role is None:
             raise ValidationError("Choose a role.")
         return role
@@ -759,9 +774,19 @@ class HostedToolsForm(forms.Form):
     code_interpreter = forms.BooleanField(required=False, label="Code interpreter")
 
 
+_ROLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{2,99}$")
+
+
 class ProjectGroupAddForm(forms.Form):
-    group = forms.ChoiceField(label="Group")
-    role = forms.ChoiceField(label="Project role")
+    group = forms.ChoiceField(label="Group", widget=forms.Select(attrs={"class": "compact"}))
+    role = forms.CharField(
+        label="Project role id",
+        max_length=100,
+        help_text="The id of a project role, like role_01J1F8PROJ.",
+        widget=forms.TextInput(
+            attrs={"list": "project-role-ids", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
 
     def __init__(self, *args: Any, org: Organization, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -772,10 +797,10 @@ class ProjectGroupAddForm(forms.Form):
             for g in OrgGroup.objects.filter(org=org).only("openai_id", "name")
             if g.openai_id not in linked
         ]
-        self.fields["role"].choices = [("", "Choose a role…")] + [
-            (r.openai_id, r.name)
-            for r in OrgRole.objects.filter(org=org, resource_type="api.project")
-        ]
+        # Project roles the cache knows, offered as suggestions (any role id may be typed).
+        self.known_roles = list(
+            OrgRole.objects.filter(org=org, resource_type="api.project").only("openai_id", "name")
+        )
 
     def clean_group(self) -> OrgGroup:
         group = OrgGroup.objects.filter(org=self.org, openai_id=self.cleaned_data["group"]).first()
@@ -783,12 +808,10 @@ class ProjectGroupAddForm(forms.Form):
             raise ValidationError("Choose a group.")
         return group
 
-    def clean_role(self) -> OrgRole:
-        role = OrgRole.objects.filter(
-            org=self.org, openai_id=self.cleaned_data["role"], resource_type="api.project"
-        ).first()
-        if role is None:
-            raise ValidationError("Choose a project role.")
+    def clean_role(self) -> str:
+        role = self.cleaned_data["role"].strip()
+        if not _ROLE_ID.match(role):
+            raise ValidationError("Enter a project role id, like role_01J1F8PROJ.")
         return role
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from orgadmin.access import Perm, Role
-from tests.factories import UserFactory
+from orgadmin.client import install_transport
+from tests.conftest import SIM_ADMIN_KEY, SIM_BASE_URL
+from tests.factories import OrganizationFactory, UserFactory
 
 SIGNED_IN = "signed-in"  # any signed-in user, whatever their role
 PUBLIC = "public"  # no login at all (the login page itself, health checks)
@@ -48,6 +51,85 @@ ACCESS: dict[str, Rule] = {
     "orgadmin:connection_key": rule(Perm.MANAGE, "GET", "POST"),
     "orgadmin:connection_delete": rule(Perm.MANAGE, "POST"),
     "orgadmin:switch_org": rule(SIGNED_IN, "POST"),
+    # The directory cache.
+    "orgadmin:directory_refresh": rule(Perm.MANAGE, "POST"),
+    "orgadmin:directory_status": rule(Perm.VIEW_PROJECTS, "GET"),
+    "orgadmin:member_suggestions": rule(Perm.VIEW_DIRECTORY, "GET"),
+    # Members, invites, groups and roles.
+    "orgadmin:members": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "orgadmin:invites": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "orgadmin:invite_create": rule(Perm.MANAGE, "POST"),
+    "orgadmin:invite_bulk": rule(Perm.MANAGE, "GET", "POST"),
+    "orgadmin:invite_revoke": rule(Perm.MANAGE, "POST"),
+    "orgadmin:groups": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "orgadmin:group_create": rule(Perm.MANAGE, "POST"),
+    "orgadmin:group": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "orgadmin:group_rename": rule(Perm.MANAGE, "POST"),
+    "orgadmin:group_delete": rule(Perm.MANAGE, "POST"),
+    "orgadmin:group_user_add": rule(Perm.MANAGE, "POST"),
+    "orgadmin:group_user_remove": rule(Perm.MANAGE, "POST"),
+    "orgadmin:group_role_assign": rule(Perm.MANAGE, "POST"),
+    "orgadmin:group_role_unassign": rule(Perm.MANAGE, "POST"),
+    "orgadmin:roles": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "orgadmin:role_create": rule(Perm.MANAGE, "GET", "POST"),
+    "orgadmin:role_edit": rule(Perm.MANAGE, "GET", "POST"),
+    "orgadmin:role_delete": rule(Perm.MANAGE, "POST"),
+    "orgadmin:member": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "orgadmin:member_role": rule(Perm.MANAGE, "POST"),
+    "orgadmin:member_remove": rule(Perm.MANAGE, "POST"),
+    "orgadmin:member_project_add": rule(Perm.MANAGE, "POST"),
+    "orgadmin:member_group_add": rule(Perm.MANAGE, "POST"),
+    "orgadmin:member_role_assign": rule(Perm.MANAGE, "POST"),
+    "orgadmin:member_role_unassign": rule(Perm.MANAGE, "POST"),
+    # Projects.
+    "orgadmin:projects": rule(Perm.VIEW_PROJECTS, "GET"),
+    "orgadmin:project_create": rule(Perm.MANAGE, "GET", "POST"),
+    "orgadmin:project": rule(Perm.VIEW_PROJECTS, "GET"),
+    "orgadmin:project_rename": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_archive": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_user_add": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_user_role": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_user_remove": rule(Perm.MANAGE, "POST"),
+    "orgadmin:service_account_create": rule(Perm.MANAGE, "POST"),
+    "orgadmin:service_account_edit": rule(Perm.MANAGE, "POST"),
+    "orgadmin:service_account_delete": rule(Perm.MANAGE, "POST"),
+    "orgadmin:service_account_key_create": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_key_delete": rule(Perm.MANAGE, "POST"),
+    "orgadmin:rate_limit_edit": rule(Perm.MANAGE, "POST"),
+    "orgadmin:rate_limits_bulk": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_certificates_toggle": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_spend_alert_create": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_spend_alert_edit": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_spend_alert_delete": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_spend_limit": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_spend_limit_delete": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_model_permissions": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_model_permissions_delete": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_hosted_tools": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_retention": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_group_add": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_group_remove": rule(Perm.MANAGE, "POST"),
+    "orgadmin:project_tab": rule(Perm.VIEW_PROJECTS, "GET"),
+    # Keys.
+    "orgadmin:keys": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "orgadmin:admin_keys": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "orgadmin:admin_key_create": rule(Perm.MANAGE, "GET", "POST"),
+    "orgadmin:admin_key_delete": rule(Perm.MANAGE, "POST"),
+    # Organization settings.
+    "orgadmin:org_settings": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "orgadmin:certificate_upload": rule(Perm.MANAGE, "GET", "POST"),
+    "orgadmin:certificates_toggle": rule(Perm.MANAGE, "POST"),
+    "orgadmin:certificate_rename": rule(Perm.MANAGE, "GET", "POST"),
+    "orgadmin:certificate_delete": rule(Perm.MANAGE, "POST"),
+    "orgadmin:spend_alert_create": rule(Perm.MANAGE, "POST"),
+    "orgadmin:spend_alert_edit": rule(Perm.MANAGE, "POST"),
+    "orgadmin:spend_alert_delete": rule(Perm.MANAGE, "POST"),
+    "orgadmin:spend_limit": rule(Perm.MANAGE, "POST"),
+    "orgadmin:spend_limit_delete": rule(Perm.MANAGE, "POST"),
+    "orgadmin:org_retention": rule(Perm.MANAGE, "POST"),
+    "orgadmin:org_settings_tab": rule(Perm.VIEW_DIRECTORY, "GET"),
+    # Our own action log.
+    "orgadmin:activity": rule(Perm.VIEW_AUDIT_LOG, "GET"),
 }
 
 PRINCIPALS = ["anonymous", "nobody", Role.ADMIN, Role.FINANCE, Role.AUDITOR, "superuser"]
@@ -78,9 +160,41 @@ def _kwargs_for(pattern: URLPattern, samples: dict[str, object]) -> dict[str, ob
     return {name: samples[name] for name in pattern.pattern.converters}
 
 
+# OpenAI ids in URLs. They are not in the (empty) cache: detail pages answer 404, which still
+# proves the permission check ran first.
+DIRECTORY_SAMPLES: dict[str, object] = {
+    "user_id": "user-sample",
+    "invite_id": "invite-sample",
+    "group_id": "group_sample",
+    "role_id": "role_sample",
+    "project_id": "proj_sample",
+    "account_id": "svc_acct_sample",
+    "key_id": "key_sample",
+    "limit_id": "rl-sample",
+    "alert_id": "alert_sample",
+    "certificate_id": "cert_sample",
+    "tab": "spend",
+}
+
+
+@pytest.fixture(scope="module")
+def _shared_simulator():
+    """One simulator for the whole matrix, built once: no cell changes its state (no request
+    carries a valid change), and building one per cell would take minutes."""
+    from orgadmin.simulator import create_app
+    from tests.conftest import SIM_NOW
+
+    app = create_app(scenario="demo", seed=0, admin_keys=[SIM_ADMIN_KEY], now=lambda: SIM_NOW)
+    with install_transport(SIM_BASE_URL, httpx.WSGITransport(app=app)):
+        yield app
+
+
 @pytest.fixture
-def sample_kwargs(org) -> dict[str, object]:
-    return {"pk": org.pk, "fmt": "csv"}
+def sample_kwargs(db, _shared_simulator) -> dict[str, object]:
+    org = OrganizationFactory(
+        name="Acme (simulator)", base_url=SIM_BASE_URL, admin_key=SIM_ADMIN_KEY
+    )
+    return {"pk": org.pk, "fmt": "csv", **DIRECTORY_SAMPLES}
 
 
 def _user_for(principal):

@@ -188,7 +188,11 @@ def project_status_counts(*, org: Organization) -> dict[str, int]:
 
 
 def project_keys(*, project: Project) -> QuerySet[ProjectApiKey]:
-    return ProjectApiKey.objects.filter(project=project).order_by("-created_at", "openai_id")
+    return (
+        ProjectApiKey.objects.filter(project=project)
+        .select_related("project")
+        .order_by("-created_at", "openai_id")
+    )
 
 
 def keys_list(

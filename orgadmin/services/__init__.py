@@ -39,7 +39,7 @@ from orgadmin.services.directory import (
     user_role_unassign,
     user_role_update,
 )
-from orgadmin.services.directory_sync import DirectorySyncIncomplete, directory_sync
+from orgadmin.services.directory_cache import DirectorySyncIncomplete, directory_sync
 from orgadmin.services.org_settings import (
     TOGGLE_MAX,
     admin_key_create,

@@ -20,7 +20,7 @@ from orgadmin.models import (
     UserRoleAssignment,
 )
 from orgadmin.services.changes import ChangeRefused, api_change
-from orgadmin.services.directory_sync import (
+from orgadmin.services.directory_cache import (
     group_fields,
     invite_fields,
     project_section,

@@ -19,7 +19,7 @@ from orgadmin.models import (
     SpendAlert,
 )
 from orgadmin.services.changes import ChangeRefused, api_change
-from orgadmin.services.directory_sync import (
+from orgadmin.services.directory_cache import (
     admin_key_fields,
     certificate_fields,
     project_section,
@@ -81,14 +81,18 @@ def admin_key_delete(*, org: Organization, key: AdminApiKey, actor: Any) -> None
 
 
 def admin_key_in_use(*, org: Organization, key: AdminApiKey) -> bool:
-    """Whether this may be the key the dashboard itself uses for `org` (same last four
-    characters): deleting it would cut the connection."""
+    """Whether this may be the key the dashboard itself uses for `org` (the visible ends
+    match): deleting it would cut the connection."""
     return bool(key.redacted_value) and _same_key(key.redacted_value, org.admin_key_masked)
 
 
 def _same_key(redacted: str, masked: str) -> bool:
-    tail = masked.rsplit("…", 1)[-1]
-    return len(tail) == 4 and redacted.endswith(tail)
+    """Whether an API-redacted key (sk-admin...xyz) and our mask (sk-admin-…wxyz) could be the
+    same key: the characters both show at the end agree."""
+    shown = redacted.rsplit("...", 1)[-1] if "..." in redacted else redacted.rsplit("…", 1)[-1]
+    ours = masked.rsplit("…", 1)[-1]
+    overlap = min(len(shown), len(ours))
+    return overlap >= 3 and shown[-overlap:] == ours[-overlap:]
 
 
 # --- certificates -----------------------------------------------------------------------------

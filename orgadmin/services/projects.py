@@ -13,7 +13,6 @@ from orgadmin.models import (
     RATE_LIMIT_FIELDS,
     Organization,
     OrgGroup,
-    OrgRole,
     OrgUser,
     Project,
     ProjectApiKey,
@@ -25,7 +24,7 @@ from orgadmin.models import (
 )
 from orgadmin.services.changes import ChangeRefused, api_change, refresh_later
 from orgadmin.services.directory import BulkOutcome
-from orgadmin.services.directory_sync import (
+from orgadmin.services.directory_cache import (
     certificate_fields,
     hosted_tool_fields,
     model_permission_fields,
@@ -520,7 +519,7 @@ def project_retention_set(
 
 
 def project_group_add(
-    *, org: Organization, project: Project, group: OrgGroup, role: OrgRole, actor: Any
+    *, org: Organization, project: Project, group: OrgGroup, role_id: str, actor: Any
 ) -> None:
     """Give a group access to a project with a project role."""
     _refuse_if_archived(project)
@@ -532,11 +531,11 @@ def project_group_add(
         org=org,
         actor=actor,
         action="project.group.add",
-        summary=f"Gave the group “{group.name}” access to “{project.name}” as {role.name}",
+        summary=f"Gave the group “{group.name}” access to “{project.name}” (role {role_id})",
         resource_type="project",
         resource_id=project.openai_id,
         call=lambda api: api.projects.groups.create(
-            project.openai_id, group_id=group.openai_id, role=role.openai_id
+            project.openai_id, group_id=group.openai_id, role=role_id
         ),
         apply=lambda r: ProjectGroup.objects.update_or_create(
             project=project, group_openai_id=r.group_id, defaults=project_group_fields(r)

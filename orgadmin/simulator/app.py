@@ -42,6 +42,7 @@ class SimulatorApp:
     def __init__(self, store: Store, *, faults: FaultConfig, now: Callable[[], float]) -> None:
         self.store = store
         self.now = now
+        store.clock = now
         self._injector = FaultInjector(faults)
         self._request_rng = random.Random(f"requests:{store.scenario}:{store.seed}")
         self._request_lock = threading.Lock()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from bisect import insort
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from orgadmin.simulator.errors import invalid
-from orgadmin.simulator.paging import window
 
 # The spec's `AuditLogEventType`, in its order.
 EVENT_TYPES: tuple[str, ...] = (
@@ -228,6 +227,7 @@ class AuditLog:
 
     def __init__(self) -> None:
         self._events: list[Event] = []
+        self._keys: list[tuple[int, int]] = []  # the events' sort keys, for bisecting
         self._by_id: dict[str, Event] = {}
         self._seq = 0
 
@@ -266,10 +266,14 @@ class AuditLog:
             resource_ids=frozenset(resources),
             project_id=project["id"] if project else None,
         )
-        if not self._events or self._events[-1].sort_key <= event.sort_key:
+        key = event.sort_key
+        if not self._keys or self._keys[-1] <= key:
             self._events.append(event)  # the usual case: history is loaded in order
+            self._keys.append(key)
         else:
-            insort(self._events, event, key=lambda e: e.sort_key)
+            at = bisect_right(self._keys, key)
+            self._events.insert(at, event)
+            self._keys.insert(at, key)
         self._by_id[event_id] = event
         return data
 
@@ -306,27 +310,49 @@ class AuditLog:
         actors = set(q["actor_ids"] or ())
         emails = {e.lower() for e in q["actor_emails"] or ()}
         resources = set(q["resource_ids"] or ())
-        selected = [
-            e
-            for e in reversed(self._events)
-            if (e.data["type"] in TENANT_SCOPED) == tenant_only
-            and (not types or e.data["type"] in types)
-            and _in_bounds(e.data["effective_at"], bounds)
-            and (not projects or e.project_id in projects)
-            and (not actors or actors & e.actor_ids)
-            and (not emails or (e.actor_email or "").lower() in emails)
-            and (not resources or resources & e.resource_ids)
-        ]
-        page, has_more = window(
-            selected,
-            sort_key=lambda e: e.sort_key,
-            cursor_key=lambda i: self._by_id[i].sort_key if i in self._by_id else None,
-            limit=q["limit"],
-            after=q["after"],
-            before=q["before"],
-            descending=True,
-        )
-        return [e.data for e in page], has_more
+
+        def wanted(e: Event) -> bool:
+            return (
+                (e.data["type"] in TENANT_SCOPED) == tenant_only
+                and (not types or e.data["type"] in types)
+                and _in_bounds(e.data["effective_at"], bounds)
+                and (not projects or e.project_id in projects)
+                and (not actors or bool(actors & e.actor_ids))
+                and (not emails or (e.actor_email or "").lower() in emails)
+                and (not resources or bool(resources & e.resource_ids))
+            )
+
+        limit, after, before = q["limit"], q["after"], q["before"]
+        if after is not None and before is not None:
+            raise invalid("before", "Only one of 'after' and 'before' can be given.")
+        keys = self._keys
+        found: list[Event] = []
+        if before is not None:
+            # The `limit` matching events just newer than the cursor, listed newest first.
+            start = bisect_right(keys, self._cursor(before, "before"))
+            for e in self._events[start:]:
+                if wanted(e):
+                    found.append(e)
+                    if len(found) > limit:
+                        break
+            page = found[:limit]
+            return [e.data for e in reversed(page)], len(found) > limit
+        stop = len(self._events)
+        if after is not None:
+            stop = bisect_left(keys, self._cursor(after, "after"))
+        for index in range(stop - 1, -1, -1):
+            e = self._events[index]
+            if wanted(e):
+                found.append(e)
+                if len(found) > limit:
+                    break
+        return [e.data for e in found[:limit]], len(found) > limit
+
+    def _cursor(self, event_id: str, param: str) -> tuple[int, int]:
+        event = self._by_id.get(event_id)
+        if event is None:
+            raise invalid(param, f"Invalid '{param}' cursor: no event with id '{event_id}'.")
+        return event.sort_key
 
 
 def _in_bounds(value: int, bounds: dict[str, int]) -> bool:

@@ -84,17 +84,6 @@ def route(
     return register
 
 
-def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-    """The route for a method and path (without /v1), preferring literal segments."""
-    for candidate in sorted(ROUTES, key=lambda r: -r.literal_segments):
-        if candidate.method != method:
-            continue
-        found = candidate.regex.match(path)
-        if found:
-            return candidate, found.groupdict()
-    return None
-
-
 # Small helpers for body schemas in the validate_body dialect.
 
 

@@ -118,7 +118,7 @@ SIZES = {
         keys=300,
         service_accounts=80,
         groups=25,
-        custom_roles=10,
+        custom_roles=5,
         certificates=20,
         pending_invites=25,
         expired_invites=20,
@@ -146,7 +146,7 @@ DEMO_PROJECTS = (
     "Support Assistant", "Search & Discovery", "Data Pipeline", "Marketing Studio", "Voice Agent",
     "Internal Tools", "Analytics Copilot", "Mobile App", "Research Sandbox",
 )  # fmt: skip
-DEMO_ARCHIVED = ("Legacy Chatbot", "Hackathon 2025")
+DEMO_ARCHIVED = ("Legacy Chatbot", "Hackathon 2024")
 TEAMS = (
     "Payments", "Search", "Growth", "Risk", "Support", "Catalog", "Logistics", "Ads", "Identity",
     "Billing", "Mobile", "Data", "Platform", "Security", "Marketing", "Sales", "Legal", "HR",
@@ -377,15 +377,16 @@ class _Builder:
             names = list(DEMO_PROJECTS) + list(DEMO_ARCHIVED)
         else:
             names = [f"{t} {p}" for p in TEAM_PRODUCTS for t in TEAMS][: size.projects - 1]
-        created = sorted(
-            self.between(self.founded + 20 * DAY, self.anchor - 20 * DAY) for _ in names
-        )
+        created = [self.between(self.founded + 20 * DAY, self.anchor - 20 * DAY) for _ in names]
+        # The archived projects are old ones: they ran for a while, then were shut down.
         archived = set(names[-size.archived :]) if size.archived else set()
-        for name, at in zip(names, created, strict=True):
+        for n, name in enumerate(sorted(archived)):
+            created[names.index(name)] = self.founded + (40 + 25 * n) * DAY
+        for name, at in sorted(zip(names, created, strict=True), key=lambda pair: pair[1]):
             project = Project(id=self.id("proj_"), name=name, created_at=at)
             if name in archived:
                 project.archived_at = self.between(
-                    max(at + 30 * DAY, self.history_start + 60 * DAY), self.anchor - 15 * DAY
+                    self.history_start + 60 * DAY, self.anchor - 30 * DAY
                 )
             if self.rng.random() < 0.08:
                 project.residency = "EU_STORAGE_PROCESSING"
@@ -402,7 +403,7 @@ class _Builder:
             for user in chosen:
                 role = "owner" if user.role == "owner" or self.rng.random() < 0.15 else "member"
                 at = max(user.added_at, project.created_at) + self.between(0, 5 * DAY)
-                project.members[user.id] = ProjectMember(role, min(at, self.now - DAY))
+                project.members[user.id] = ProjectMember(role, min(at, self.anchor - 3 * DAY))
         for project in store.projects.values():
             if project.archived_at is not None:
                 project.members.clear()  # archived projects have no users
@@ -427,7 +428,7 @@ class _Builder:
     def keys(self) -> None:
         store = self.store
         projects = list(store.projects.values())
-        weights = [0.5 if p.is_default else 1.0 for p in projects]
+        weights = [0.5 if p.is_default else 0.3 if p.archived_at else 1.0 for p in projects]
         self.key_plans: list[tuple[ProjectApiKey, int | None]] = []
         for n in range(self.size.keys):
             project = self.rng.choices(projects, weights)[0]
@@ -466,12 +467,8 @@ class _Builder:
                 end = self.between(created, project.archived_at)
             elif draw < 0.06:
                 end = -1  # never used
-            elif draw < 0.32:
+            elif draw < 0.22:
                 end = self.between(max(created, self.anchor - 220 * DAY), self.anchor - 30 * DAY)
-            elif draw < 0.38 and owner_type == "user" and not project.is_default:
-                # The owner left the project; the key stayed behind and went quiet.
-                end = self.between(max(created, self.anchor - 120 * DAY), self.anchor - 7 * DAY)
-                project.members.pop(owner_id, None)
             if end is not None and end != -1 and end <= created:
                 end = created + DAY
             if end == -1:
@@ -482,6 +479,33 @@ class _Builder:
                 key.uses_usage_clock = True
             store.api_keys[key.id] = key
             self.key_plans.append((key, end))
+        self._departures()
+
+    def _departures(self) -> None:
+        """Some owners left a project; their keys stayed behind and went quiet."""
+        store = self.store
+        busy = [
+            k
+            for k, end in self.key_plans
+            if end is None
+            and k.owner_type == "user"
+            and not store.projects[k.project_id].is_default
+            and k.created_at < self.anchor - 30 * DAY
+        ]
+        for leaver in self.rng.sample(busy, min(len(busy), max(2, self.size.keys // 25))):
+            project = store.projects[leaver.project_id]
+            if leaver.owner_id not in project.members:
+                continue
+            left = self.between(
+                max(leaver.created_at + DAY, self.anchor - 120 * DAY), self.anchor - 7 * DAY
+            )
+            project.members.pop(leaver.owner_id)
+            for i, (key, end) in enumerate(self.key_plans):
+                same = key.project_id == project.id and key.owner_id == leaver.owner_id
+                if same and end != -1 and (end is None or end > left):
+                    key.uses_usage_clock = False
+                    key.last_used_at = max(left, key.created_at + DAY)
+                    self.key_plans[i] = (key, key.last_used_at)
 
     def admin_keys(self, values: tuple[str, ...]) -> None:
         store = self.store
@@ -690,18 +714,13 @@ class _Builder:
         engine = self.store.usage
         rng = self.rng
         models = self.size.completion_models
-        text_models = [m for m in models if "audio" not in m and "realtime" not in m]
-        audio_models = [m for m in models if "audio" in m or "realtime" in m] or text_models
-        plans: list[tuple[str, dict[str, Any], dict[str, float], int, int, int | None]] = []
-        vector_projects: set[str] = set()
+        text = [m for m in models if "audio" not in m and "realtime" not in m]
+        audio = [m for m in models if "audio" in m or "realtime" in m] or text
+        plans: list[_Plan] = []
         for key, end in self.key_plans:
             if end == -1:
                 continue
-            project = self.store.projects[key.project_id]
-            user_id = key.owner_id if key.owner_type == "user" else None
             volume = math.exp(rng.gauss(0, 1.1))  # heavy-tailed: a few keys dominate
-            start = key.created_at
-            base = {"project_id": key.project_id, "user_id": user_id, "api_key_id": key.id}
             personas = [
                 rng.choice(
                     ("chat", "chat", "batch", "rag", "images", "voice", "search", "moderation")
@@ -710,59 +729,109 @@ class _Builder:
             if rng.random() < 0.35:
                 personas.append(rng.choice(("chat", "rag", "search", "moderation", "batch")))
             for persona in dict.fromkeys(personas):
-                for family, dims, leaves, profile in self._persona(
-                    persona, text_models, audio_models
-                ):
-                    plans.append(
-                        (
-                            family,
-                            {**base, **dims},
-                            {k: v * volume for k, v in leaves.items()},
-                            profile,
-                            start,
-                            end,
-                        )
-                    )
-                    if family == "file_search_calls":
-                        vector_projects.add(project.id)
+                plans += self._key_plans(key, end, persona, volume, text, audio)
+        # Every family has 13 months of history: the oldest busy key picks up what is missing.
+        old_keys = sorted(
+            (k for k, e in self.key_plans if e is None and k.created_at < self.history_start),
+            key=lambda k: k.created_at,
+        )
+        for family, persona in _FAMILY_PERSONA.items():
+            covered = any(
+                p.family == family
+                and p.start <= self.history_start
+                and (p.end is None or p.end > self.history_start + 60 * DAY)
+                for p in plans
+            )
+            if old_keys and not covered:
+                key = old_keys[len(plans) % len(old_keys)]
+                found = self._key_plans(key, None, persona, 5.0, text, audio)
+                plans += [p for p in found if p.family == family]
+        file_search_projects = {
+            p.dims["project_id"] for p in plans if p.family == "file_search_calls"
+        }
         for project in self.store.projects.values():
-            if project.id in vector_projects or rng.random() < 0.25:
-                end = project.archived_at
-                start = max(project.created_at, self.history_start - 30 * DAY)
+            start = max(project.created_at, self.history_start - 30 * DAY)
+            if project.id in file_search_projects or project.is_default or rng.random() < 0.25:
+                mib = rng.choice((150, 800, 2500, 9000, 30000))
                 plans.append(
-                    (
+                    _Plan(
                         "vector_stores",
                         {"project_id": project.id},
-                        {"usage_bytes": rng.choice((150, 800, 2500, 9000, 30000))},
+                        {"usage_bytes": mib},
                         0,
                         start,
-                        end,
-                    )
-                )
-            if rng.random() < 0.35:
-                plans.append(
-                    (
-                        "code_interpreter_sessions",
-                        {"project_id": project.id},
-                        {"num_sessions": rng.choice((3, 12, 40))},
-                        0,
-                        project.created_at,
                         project.archived_at,
                     )
                 )
-        scale = self.size.daily_cost_today / max(1e-9, _daily_cost(plans))
-        for family, dims, leaves, profile, start, end in plans:
-            fam = FAMILIES[family]
+            if project.is_default or rng.random() < 0.35:
+                sessions = rng.choice((3, 12, 40))
+                plans.append(
+                    _Plan(
+                        "code_interpreter_sessions",
+                        {"project_id": project.id},
+                        {"num_sessions": sessions},
+                        0,
+                        start,
+                        project.archived_at,
+                    )
+                )
+        # Scale each family so that today's bill is about `daily_cost_today`, split like a
+        # typical organization's (mostly tokens).
+        costs = _daily_costs(plans)
+        scales = {
+            family: share * self.size.daily_cost_today / costs[family]
+            for family, share in COST_SHARES.items()
+            if costs.get(family)
+        }
+        requests = {
+            family: sum(
+                p.leaves.get("num_model_requests", 0.0)
+                for p in plans
+                if p.family == family and p.end is None
+            )
+            for family in ("completions", "moderations")
+        }
+        if requests["moderations"]:  # free: about one moderation call per three completions
+            completions = requests["completions"] * scales.get("completions", 1.0)
+            scales["moderations"] = 0.3 * completions / requests["moderations"]
+        for plan in plans:
+            fam = FAMILIES[plan.family]
+            leaves = plan.leaves
             if not fam.gauge:
-                leaves = {k: v * scale for k, v in leaves.items()}
+                leaves = {k: v * scales.get(plan.family, 1.0) for k, v in leaves.items()}
                 count = fam.leaves[fam.count_leaf]
-                leaves[count] = max(0.6, leaves.get(count, 0.0))
-            engine.add_stream(family, dims, leaves, start=start, end=end, profile=profile)
-        keys = [k for k, e in self.key_plans if e is None]
+                leaves[count] = max(2.0, leaves.get(count, 0.0))
+            engine.add_stream(
+                plan.family, plan.dims, leaves, start=plan.start, end=plan.end, profile=plan.profile
+            )
+        busy = [k for k, e in self.key_plans if e is None]
         for _ in range(5 if self.store.scenario == "demo" else 12):
             day = (self.anchor - self.between(10 * DAY, HISTORY_DAYS * DAY)) // DAY
-            if keys:
-                engine.spikes[(day, rng.choice(keys).id)] = rng.uniform(4.0, 9.0)
+            if busy:
+                engine.spikes[(day, rng.choice(busy).id)] = rng.uniform(4.0, 9.0)
+
+    def _key_plans(
+        self,
+        key: ProjectApiKey,
+        end: int | None,
+        persona: str,
+        volume: float,
+        text: list[str],
+        audio: list[str],
+    ) -> list[_Plan]:
+        user_id = key.owner_id if key.owner_type == "user" else None
+        base = {"project_id": key.project_id, "user_id": user_id, "api_key_id": key.id}
+        return [
+            _Plan(
+                family,
+                {**base, **dims},
+                {k: v * volume for k, v in leaves.items()},
+                profile,
+                key.created_at,
+                end,
+            )
+            for family, dims, leaves, profile in self._persona(persona, text, audio)
+        ]
 
     def _persona(
         self, persona: str, text_models: list[str], audio_models: list[str]
@@ -1317,19 +1386,52 @@ def _model_kind(model: str) -> str:
     return "text"
 
 
-def _daily_cost(
-    plans: list[tuple[str, dict[str, Any], dict[str, float], int, int, int | None]],
-) -> float:
-    """About what today costs at unit scale: a stream's leaves times its line items' prices."""
-    total = 0.0
-    for family, dims, leaves, _profile, _start, end in plans:
-        if end is not None:
+@dataclass(frozen=True)
+class _Plan:
+    """A usage stream to create once the volumes are scaled."""
+
+    family: str
+    dims: dict[str, Any]
+    leaves: dict[str, float]
+    profile: int
+    start: int
+    end: int | None
+
+
+COST_SHARES = {  # of today's bill, by usage family (vector storage comes on top)
+    "completions": 0.76,
+    "embeddings": 0.03,
+    "images": 0.06,
+    "audio_speeches": 0.02,
+    "audio_transcriptions": 0.03,
+    "web_search_calls": 0.05,
+    "file_search_calls": 0.03,
+    "code_interpreter_sessions": 0.02,
+}
+_FAMILY_PERSONA = {
+    "completions": "chat",
+    "embeddings": "rag",
+    "file_search_calls": "rag",
+    "moderations": "moderation",
+    "images": "images",
+    "audio_speeches": "voice",
+    "audio_transcriptions": "voice",
+    "web_search_calls": "search",
+}
+
+
+def _daily_costs(plans: list[_Plan]) -> dict[str, float]:
+    """About what today costs per family at unit scale: leaves times their prices."""
+    totals: dict[str, float] = {}
+    for plan in plans:
+        if plan.end is not None:
             continue  # stale streams cost nothing today
-        fam = FAMILIES[family]
-        values = [leaves.get(leaf, 0.0) for leaf in fam.leaves]
-        for item in line_items(family, dims):
-            total += sum(values[i] for i in item.leaves) * item.pico_per_unit / 1e12
-    return total
+        fam = FAMILIES[plan.family]
+        values = [plan.leaves.get(leaf, 0.0) for leaf in fam.leaves]
+        for item in line_items(plan.family, plan.dims):
+            cost = sum(values[i] for i in item.leaves) * item.pico_per_unit / 1e12
+            totals[plan.family] = totals.get(plan.family, 0.0) + cost
+    return totals
 
 
 def _make_certificate(

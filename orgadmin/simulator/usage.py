@@ -29,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from orgadmin.simulator.errors import invalid
@@ -350,6 +351,7 @@ def line_items(family: str, dims: dict[str, Any]) -> tuple[LineItem, ...]:
 
 
 VECTOR_STORE_LINE_ITEM = "vector store storage"
+COST_DIMS = ("project_id", "line_item", "api_key_id")
 
 
 def _tier_suffix(tier: str) -> str:
@@ -383,7 +385,6 @@ class Stream:
     profile: int = 0  # 0 interactive, 1 flat (batch)
     key_id: str | None = None
     project_id: str | None = None
-    token_leaves: tuple[bool, ...] = ()  # leaves that vary with tokens-per-request noise
     items: tuple[LineItem, ...] = ()
     index: int = 0
     cutoff: int | None = None  # set at run time (key deleted, project archived): no use after
@@ -396,6 +397,7 @@ class _Day:
     values: list[tuple[int, tuple[int, ...]]]  # (stream index, leaf values), streams with usage
     by_stream: dict[int, tuple[int, ...]] = field(default_factory=dict)
     chunks: dict[int, list[int]] = field(default_factory=dict)  # stream index -> instants
+    cost_rows: list[tuple[int, tuple[tuple[str, str | None, int, int], ...]]] | None = None
 
 
 class UsageEngine:
@@ -413,6 +415,17 @@ class UsageEngine:
         self._lock = threading.Lock()
         self._family_index = {name: i for i, name in enumerate(FAMILIES)}
         self._items_by_dims: dict[tuple[str, tuple[Any, ...]], tuple[LineItem, ...]] = {}
+        self.bucket_cache = BucketCache()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_lock"] = None
+        state["_cache"] = OrderedDict()  # caches are rebuilt on demand, identically
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     # --- setup ---------------------------------------------------------------------------------
 
@@ -428,7 +441,6 @@ class UsageEngine:
     ) -> Stream:
         """Register a stream; `dims` must name every dimension of the family."""
         fam = FAMILIES[family]
-        token_leaves = tuple(i != fam.count_leaf for i in range(len(fam.leaves)))
         stream = Stream(
             family=family,
             dims=tuple(dims[d] for d in fam.dims),
@@ -438,7 +450,6 @@ class UsageEngine:
             profile=profile,
             key_id=dims.get("api_key_id"),
             project_id=dims.get("project_id"),
-            token_leaves=token_leaves,
             items=line_items(family, dims),
             index=len(self.streams[family]),
         )
@@ -504,11 +515,12 @@ class UsageEngine:
                 count = max(count, 1)  # a stale key's last use falls on its last day
             if count <= 0:
                 continue
-            leaves = tuple(
-                int(b * factor * tokens + 0.5) if is_tokens else count
-                for b, is_tokens in zip(stream.base, stream.token_leaves, strict=True)
+            scale = factor * tokens
+            computed = [int(b * scale + 0.5) for b in stream.base]
+            computed[fam.count_leaf] = (
+                count  # token counts vary per request; the count is the count
             )
-            values.append((stream.index, leaves))
+            values.append((stream.index, tuple(computed)))
         return _Day(values=values, by_stream=dict(values))
 
     def _chunks(self, family: str, day: int, data: _Day, stream_index: int) -> list[int]:
@@ -706,33 +718,36 @@ class UsageEngine:
         group_by: tuple[str, ...],
         filters: dict[str, Iterable[Any]],
     ) -> dict[int, dict[tuple[Any, ...], list[Any]]]:
-        """Costs over `[start, end)` by bucket and group: `[pico-dollars, quantity, unit]`."""
+        """Costs over `[start, end)` by daily bucket and group: `[pico-dollars, quantity, unit]`.
+
+        `width` is one day (aligned on `base`) or None for a single bucket.
+        """
         project_ids = set(filters["project_ids"]) if filters.get("project_ids") else None
         key_ids = set(filters["api_key_ids"]) if filters.get("api_key_ids") else None
         by_item = "line_item" in group_by
+        picks = tuple(COST_DIMS.index(g) for g in group_by)
         out: dict[int, dict[tuple[Any, ...], list[Any]]] = {}
 
-        def add(
-            bucket: int, project: Any, item: LineItem | str, key: Any, pico: int, qty: Any
-        ) -> None:
-            name = item if isinstance(item, str) else item.name
-            group = tuple(
-                {"project_id": project, "line_item": name, "api_key_id": key}[g] for g in group_by
-            )
-            slot = out.setdefault(bucket, {}).get(group)
+        def put(bucket: int, row: tuple[Any, ...], unit: str | None, qty: Any, pico: int) -> None:
+            groups = out.get(bucket)
+            if groups is None:
+                groups = out[bucket] = {}
+            group = tuple(row[i] for i in picks)
+            slot = groups.get(group)
             if slot is None:
-                unit = "gibibyte_hours" if isinstance(item, str) else item.unit
-                out[bucket][group] = [pico, qty if by_item else None, unit if by_item else None]
+                groups[group] = [pico, qty if by_item else None, unit if by_item else None]
             else:
                 slot[0] += pico
                 if by_item:
                     slot[1] += qty
 
+        stop = min(end, now + 1)
+        days = range(start // DAY, (stop - 1) // DAY + 1) if stop > start else range(0)
         for family, fam in FAMILIES.items():
-            streams = self.streams[family]
             if fam.gauge:
-                self._gauge_costs(start, end, now, width, base, project_ids, key_ids, add)
+                self._gauge_costs(start, stop, days, width, base, project_ids, key_ids, put)
                 continue
+            streams = self.streams[family]
             allowed = None
             if project_ids is not None or key_ids is not None:
                 allowed = {
@@ -741,26 +756,55 @@ class UsageEngine:
                     if (project_ids is None or s.project_id in project_ids)
                     and (key_ids is None or s.key_id in key_ids)
                 }
-            project_at = fam.dims.index("project_id")
-            key_at = fam.dims.index("api_key_id") if "api_key_id" in fam.dims else None
-            for bucket, groups in self.accumulate(
-                family,
-                start,
-                end,
-                now=now,
-                width=width,
-                base=base,
-                group_idx=tuple(range(len(fam.dims))),
-                allowed=allowed,
-            ).items():
-                for dims, leaves in groups.items():
-                    project = dims[project_at]
+            for day in days:
+                day0, day1 = day * DAY, (day + 1) * DAY
+                whole = start <= day0 and day1 <= stop
+                bucket = 0 if width is None else (day0 - base) // width
+                partial: set[int] = set()
+                for index, rows in self._cost_rows(family, day):
+                    if allowed is not None and index not in allowed:
+                        continue
+                    stream = streams[index]
+                    if not whole or (stream.cutoff is not None and stream.cutoff < day1):
+                        partial.add(index)
+                        continue
+                    for name, unit, qty, pico in rows:
+                        put(bucket, (stream.project_id, name, stream.key_id), unit, qty, pico)
+                if not partial:
+                    continue
+                sums = self.accumulate(
+                    family, max(start, day0), min(stop, day1), now=now, width=None, base=day0,
+                    group_idx=tuple(range(len(fam.dims))), allowed=partial,
+                )  # fmt: skip
+                project_at = fam.dims.index("project_id")
+                key_at = fam.dims.index("api_key_id") if "api_key_id" in fam.dims else None
+                for dims, leaves in sums.get(0, {}).items():
                     key = None if key_at is None else dims[key_at]
                     for item in self._items(family, dims):
-                        qty = sum(leaves[i] for i in item.leaves)
+                        qty = sum([leaves[i] for i in item.leaves])
                         if qty:
-                            add(bucket, project, item, key, qty * item.pico_per_unit, qty)
+                            row = (dims[project_at], item.name, key)
+                            put(bucket, row, item.unit, qty, qty * item.pico_per_unit)
         return out
+
+    def _cost_rows(
+        self, family: str, day: int
+    ) -> list[tuple[int, tuple[tuple[str, str | None, int, int], ...]]]:
+        """Each stream's whole-day cost lines: (name, unit, quantity, pico-dollars)."""
+        data = self._day(family, day)
+        if data.cost_rows is None:
+            streams = self.streams[family]
+            rows = []
+            for index, leaves in data.values:
+                lines = []
+                for item in streams[index].items:
+                    qty = _quantity(item.leaves)(leaves)
+                    if qty:
+                        lines.append((item.name, item.unit, qty, qty * item.pico_per_unit))
+                if lines:
+                    rows.append((index, tuple(lines)))
+            data.cost_rows = rows
+        return data.cost_rows
 
     def _items(self, family: str, dims: tuple[Any, ...]) -> tuple[LineItem, ...]:
         found = self._items_by_dims.get((family, dims))
@@ -773,19 +817,19 @@ class UsageEngine:
     def _gauge_costs(
         self,
         start: int,
-        end: int,
-        now: int,
+        stop: int,
+        days: range,
         width: int | None,
         base: int,
         project_ids: set[str] | None,
         key_ids: set[str] | None,
-        add: Callable[..., None],
+        put: Callable[..., None],
     ) -> None:
+        """Vector storage is billed per GiB-hour of each day's level, to the project."""
         if key_ids is not None:
             return  # storage is billed to the project, not to an API key
-        stop = min(end, now + 1)
         streams = self.streams["vector_stores"]
-        for day in range(start // DAY, (stop - 1) // DAY + 1) if stop > start else ():
+        for day in days:
             day0 = day * DAY
             bucket = 0 if width is None else (day0 - base) // width
             for index, leaves in self._day("vector_stores", day).values:
@@ -800,13 +844,13 @@ class UsageEngine:
                 if hours <= 0:
                     continue
                 mib_hours = leaves[0] // MIB * hours
-                add(
+                row = (project, VECTOR_STORE_LINE_ITEM, None)
+                put(
                     bucket,
-                    project,
-                    VECTOR_STORE_LINE_ITEM,
-                    None,
-                    mib_hours * VECTOR_STORE_PICO_MIB_HOUR,
+                    row,
+                    "gibibyte_hours",
                     mib_hours / 1024,
+                    mib_hours * VECTOR_STORE_PICO_MIB_HOUR,
                 )
 
     def cost_total(
@@ -842,6 +886,22 @@ class UsageEngine:
         return None
 
 
+_QUANTITY: dict[tuple[int, ...], Callable[[tuple[int, ...]], int]] = {}
+
+
+def _quantity(leaves: tuple[int, ...]) -> Callable[[tuple[int, ...]], int]:
+    """A fast function summing the given leaf positions of a values tuple."""
+    found = _QUANTITY.get(leaves)
+    if found is None:
+        if len(leaves) == 1:
+            found = itemgetter(leaves[0])
+        else:
+            pick = itemgetter(*leaves)
+            found = _QUANTITY[leaves] = lambda values: sum(pick(values))
+        _QUANTITY[leaves] = found
+    return found
+
+
 def _add(
     out: dict[int, dict[tuple[Any, ...], list[int]]],
     bucket: int,
@@ -857,6 +917,46 @@ def _add(
     else:
         for i, v in enumerate(leaves):
             acc[i] += v
+
+
+# --- serialised bucket cache -------------------------------------------------------------------
+
+
+class BucketCache:
+    """Serialised JSON of complete past buckets, bounded by size (least recently used first).
+
+    A bucket that ended before "now" never changes, so a repeated query (a second sync, a
+    benchmark run) reuses its JSON instead of computing and serialising it again.
+    """
+
+    def __init__(self, max_bytes: int = 256 * 2**20) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> str | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], value: str) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = value
+            self._bytes += len(value)
+            while self._bytes > self.max_bytes and self._items:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= len(dropped)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"max_bytes": self.max_bytes}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["max_bytes"])  # type: ignore[misc]
 
 
 # --- page cursors ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from django_htmx.http import trigger_client_event
 from orgadmin import selectors
 from orgadmin.access import Perm
 from orgadmin.client import OrgAPIError
-from orgadmin.services import BulkOutcome
+from orgadmin.services import BulkOutcome, ChangeRefused
 
 PER_PAGE = 50
 # The event a list listens for to reload itself after a change elsewhere on the page.
@@ -132,3 +132,36 @@ def inline_result(
     if error:
         messages.error(request, error)
     return back(request, fallback, **kwargs)
+
+
+def attempt(
+    request: HttpRequest,
+    call: Callable[[], Any],
+    *,
+    doing: str,
+    done: str | Callable[[], str],
+    form: forms.Form | None = None,
+) -> str | None:
+    """Run a change; on success add the `done` message and return None.
+
+    On refusal return the sentence to show: our own refusal (ChangeRefused) as it is, the
+    API's with its status and request id. With a `form`, the refusal also goes on the form:
+    beside its field when the refusal names one, else at the top.
+    """
+    try:
+        call()
+    except ChangeRefused as exc:
+        error, field = exc.message, exc.field
+    except OrgAPIError as exc:
+        error, field = api_error_text(exc, doing=doing), None
+    else:
+        messages.success(request, done() if callable(done) else done)
+        return None
+    if form is not None:
+        form.add_error(field if field in form.fields else None, error)
+    return error
+
+
+def succeeded(request: HttpRequest, call: Callable[[], Any], **kwargs: Any) -> bool:
+    """`attempt` for card forms: True when the change went through."""
+    return attempt(request, call, **kwargs) is None

@@ -28,7 +28,7 @@ def _badge(request: HttpRequest, **kwargs) -> HttpResponse:
 @with_org
 def directory_refresh(request: HttpRequest) -> HttpResponse:
     latest = selectors.directory_freshness(org=request.org)["latest"]
-    sync_directory.delay(request.org.pk, None, request.user.pk)
+    sync_directory.delay_on_commit(request.org.pk, None, request.user.pk)
     if not request.htmx:
         messages.info(request, "Refreshing the directory from OpenAI.")
         return back(request, "orgadmin:members")

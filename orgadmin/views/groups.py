@@ -16,6 +16,7 @@ from orgadmin.directory_forms import GroupForm, GroupUserAddForm, RoleAssignForm
 from orgadmin.models import OrgGroup, OrgRole
 from orgadmin.views.common import (
     api_error_text,
+    attempt,
     base_context,
     first_error,
     inline_result,
@@ -104,16 +105,14 @@ def group(request: HttpRequest, group_id: str) -> HttpResponse:
 def group_rename(request: HttpRequest, group_id: str) -> HttpResponse:
     grp = _get_group_or_404(request, group_id)
     form = GroupForm(request.POST)
-    error = first_error(form)
-    if error is None:
-        try:
-            services.group_rename(
-                org=request.org, group=grp, name=form.cleaned_data["name"], actor=request.user
-            )
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing="rename the group")
-        else:
-            messages.success(request, f"Renamed the group to “{grp.name}”.")
+    error = first_error(form) or attempt(
+        request,
+        lambda: services.group_rename(
+            org=request.org, group=grp, name=form.cleaned_data["name"], actor=request.user
+        ),
+        doing="rename the group",
+        done=lambda: f"Renamed the group to “{grp.name}”.",
+    )
     return inline_result(request, error=error, fallback="orgadmin:group", group_id=group_id)
 
 
@@ -122,17 +121,15 @@ def group_rename(request: HttpRequest, group_id: str) -> HttpResponse:
 @with_org
 def group_delete(request: HttpRequest, group_id: str) -> HttpResponse:
     grp = _get_group_or_404(request, group_id)
-    try:
-        services.group_delete(org=request.org, group=grp, actor=request.user)
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing=f"delete the group “{grp.name}”")
-        return inline_result(request, error=error, fallback="orgadmin:groups")
-    messages.success(
-        request, f"Deleted the group “{grp.name}”. Its members stay in the organization."
+    error = attempt(
+        request,
+        lambda: services.group_delete(org=request.org, group=grp, actor=request.user),
+        doing=f"delete the group “{grp.name}”",
+        done=f"Deleted the group “{grp.name}”. Its members stay in the organization.",
     )
-    if request.htmx and request.POST.get("from") == "group":
+    if error is None and request.htmx and request.POST.get("from") == "group":
         return HttpResponseClientRedirect(reverse("orgadmin:groups"))
-    return inline_result(request, error=None, fallback="orgadmin:groups")
+    return inline_result(request, error=error, fallback="orgadmin:groups")
 
 
 @requires(Perm.MANAGE)
@@ -144,14 +141,14 @@ def group_user_add(request: HttpRequest, group_id: str) -> HttpResponse:
     error = first_error(form)
     if error is None:
         user = form.cleaned_data["user"]
-        try:
-            services.group_user_add(org=request.org, group=grp, user=user, actor=request.user)
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing=f"add {user.label} to the group")
-        else:
-            messages.success(request, f"Added {user.label} to “{grp.name}”.")
+        error = attempt(
+            request,
+            lambda: services.group_user_add(
+                org=request.org, group=grp, user=user, actor=request.user
+            ),
+            doing=f"add {user.label} to the group",
+            done=f"Added {user.label} to “{grp.name}”.",
+        )
     return inline_result(request, error=error, fallback="orgadmin:group", group_id=group_id)
 
 
@@ -160,13 +157,14 @@ def group_user_add(request: HttpRequest, group_id: str) -> HttpResponse:
 @with_org
 def group_user_remove(request: HttpRequest, group_id: str, user_id: str) -> HttpResponse:
     grp = _get_group_or_404(request, group_id)
-    error = None
-    try:
-        services.group_user_remove(org=request.org, group=grp, user_id=user_id, actor=request.user)
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing="remove them from the group")
-    else:
-        messages.success(request, f"Removed them from “{grp.name}”.")
+    error = attempt(
+        request,
+        lambda: services.group_user_remove(
+            org=request.org, group=grp, user_id=user_id, actor=request.user
+        ),
+        doing="remove them from the group",
+        done=f"Removed them from “{grp.name}”.",
+    )
     return inline_result(request, error=error, fallback="orgadmin:group", group_id=group_id)
 
 
@@ -179,14 +177,14 @@ def group_role_assign(request: HttpRequest, group_id: str) -> HttpResponse:
     error = first_error(form)
     if error is None:
         role = form.cleaned_data["role"]
-        try:
-            services.group_role_assign(org=request.org, group=grp, role=role, actor=request.user)
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing=f"give the group the role “{role.name}”")
-        else:
-            messages.success(request, f"Gave “{grp.name}” the role “{role.name}”.")
+        error = attempt(
+            request,
+            lambda: services.group_role_assign(
+                org=request.org, group=grp, role=role, actor=request.user
+            ),
+            doing=f"give the group the role “{role.name}”",
+            done=f"Gave “{grp.name}” the role “{role.name}”.",
+        )
     return inline_result(request, error=error, fallback="orgadmin:group", group_id=group_id)
 
 
@@ -195,15 +193,14 @@ def group_role_assign(request: HttpRequest, group_id: str) -> HttpResponse:
 @with_org
 def group_role_unassign(request: HttpRequest, group_id: str, role_id: str) -> HttpResponse:
     grp = _get_group_or_404(request, group_id)
-    error = None
-    try:
-        services.group_role_unassign(
+    error = attempt(
+        request,
+        lambda: services.group_role_unassign(
             org=request.org, group=grp, role_id=role_id, actor=request.user
-        )
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing="take the role away from the group")
-    else:
-        messages.success(request, f"Took the role away from “{grp.name}”.")
+        ),
+        doing="take the role away from the group",
+        done=f"Took the role away from “{grp.name}”.",
+    )
     return inline_result(request, error=error, fallback="orgadmin:group", group_id=group_id)
 
 
@@ -258,21 +255,21 @@ def role_edit(request: HttpRequest, role_id: str) -> HttpResponse:
     form = RoleForm(request.POST or None, org=request.org, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            services.role_update(
+        error = attempt(
+            request,
+            lambda: services.role_update(
                 org=request.org,
                 role=role,
                 name=data["name"],
                 permissions=data["all_permissions"],
                 description=data["description"],
                 actor=request.user,
-            )
-        except services.ChangeRefused as exc:
-            form.add_error(None, exc.message)
-        except OrgAPIError as exc:
-            form.add_error(None, api_error_text(exc, doing="update the role"))
-        else:
-            messages.success(request, f"Updated the role “{role.name}”.")
+            ),
+            doing="update the role",
+            done=lambda: f"Updated the role “{role.name}”.",
+            form=form,
+        )
+        if error is None:
             return redirect(reverse("orgadmin:roles") + f"#role-{role.openai_id}")
     return _role_form_page(request, form, role)
 
@@ -282,13 +279,10 @@ def role_edit(request: HttpRequest, role_id: str) -> HttpResponse:
 @with_org
 def role_delete(request: HttpRequest, role_id: str) -> HttpResponse:
     role = _get_role_or_404(request, role_id)
-    error = None
-    try:
-        services.role_delete(org=request.org, role=role, actor=request.user)
-    except services.ChangeRefused as exc:
-        error = exc.message
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing=f"delete the role “{role.name}”")
-    else:
-        messages.success(request, f"Deleted the role “{role.name}”.")
+    error = attempt(
+        request,
+        lambda: services.role_delete(org=request.org, role=role, actor=request.user),
+        doing=f"delete the role “{role.name}”",
+        done=f"Deleted the role “{role.name}”.",
+    )
     return inline_result(request, error=error, fallback="orgadmin:roles")

@@ -12,15 +12,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orgadmin import selectors, services
 from orgadmin.access import Perm, requires
-from orgadmin.client import OrgAPIError
 from orgadmin.directory_forms import BulkInviteForm, InviteFilterForm, InviteForm
 from orgadmin.models import Invite
 from orgadmin.views.common import (
     api_error_text,
+    attempt,
     base_context,
     changed,
     inline_result,
     paginate,
+    succeeded,
     with_org,
 )
 
@@ -69,16 +70,20 @@ def invite_create(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST, org=request.org)
     if form.is_valid():
         email, role = form.cleaned_data["email"], form.cleaned_data["role"]
-        try:
-            services.invite_create(
-                org=request.org, email=email, role=role, projects=form.grants(), actor=request.user
-            )
-        except services.ChangeRefused as exc:
-            form.add_error("email", exc.message)
-        except OrgAPIError as exc:
-            form.add_error(None, api_error_text(exc, doing=f"invite {email}"))
-        else:
-            messages.success(request, f"Invited {email} as {role}. The invite is pending.")
+        ok = succeeded(
+            request,
+            lambda: services.invite_create(
+                org=request.org,
+                email=email,
+                role=role,
+                projects=form.grants(),
+                actor=request.user,
+            ),
+            doing=f"invite {email}",
+            done=lambda: f"Invited {email} as {role}. The invite is pending.",
+            form=form,
+        )
+        if ok:
             if not request.htmx:
                 return redirect("orgadmin:invites")
             return changed(_page(request, InviteForm(org=request.org), fragment="invite-form"))
@@ -120,13 +125,10 @@ def invite_bulk(request: HttpRequest) -> HttpResponse:
 @with_org
 def invite_revoke(request: HttpRequest, invite_id: str) -> HttpResponse:
     invite = _get_invite_or_404(request, invite_id)
-    error = None
-    try:
-        services.invite_revoke(org=request.org, invite=invite, actor=request.user)
-    except services.ChangeRefused as exc:
-        error = exc.message
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing=f"revoke the invite of {invite.email}")
-    else:
-        messages.success(request, f"Revoked the invite of {invite.email}.")
+    error = attempt(
+        request,
+        lambda: services.invite_revoke(org=request.org, invite=invite, actor=request.user),
+        doing=f"revoke the invite of {invite.email}",
+        done=lambda: f"Revoked the invite of {invite.email}.",
+    )
     return inline_result(request, error=error, fallback="orgadmin:invites")

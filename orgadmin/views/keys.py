@@ -16,6 +16,7 @@ from orgadmin.directory_forms import AdminKeyCreateForm, KeyFilterForm
 from orgadmin.models import AdminApiKey
 from orgadmin.views.common import (
     api_error_text,
+    attempt,
     base_context,
     changed,
     inline_result,
@@ -109,11 +110,10 @@ def admin_key_delete(request: HttpRequest, key_id: str) -> HttpResponse:
     key = AdminApiKey.objects.filter(org=request.org, openai_id=key_id).first()
     if key is None:
         raise Http404("No such admin key (it may have been deleted since the last sync).")
-    error = None
-    try:
-        services.admin_key_delete(org=request.org, key=key, actor=request.user)
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing=f"delete the admin key “{key.name}”")
-    else:
-        messages.success(request, f"Deleted the admin key “{key.name or key.redacted_value}”.")
+    error = attempt(
+        request,
+        lambda: services.admin_key_delete(org=request.org, key=key, actor=request.user),
+        doing=f"delete the admin key “{key.name}”",
+        done=lambda: f"Deleted the admin key “{key.name or key.redacted_value}”.",
+    )
     return inline_result(request, error=error, fallback="orgadmin:admin_keys")

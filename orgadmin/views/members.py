@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -11,9 +10,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from orgadmin import selectors, services
 from orgadmin.access import Perm, requires
-from orgadmin.client import OrgAPIError
 from orgadmin.directory_forms import (
-    GroupUserAddForm,
     MemberFilterForm,
     MemberProjectAddForm,
     ProjectRoleForm,
@@ -22,7 +19,7 @@ from orgadmin.directory_forms import (
 )
 from orgadmin.models import OrgGroup, OrgUser
 from orgadmin.views.common import (
-    api_error_text,
+    attempt,
     base_context,
     first_error,
     inline_result,
@@ -79,7 +76,7 @@ def member(request: HttpRequest, user_id: str) -> HttpResponse:
         "group_choices": OrgGroup.objects.filter(org=org)
         .exclude(members__user_openai_id=user.openai_id)
         .only("openai_id", "name"),
-        "role_form": RoleAssignForm(org=org, exclude={i for i, _ in assigned}),
+        "role_form": RoleAssignForm(org=org, exclude={i for i, _ in assigned}, predefined=False),
         "is_last_owner": user.role == "owner" and selectors.owner_count(org=org) == 1,
     }
     template = "orgadmin/member.html"
@@ -94,18 +91,14 @@ def member(request: HttpRequest, user_id: str) -> HttpResponse:
 def member_role(request: HttpRequest, user_id: str) -> HttpResponse:
     user = _get_user_or_404(request, user_id)
     form = UserRoleForm(request.POST)
-    error = first_error(form)
-    if error is None:
-        try:
-            services.user_role_update(
-                org=request.org, user=user, role=form.cleaned_data["role"], actor=request.user
-            )
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing="change the role")
-        else:
-            messages.success(request, f"{user.label} is now {user.role}.")
+    error = first_error(form) or attempt(
+        request,
+        lambda: services.user_role_update(
+            org=request.org, user=user, role=form.cleaned_data["role"], actor=request.user
+        ),
+        doing="change the role",
+        done=lambda: f"{user.label} is now {user.role}.",
+    )
     return inline_result(request, error=error, fallback="orgadmin:members")
 
 
@@ -114,17 +107,15 @@ def member_role(request: HttpRequest, user_id: str) -> HttpResponse:
 @with_org
 def member_remove(request: HttpRequest, user_id: str) -> HttpResponse:
     user = _get_user_or_404(request, user_id)
-    try:
-        services.user_remove(org=request.org, user=user, actor=request.user)
-    except services.ChangeRefused as exc:
-        return inline_result(request, error=exc.message, fallback="orgadmin:members")
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing=f"remove {user.label}")
-        return inline_result(request, error=error, fallback="orgadmin:members")
-    messages.success(request, f"Removed {user.label} ({user.email}) from the organization.")
-    if request.POST.get("from") == "member" and request.htmx:
+    error = attempt(
+        request,
+        lambda: services.user_remove(org=request.org, user=user, actor=request.user),
+        doing=f"remove {user.label}",
+        done=f"Removed {user.label} ({user.email}) from the organization.",
+    )
+    if error is None and request.POST.get("from") == "member" and request.htmx:
         return HttpResponseClientRedirect(reverse("orgadmin:members"))
-    return inline_result(request, error=None, fallback="orgadmin:members")
+    return inline_result(request, error=error, fallback="orgadmin:members")
 
 
 @requires(Perm.MANAGE)
@@ -136,16 +127,14 @@ def member_project_add(request: HttpRequest, user_id: str) -> HttpResponse:
     error = first_error(form)
     if error is None:
         project, role = form.cleaned_data["project"], form.cleaned_data["role"]
-        try:
-            services.project_user_add(
+        error = attempt(
+            request,
+            lambda: services.project_user_add(
                 org=request.org, project=project, user=user, role=role, actor=request.user
-            )
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing=f"add {user.label} to “{project.name}”")
-        else:
-            messages.success(request, f"Added {user.label} to “{project.name}” as {role}.")
+            ),
+            doing=f"add {user.label} to “{project.name}”",
+            done=f"Added {user.label} to “{project.name}” as {role}.",
+        )
     return inline_result(request, error=error, fallback="orgadmin:member", user_id=user.openai_id)
 
 
@@ -155,19 +144,16 @@ def member_project_add(request: HttpRequest, user_id: str) -> HttpResponse:
 def member_group_add(request: HttpRequest, user_id: str) -> HttpResponse:
     user = _get_user_or_404(request, user_id)
     group = OrgGroup.objects.filter(org=request.org, openai_id=request.POST.get("group")).first()
-    error = None if group is not None else "Choose a group."
+    error = "Choose a group." if group is None else None
     if group is not None:
-        form = GroupUserAddForm({"user": user.email or user.openai_id}, org=request.org)
-        error = first_error(form)
-    if error is None:
-        try:
-            services.group_user_add(org=request.org, group=group, user=user, actor=request.user)
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing=f"add {user.label} to “{group.name}”")
-        else:
-            messages.success(request, f"Added {user.label} to the group “{group.name}”.")
+        error = attempt(
+            request,
+            lambda: services.group_user_add(
+                org=request.org, group=group, user=user, actor=request.user
+            ),
+            doing=f"add {user.label} to “{group.name}”",
+            done=f"Added {user.label} to the group “{group.name}”.",
+        )
     return inline_result(request, error=error, fallback="orgadmin:member", user_id=user.openai_id)
 
 
@@ -176,18 +162,18 @@ def member_group_add(request: HttpRequest, user_id: str) -> HttpResponse:
 @with_org
 def member_role_assign(request: HttpRequest, user_id: str) -> HttpResponse:
     user = _get_user_or_404(request, user_id)
-    form = RoleAssignForm(request.POST, org=request.org)
+    form = RoleAssignForm(request.POST, org=request.org, predefined=False)
     error = first_error(form)
     if error is None:
         role = form.cleaned_data["role"]
-        try:
-            services.user_role_assign(org=request.org, user=user, role=role, actor=request.user)
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing=f"give {user.label} the role “{role.name}”")
-        else:
-            messages.success(request, f"Gave {user.label} the role “{role.name}”.")
+        error = attempt(
+            request,
+            lambda: services.user_role_assign(
+                org=request.org, user=user, role=role, actor=request.user
+            ),
+            doing=f"give {user.label} the role “{role.name}”",
+            done=f"Gave {user.label} the role “{role.name}”.",
+        )
     return inline_result(request, error=error, fallback="orgadmin:member", user_id=user.openai_id)
 
 
@@ -196,11 +182,12 @@ def member_role_assign(request: HttpRequest, user_id: str) -> HttpResponse:
 @with_org
 def member_role_unassign(request: HttpRequest, user_id: str, role_id: str) -> HttpResponse:
     user = _get_user_or_404(request, user_id)
-    error = None
-    try:
-        services.user_role_unassign(org=request.org, user=user, role_id=role_id, actor=request.user)
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing="take the role away")
-    else:
-        messages.success(request, f"Took the role away from {user.label}.")
+    error = attempt(
+        request,
+        lambda: services.user_role_unassign(
+            org=request.org, user=user, role_id=role_id, actor=request.user
+        ),
+        doing="take the role away",
+        done=f"Took the role away from {user.label}.",
+    )
     return inline_result(request, error=error, fallback="orgadmin:member", user_id=user.openai_id)

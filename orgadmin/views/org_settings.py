@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orgadmin import selectors, services
 from orgadmin.access import Perm, requires
-from orgadmin.client import OrgAPIError
 from orgadmin.directory_forms import (
     CertificateRenameForm,
     CertificateToggleForm,
@@ -26,11 +25,12 @@ from orgadmin.directory_forms import (
 )
 from orgadmin.models import Certificate, Project, SpendAlert
 from orgadmin.views.common import (
-    api_error_text,
+    attempt,
     base_context,
     changed,
     first_error,
     inline_result,
+    succeeded,
     with_org,
 )
 from orgadmin.views.projects import get_project_or_404, project_page
@@ -144,16 +144,19 @@ def certificate_upload(request: HttpRequest) -> HttpResponse:
     form = CertificateUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["name"]
-        try:
-            services.certificate_upload(
-                org=request.org, pem=form.cleaned_data["pem_text"], name=name, actor=request.user
-            )
-        except OrgAPIError as exc:
-            form.add_error(None, api_error_text(exc, doing="upload the certificate"))
-        else:
-            messages.success(
-                request, f"Uploaded “{name}”. It is not active yet: select it and press Activate."
-            )
+        ok = succeeded(
+            request,
+            lambda: services.certificate_upload(
+                org=request.org,
+                pem=form.cleaned_data["pem_text"],
+                name=name,
+                actor=request.user,
+            ),
+            doing="upload the certificate",
+            done=lambda: f"Uploaded “{name}”. It is not active yet: select it and press Activate.",
+            form=form,
+        )
+        if ok:
             return redirect("orgadmin:org_settings")
     return render(
         request, "orgadmin/certificate_upload.html", {**base_context(request), "form": form}
@@ -169,17 +172,15 @@ def certificates_toggle(request: HttpRequest) -> HttpResponse:
     if error is None:
         ids = form.cleaned_data["certificate_ids"]
         active = form.cleaned_data["action"] == "activate"
-        try:
-            services.certificates_toggle(
+        verb = "Activated" if active else "Deactivated"
+        error = attempt(
+            request,
+            lambda: services.certificates_toggle(
                 org=request.org, certificate_ids=ids, active=active, actor=request.user
-            )
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing="change the certificates")
-        else:
-            verb = "Activated" if active else "Deactivated"
-            messages.success(request, f"{verb} {len(ids)} certificate(s) for the organization.")
+            ),
+            doing="change the certificates",
+            done=f"{verb} {len(ids)} certificate(s) for the organization.",
+        )
     return inline_result(request, error=error, fallback="orgadmin:org_settings")
 
 
@@ -190,17 +191,19 @@ def certificate_rename(request: HttpRequest, certificate_id: str) -> HttpRespons
     certificate = _get_certificate_or_404(request, certificate_id)
     form = CertificateRenameForm(request.POST or None, initial={"name": certificate.name})
     if request.method == "POST" and form.is_valid():
-        try:
-            services.certificate_rename(
+        ok = succeeded(
+            request,
+            lambda: services.certificate_rename(
                 org=request.org,
                 certificate=certificate,
                 name=form.cleaned_data["name"],
                 actor=request.user,
-            )
-        except OrgAPIError as exc:
-            form.add_error("name", api_error_text(exc, doing="rename the certificate"))
-        else:
-            messages.success(request, f"Renamed the certificate to “{certificate.name}”.")
+            ),
+            doing="rename the certificate",
+            done=lambda: f"Renamed the certificate to “{certificate.name}”.",
+            form=form,
+        )
+        if ok:
             return redirect("orgadmin:org_settings")
     context = {**base_context(request), "form": form, "certificate": certificate}
     return render(request, "orgadmin/certificate_rename.html", context)
@@ -211,15 +214,14 @@ def certificate_rename(request: HttpRequest, certificate_id: str) -> HttpRespons
 @with_org
 def certificate_delete(request: HttpRequest, certificate_id: str) -> HttpResponse:
     certificate = _get_certificate_or_404(request, certificate_id)
-    error = None
-    try:
-        services.certificate_delete(org=request.org, certificate=certificate, actor=request.user)
-    except services.ChangeRefused as exc:
-        error = exc.message
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing="delete the certificate")
-    else:
-        messages.success(request, f"Deleted the certificate “{certificate.name}”.")
+    error = attempt(
+        request,
+        lambda: services.certificate_delete(
+            org=request.org, certificate=certificate, actor=request.user
+        ),
+        doing="delete the certificate",
+        done=lambda: f"Deleted the certificate “{certificate.name}”.",
+    )
     return inline_result(request, error=error, fallback="orgadmin:org_settings")
 
 
@@ -230,17 +232,17 @@ def org_retention(request: HttpRequest) -> HttpResponse:
     form = RetentionForm(request.POST, project=False)
     ok = False
     if form.is_valid():
-        try:
-            services.org_retention_set(
+        ok = succeeded(
+            request,
+            lambda: services.org_retention_set(
                 org=request.org,
                 retention_type=form.cleaned_data["retention_type"],
                 actor=request.user,
-            )
-        except OrgAPIError as exc:
-            form.add_error(None, api_error_text(exc, doing="change the data retention"))
-        else:
-            ok = True
-            messages.success(request, "Saved the organization's data retention.")
+            ),
+            doing="change the data retention",
+            done=lambda: "Saved the organization's data retention.",
+            form=form,
+        )
     return _card(
         request,
         tab="retention",
@@ -307,22 +309,20 @@ def _alert_create(request: HttpRequest, project_id: str | None) -> HttpResponse:
     ok = False
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            services.spend_alert_create(
+        ok = succeeded(
+            request,
+            lambda: services.spend_alert_create(
                 org=request.org,
                 project=project,
                 threshold_cents=data["amount"],
                 recipients=data["recipients"],
                 subject_prefix=data["subject_prefix"],
                 actor=request.user,
-            )
-        except services.ChangeRefused as exc:
-            form.add_error(None, exc.message)
-        except OrgAPIError as exc:
-            form.add_error(None, api_error_text(exc, doing="create the spend alert"))
-        else:
-            ok = True
-            messages.success(request, "Added the spend alert.")
+            ),
+            doing="create the spend alert",
+            done=lambda: "Added the spend alert.",
+            form=form,
+        )
     return _spend_card(
         request, project_id, fragment="alert-form", form_key="alert_form", form=form, ok=ok
     )
@@ -334,31 +334,30 @@ def _alert_edit(request: HttpRequest, project_id: str | None, alert_id: str) -> 
     error = first_error(form)
     if error is None:
         data = form.cleaned_data
-        try:
-            services.spend_alert_update(
+        error = attempt(
+            request,
+            lambda: services.spend_alert_update(
                 org=request.org,
                 alert=alert,
                 threshold_cents=data["amount"],
                 recipients=data["recipients"],
                 subject_prefix=data["subject_prefix"],
                 actor=request.user,
-            )
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing="change the spend alert")
-        else:
-            messages.success(request, "Saved the spend alert.")
+            ),
+            doing="change the spend alert",
+            done=lambda: "Saved the spend alert.",
+        )
     return _spend_inline(request, project_id, error)
 
 
 def _alert_delete(request: HttpRequest, project_id: str | None, alert_id: str) -> HttpResponse:
     alert = _get_alert_or_404(request, _scope(request, project_id), alert_id)
-    error = None
-    try:
-        services.spend_alert_delete(org=request.org, alert=alert, actor=request.user)
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing="delete the spend alert")
-    else:
-        messages.success(request, "Deleted the spend alert.")
+    error = attempt(
+        request,
+        lambda: services.spend_alert_delete(org=request.org, alert=alert, actor=request.user),
+        doing="delete the spend alert",
+        done=lambda: "Deleted the spend alert.",
+    )
     return _spend_inline(request, project_id, error)
 
 
@@ -367,20 +366,18 @@ def _limit_set(request: HttpRequest, project_id: str | None) -> HttpResponse:
     form = SpendLimitForm(request.POST)
     ok = False
     if form.is_valid():
-        try:
-            services.spend_limit_set(
+        ok = succeeded(
+            request,
+            lambda: services.spend_limit_set(
                 org=request.org,
                 project=project,
                 threshold_cents=form.cleaned_data["amount"],
                 actor=request.user,
-            )
-        except services.ChangeRefused as exc:
-            form.add_error(None, exc.message)
-        except OrgAPIError as exc:
-            form.add_error(None, api_error_text(exc, doing="set the spend limit"))
-        else:
-            ok = True
-            messages.success(request, "Saved the hard spend limit.")
+            ),
+            doing="set the spend limit",
+            done=lambda: "Saved the hard spend limit.",
+            form=form,
+        )
     return _spend_card(
         request, project_id, fragment="limit-form", form_key="limit_form", form=form, ok=ok
     )
@@ -388,13 +385,12 @@ def _limit_set(request: HttpRequest, project_id: str | None) -> HttpResponse:
 
 def _limit_delete(request: HttpRequest, project_id: str | None) -> HttpResponse:
     project = _scope(request, project_id)
-    error = None
-    try:
-        services.spend_limit_delete(org=request.org, project=project, actor=request.user)
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing="remove the spend limit")
-    else:
-        messages.success(request, "Removed the hard spend limit.")
+    error = attempt(
+        request,
+        lambda: services.spend_limit_delete(org=request.org, project=project, actor=request.user),
+        doing="remove the spend limit",
+        done=lambda: "Removed the hard spend limit.",
+    )
     return _spend_inline(request, project_id, error)
 
 

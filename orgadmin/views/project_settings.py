@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 
 from orgadmin import services
 from orgadmin.access import Perm, requires
-from orgadmin.client import OrgAPIError
 from orgadmin.directory_forms import (
     CertificateToggleForm,
     HostedToolsForm,
@@ -22,11 +21,12 @@ from orgadmin.directory_forms import (
     project_certificate_choices,
 )
 from orgadmin.views.common import (
-    api_error_text,
+    attempt,
     changed,
     first_error,
     inline_result,
     report_bulk,
+    succeeded,
     with_org,
 )
 from orgadmin.views.projects import get_project_or_404, project_page
@@ -54,13 +54,6 @@ def card_result(
     return project_page(request, project, tab, fragment=fragment, **{form_key: form})
 
 
-def _refused(form: Form, exc: Exception, *, doing: str) -> None:
-    if isinstance(exc, services.ChangeRefused):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-    else:
-        form.add_error(None, api_error_text(exc, doing=doing))
-
-
 # --- rate limits ----------------------------------------------------------------------------------
 
 
@@ -79,16 +72,14 @@ def rate_limit_edit(request: HttpRequest, project_id: str, limit_id: str) -> Htt
         if not changes:
             messages.info(request, f"No change to the {limit.model} limits.")
         else:
-            try:
-                services.rate_limit_update(
+            error = attempt(
+                request,
+                lambda: services.rate_limit_update(
                     org=request.org, limit=limit, values=changes, actor=request.user
-                )
-            except services.ChangeRefused as exc:
-                error = exc.message
-            except OrgAPIError as exc:
-                error = api_error_text(exc, doing=f"change the {limit.model} limits")
-            else:
-                messages.success(request, f"Saved the {limit.model} limits.")
+                ),
+                doing=f"change the {limit.model} limits",
+                done=lambda: f"Saved the {limit.model} limits.",
+            )
     return inline_result(
         request,
         error=error,
@@ -140,25 +131,21 @@ def project_certificates_toggle(request: HttpRequest, project_id: str) -> HttpRe
     form = CertificateToggleForm(request.POST, choices=project_certificate_choices(project))
     error = first_error(form)
     if error is None:
-        ids, active = (
-            form.cleaned_data["certificate_ids"],
-            form.cleaned_data["action"] == "activate",
-        )
-        try:
-            services.project_certificates_toggle(
+        ids = form.cleaned_data["certificate_ids"]
+        active = form.cleaned_data["action"] == "activate"
+        verb = "Activated" if active else "Deactivated"
+        error = attempt(
+            request,
+            lambda: services.project_certificates_toggle(
                 org=request.org,
                 project=project,
                 certificate_ids=ids,
                 active=active,
                 actor=request.user,
-            )
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing="change the certificates")
-        else:
-            verb = "Activated" if active else "Deactivated"
-            messages.success(request, f"{verb} {len(ids)} certificate(s) for “{project.name}”.")
+            ),
+            doing="change the certificates",
+            done=f"{verb} {len(ids)} certificate(s) for “{project.name}”.",
+        )
     return inline_result(
         request,
         error=error,
@@ -179,19 +166,19 @@ def project_model_permissions(request: HttpRequest, project_id: str) -> HttpResp
     form = ModelPermissionsForm(request.POST)
     ok = False
     if form.is_valid():
-        try:
-            services.project_model_permissions_set(
+        ok = succeeded(
+            request,
+            lambda: services.project_model_permissions_set(
                 org=request.org,
                 project=project,
                 mode=form.cleaned_data["mode"],
                 model_ids=form.cleaned_data["model_ids"],
                 actor=request.user,
-            )
-        except (services.ChangeRefused, OrgAPIError) as exc:
-            _refused(form, exc, doing="set the model permissions")
-        else:
-            ok = True
-            messages.success(request, f"Saved the model permissions of “{project.name}”.")
+            ),
+            doing="set the model permissions",
+            done=lambda: f"Saved the model permissions of “{project.name}”.",
+            form=form,
+        )
     return card_result(
         request,
         project_id,
@@ -208,17 +195,14 @@ def project_model_permissions(request: HttpRequest, project_id: str) -> HttpResp
 @with_org
 def project_model_permissions_delete(request: HttpRequest, project_id: str) -> HttpResponse:
     project = get_project_or_404(request, project_id)
-    error = None
-    try:
-        services.project_model_permissions_delete(
+    error = attempt(
+        request,
+        lambda: services.project_model_permissions_delete(
             org=request.org, project=project, actor=request.user
-        )
-    except services.ChangeRefused as exc:
-        error = exc.message
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing="remove the model permissions")
-    else:
-        messages.success(request, f"Every model is allowed again in “{project.name}”.")
+        ),
+        doing="remove the model permissions",
+        done=lambda: f"Every model is allowed again in “{project.name}”.",
+    )
     return inline_result(
         request,
         error=error,
@@ -236,15 +220,18 @@ def project_hosted_tools(request: HttpRequest, project_id: str) -> HttpResponse:
     form = HostedToolsForm(request.POST)
     ok = False
     if form.is_valid():
-        try:
-            services.project_hosted_tools_set(
-                org=request.org, project=project, tools=dict(form.cleaned_data), actor=request.user
-            )
-        except (services.ChangeRefused, OrgAPIError) as exc:
-            _refused(form, exc, doing="change the hosted tools")
-        else:
-            ok = True
-            messages.success(request, f"Saved the hosted tools of “{project.name}”.")
+        ok = succeeded(
+            request,
+            lambda: services.project_hosted_tools_set(
+                org=request.org,
+                project=project,
+                tools=dict(form.cleaned_data),
+                actor=request.user,
+            ),
+            doing="change the hosted tools",
+            done=lambda: f"Saved the hosted tools of “{project.name}”.",
+            form=form,
+        )
     return card_result(
         request,
         project_id,
@@ -267,18 +254,18 @@ def project_retention(request: HttpRequest, project_id: str) -> HttpResponse:
     form = RetentionForm(request.POST, project=True)
     ok = False
     if form.is_valid():
-        try:
-            services.project_retention_set(
+        ok = succeeded(
+            request,
+            lambda: services.project_retention_set(
                 org=request.org,
                 project=project,
                 retention_type=form.cleaned_data["retention_type"],
                 actor=request.user,
-            )
-        except (services.ChangeRefused, OrgAPIError) as exc:
-            _refused(form, exc, doing="change the data retention")
-        else:
-            ok = True
-            messages.success(request, f"Saved the data retention of “{project.name}”.")
+            ),
+            doing="change the data retention",
+            done=lambda: f"Saved the data retention of “{project.name}”.",
+            form=form,
+        )
     return card_result(
         request,
         project_id,
@@ -298,16 +285,20 @@ def project_group_add(request: HttpRequest, project_id: str) -> HttpResponse:
     form = ProjectGroupAddForm(request.POST, org=request.org, project=project)
     ok = False
     if form.is_valid():
-        group, role = form.cleaned_data["group"], form.cleaned_data["role"]
-        try:
-            services.project_group_add(
-                org=request.org, project=project, group=group, role=role, actor=request.user
-            )
-        except (services.ChangeRefused, OrgAPIError) as exc:
-            _refused(form, exc, doing=f"give “{group.name}” access")
-        else:
-            ok = True
-            messages.success(request, f"“{group.name}” now has access to “{project.name}”.")
+        group, role_id = form.cleaned_data["group"], form.cleaned_data["role"]
+        ok = succeeded(
+            request,
+            lambda: services.project_group_add(
+                org=request.org,
+                project=project,
+                group=group,
+                role_id=role_id,
+                actor=request.user,
+            ),
+            doing=f"give “{group.name}” access",
+            done=lambda: f"“{group.name}” now has access to “{project.name}”.",
+            form=form,
+        )
     return card_result(
         request,
         project_id,
@@ -327,17 +318,14 @@ def project_group_remove(request: HttpRequest, project_id: str, group_id: str) -
     link = project.groups.filter(group_openai_id=group_id).first()
     if link is None:
         raise Http404("This group has no access to the project (any more).")
-    error = None
-    try:
-        services.project_group_remove(
+    error = attempt(
+        request,
+        lambda: services.project_group_remove(
             org=request.org, project=project, link=link, actor=request.user
-        )
-    except services.ChangeRefused as exc:
-        error = exc.message
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing="revoke the group's access")
-    else:
-        messages.success(request, f"Revoked the access of “{link.group_name}”.")
+        ),
+        doing="revoke the group's access",
+        done=lambda: f"Revoked the access of “{link.group_name}”.",
+    )
     return inline_result(
         request,
         error=error,

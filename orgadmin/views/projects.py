@@ -38,6 +38,7 @@ from orgadmin.directory_forms import (
 from orgadmin.models import RATE_LIMIT_FIELDS, Project, ProjectUser, ServiceAccount
 from orgadmin.views.common import (
     api_error_text,
+    attempt,
     base_context,
     changed,
     first_error,
@@ -124,7 +125,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 def _members_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
     return {
-        "members": project.users.all(),
+        "page": paginate(request, project.users.all()),
         "project_roles": ProjectRoleForm.base_fields["role"].choices,
         "user_form": ProjectUserAddForm(org=request.org),
     }
@@ -256,16 +257,14 @@ def project_rename(request: HttpRequest, project_id: str) -> HttpResponse:
     form = ProjectRenameForm(request.POST)
     error = first_error(form)
     if error is None:
-        try:
-            services.project_rename(
+        error = attempt(
+            request,
+            lambda: services.project_rename(
                 org=request.org, project=project, name=form.cleaned_data["name"], actor=request.user
-            )
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing="rename the project")
-        else:
-            messages.success(request, f"Renamed the project to “{project.name}”.")
+            ),
+            doing="rename the project",
+            done=lambda: f"Renamed the project to “{project.name}”.",
+        )
     return inline_result(request, error=error, fallback="orgadmin:project", project_id=project_id)
 
 
@@ -277,16 +276,12 @@ def project_archive(request: HttpRequest, project_id: str) -> HttpResponse:
     form = TypeToConfirmForm(request.POST, expected=project.name)
     error = first_error(form)
     if error is None:
-        try:
-            services.project_archive(org=request.org, project=project, actor=request.user)
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing=f"archive “{project.name}”")
-        else:
-            messages.success(
-                request, f"Archived “{project.name}”. Its keys and members no longer have access."
-            )
+        error = attempt(
+            request,
+            lambda: services.project_archive(org=request.org, project=project, actor=request.user),
+            doing=f"archive “{project.name}”",
+            done=lambda: f"Archived “{project.name}”. Its keys and members no longer have access.",
+        )
     return inline_result(request, error=error, fallback="orgadmin:project", project_id=project_id)
 
 
@@ -309,16 +304,14 @@ def project_user_add(request: HttpRequest, project_id: str) -> HttpResponse:
     error = first_error(form)
     if error is None:
         user, role = form.cleaned_data["user"], form.cleaned_data["role"]
-        try:
-            services.project_user_add(
+        error = attempt(
+            request,
+            lambda: services.project_user_add(
                 org=request.org, project=project, user=user, role=role, actor=request.user
-            )
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing=f"add {user.label} to the project")
-        else:
-            messages.success(request, f"Added {user.label} to “{project.name}” as {role}.")
+            ),
+            doing=f"add {user.label} to the project",
+            done=lambda: f"Added {user.label} to “{project.name}” as {role}.",
+        )
     return inline_result(request, error=error, fallback="orgadmin:project", project_id=project_id)
 
 
@@ -332,20 +325,18 @@ def project_user_role(request: HttpRequest, project_id: str, user_id: str) -> Ht
     error = first_error(form)
     if error is None:
         role = form.cleaned_data["role"]
-        try:
-            services.project_user_role_update(
+        error = attempt(
+            request,
+            lambda: services.project_user_role_update(
                 org=request.org,
                 project=project,
                 membership=membership,
                 role=role,
                 actor=request.user,
-            )
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing="change the project role")
-        else:
-            messages.success(request, f"{membership.label} is now {role} in “{project.name}”.")
+            ),
+            doing="change the project role",
+            done=lambda: f"{membership.label} is now {role} in “{project.name}”.",
+        )
     return inline_result(request, error=error, fallback="orgadmin:project", project_id=project_id)
 
 
@@ -355,17 +346,14 @@ def project_user_role(request: HttpRequest, project_id: str, user_id: str) -> Ht
 def project_user_remove(request: HttpRequest, project_id: str, user_id: str) -> HttpResponse:
     project = get_project_or_404(request, project_id)
     membership = _get_membership_or_404(project, user_id)
-    error = None
-    try:
-        services.project_user_remove(
+    error = attempt(
+        request,
+        lambda: services.project_user_remove(
             org=request.org, project=project, membership=membership, actor=request.user
-        )
-    except services.ChangeRefused as exc:
-        error = exc.message
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing=f"remove {membership.label} from the project")
-    else:
-        messages.success(request, f"Removed {membership.label} from “{project.name}”.")
+        ),
+        doing=f"remove {membership.label} from the project",
+        done=lambda: f"Removed {membership.label} from “{project.name}”.",
+    )
     return inline_result(request, error=error, fallback="orgadmin:project", project_id=project_id)
 
 
@@ -437,21 +425,19 @@ def service_account_edit(request: HttpRequest, project_id: str, account_id: str)
     form = ServiceAccountEditForm(request.POST)
     error = first_error(form)
     if error is None:
-        try:
-            services.service_account_update(
+        error = attempt(
+            request,
+            lambda: services.service_account_update(
                 org=request.org,
                 project=project,
                 account=account,
                 name=form.cleaned_data["name"],
                 role=form.cleaned_data["role"],
                 actor=request.user,
-            )
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing="update the service account")
-        else:
-            messages.success(request, f"Saved the service account “{account.name}”.")
+            ),
+            doing="update the service account",
+            done=lambda: f"Saved the service account “{account.name}”.",
+        )
     return inline_result(request, error=error, fallback="orgadmin:project", project_id=project_id)
 
 
@@ -461,17 +447,14 @@ def service_account_edit(request: HttpRequest, project_id: str, account_id: str)
 def service_account_delete(request: HttpRequest, project_id: str, account_id: str) -> HttpResponse:
     project = get_project_or_404(request, project_id)
     account = _get_account_or_404(project, account_id)
-    error = None
-    try:
-        services.service_account_delete(
+    error = attempt(
+        request,
+        lambda: services.service_account_delete(
             org=request.org, project=project, account=account, actor=request.user
-        )
-    except services.ChangeRefused as exc:
-        error = exc.message
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing=f"delete “{account.name}”")
-    else:
-        messages.success(request, f"Deleted the service account “{account.name}” and its keys.")
+        ),
+        doing=f"delete “{account.name}”",
+        done=lambda: f"Deleted the service account “{account.name}” and its keys.",
+    )
     return inline_result(request, error=error, fallback="orgadmin:project", project_id=project_id)
 
 
@@ -520,15 +503,12 @@ def project_key_delete(request: HttpRequest, project_id: str, key_id: str) -> Ht
     key = project.api_keys.filter(openai_id=key_id).first()
     if key is None:
         raise Http404("No such key in this project (any more).")
-    error = None
-    try:
-        services.project_key_delete(org=request.org, key=key, actor=request.user)
-    except services.ChangeRefused as exc:
-        error = exc.message
-    except OrgAPIError as exc:
-        error = api_error_text(exc, doing=f"delete the key “{key.name or key.redacted_value}”")
-    else:
-        messages.success(
-            request, f"Deleted the API key “{key.name or key.redacted_value}” of {key.owner_label}."
-        )
+    error = attempt(
+        request,
+        lambda: services.project_key_delete(org=request.org, key=key, actor=request.user),
+        doing=f"delete the key “{key.name or key.redacted_value}”",
+        done=lambda: (
+            f"Deleted the API key “{key.name or key.redacted_value}” of {key.owner_label}."
+        ),
+    )
     return inline_result(request, error=error, fallback="orgadmin:keys")

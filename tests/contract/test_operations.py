@@ -15,6 +15,7 @@ import pytest
 
 from tests.contract.calls import CALLS
 from tests.contract.spec_tools import (
+    Operation,
     find_operation,
     operations,
     request_problems,
@@ -37,7 +38,7 @@ def test_it_covers_every_operation_of_the_spec() -> None:
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.operation_id)
-def test_it_serves_the_operation_as_the_spec_says(op) -> None:  # type: ignore[no-untyped-def]
+def test_it_serves_the_operation_as_the_spec_says(op: Operation) -> None:
     call = CALLS.get(op.operation_id)
     assert call is not None, f"no contract test for {op.operation_id} ({op.method} {op.path})"
     app = make_app()

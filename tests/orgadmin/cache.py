@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from orgadmin.models import (
+    ActionLog,
     AdminApiKey,
     Certificate,
     GroupMember,
@@ -28,7 +29,9 @@ from orgadmin.models import (
 T0 = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
 
 
-def fill_cache(org, *, users: int = 6, projects: int = 3, keys_per_project: int = 2) -> dict:
+def fill_cache(
+    org, *, users: int = 6, projects: int = 3, keys_per_project: int = 2, actions: int = 3
+) -> dict:
     """A small, complete directory: users (the first an owner), invites, projects with members,
     service accounts, keys, limits, certificates, alerts, groups and roles."""
     people = OrgUser.objects.bulk_create(
@@ -252,5 +255,20 @@ def fill_cache(org, *, users: int = 6, projects: int = 3, keys_per_project: int 
         group_name=group.name,
         group_type="group",
         created_at=T0,
+    )
+    ActionLog.objects.bulk_create(
+        ActionLog(
+            org=org,
+            org_name=org.name,
+            actor_name="alice-admin",
+            action="project.update",
+            resource_type="project",
+            resource_id=made[0].openai_id,
+            summary=f"Renamed the project (change {n})",
+            request_id=f"req_{n:06d}",
+            outcome="ok" if n % 5 else "error",
+            error="" if n % 5 else "The OpenAI API answered with HTTP 500.",
+        )
+        for n in range(actions)
     )
     return {"users": people, "projects": made, "group": group, "project_role": project_role}

@@ -13,7 +13,7 @@ from django.views.debug import ExceptionReporter
 
 from orgadmin.services import connections as connection_services
 from tests.conftest import SIM_ADMIN_KEY, SIM_BASE_URL
-from tests.test_access_matrix import ACCESS, _kwargs_for, url_patterns
+from tests.test_access_matrix import ACCESS, DIRECTORY_SAMPLES, _kwargs_for, url_patterns
 
 SECRET_PARTS = [SIM_ADMIN_KEY, SIM_ADMIN_KEY[9:], SIM_ADMIN_KEY[-20:]]
 
@@ -46,7 +46,7 @@ def test_it_never_stores_the_key_in_clear(added):
 def test_it_never_renders_the_key_on_any_page(added):
     from orgadmin.models import Organization
 
-    samples = {"pk": Organization.objects.get().pk}
+    samples = {"pk": Organization.objects.get().pk, "fmt": "csv", **DIRECTORY_SAMPLES}
     for name, pattern in url_patterns().items():
         if "GET" not in ACCESS[name].methods:
             continue

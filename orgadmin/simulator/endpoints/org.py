@@ -208,6 +208,9 @@ def users_delete(ctx: Ctx) -> dict[str, Any]:
     for group in store.groups.values():
         group.users.pop(user.id, None)
     store.user_roles.pop(user.id, None)
+    for key in store.api_keys.values():
+        if key.owner_id == user.id:  # the keys stay listed but can no longer be used
+            store.usage.stop(at=ctx.now, key_id=key.id)
     emit(ctx, "user.deleted", {"id": user.id})
     return {"object": "organization.user.deleted", "id": user.id, "deleted": True}
 

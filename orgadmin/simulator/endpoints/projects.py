@@ -312,6 +312,9 @@ def project_users_delete(ctx: Ctx) -> dict[str, Any]:
     user_id = ctx.path["user_id"]
     del project.members[user_id]
     ctx.store.retire(f"{project.id}/{user_id}", (member.added_at, user_id))
+    for key in ctx.store.project_keys(project.id):
+        if key.owner_id == user_id:  # the owner lost access: the key stops working
+            ctx.store.usage.stop(at=ctx.now, key_id=key.id)
     emit(ctx, "user.deleted", {"id": user_id}, project=project)
     return {"object": "organization.project.user.deleted", "id": user_id, "deleted": True}
 

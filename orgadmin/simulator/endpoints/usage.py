@@ -9,6 +9,7 @@ from orgadmin.simulator.errors import invalid
 from orgadmin.simulator.params import Param, q_array, q_bool, q_enum, q_int, q_str
 from orgadmin.simulator.routing import Ctx, RawJSON, route
 from orgadmin.simulator.usage import (
+    COST_DIMS,
     COST_LIMIT,
     FAMILIES,
     LIMITS,
@@ -20,7 +21,6 @@ from orgadmin.simulator.usage import (
     sort_key,
 )
 
-COST_DIMS = ("project_id", "line_item", "api_key_id")
 _FILTER_ENUMS = {
     "sources": ("image.generation", "image.edit", "image.variation"),
     "sizes": ("256x256", "512x512", "1024x1024", "1792x1792", "1024x1792"),
@@ -66,14 +66,64 @@ def _window(ctx: Ctx, width: int, limit: int) -> tuple[int, int, list[int], int 
     return start, (end if end is not None else ctx.now + 1), buckets, following
 
 
-def _page_json(data: list[dict[str, Any]], following: int | None, start: int) -> RawJSON:
-    page = {
-        "object": "page",
-        "data": data,
-        "has_more": following is not None,
-        "next_page": encode_page(following, start) if following is not None else None,
+def _page_json(parts: list[str], following: int | None, start: int) -> RawJSON:
+    """The page envelope around already serialised buckets."""
+    next_page = json.dumps(encode_page(following, start)) if following is not None else "null"
+    has_more = "true" if following is not None else "false"
+    body = f'{{"object":"page","data":[{",".join(parts)}],"has_more":{has_more},"next_page":{next_page}}}'  # noqa: E501
+    return RawJSON(body.encode())
+
+
+def _bucket_json(start: int, width: int, results: list[dict[str, Any]]) -> str:
+    bucket = {
+        "object": "bucket",
+        "start_time": start,
+        "end_time": start + width,
+        "results": results,
     }
-    return RawJSON(json.dumps(page, separators=(",", ":")).encode())
+    return json.dumps(bucket, separators=(",", ":"))
+
+
+def _buckets(
+    ctx: Ctx,
+    kind: str,
+    buckets: list[int],
+    width: int,
+    start: int,
+    end: int,
+    variant: tuple[Any, ...],
+    compute: Any,
+) -> list[str]:
+    """Each bucket's JSON: complete past buckets come from the cache, the rest are computed.
+
+    `compute(lo, hi)` returns {bucket start: [result dicts]} for the buckets in `[lo, hi)`.
+    """
+    cache = ctx.store.usage.bucket_cache
+    parts: dict[int, str] = {}
+    missing = []
+    for b in buckets:
+        cacheable = start <= b and b + width <= end and b + width <= ctx.now
+        found = cache.get((kind, b, width, variant)) if cacheable else None
+        if found is None:
+            missing.append(b)
+        else:
+            parts[b] = found
+    if missing:
+        computed = compute(max(start, missing[0]), min(end, missing[-1] + width))
+        for b in missing:
+            parts[b] = _bucket_json(b, width, computed.get(b, []))
+            if start <= b and b + width <= end and b + width <= ctx.now:
+                cache.put((kind, b, width, variant), parts[b])
+    return [parts[b] for b in buckets]
+
+
+def _variant(q: dict[str, Any], names: tuple[str, ...]) -> tuple[Any, ...]:
+    """What besides the bucket decides its content: group_by and filters."""
+    out = []
+    for name in names:
+        value = q.get(name)
+        out.append(tuple(sorted(set(value))) if isinstance(value, list) else value)
+    return tuple(out)
 
 
 def _limit(ctx: Ctx, default: int, maximum: int) -> int:
@@ -86,6 +136,8 @@ def _limit(ctx: Ctx, default: int, maximum: int) -> int:
 
 
 def _usage_handler(family: Family) -> Any:
+    filter_names = tuple(p for p, _ in family.filters)
+
     def handle(ctx: Ctx) -> RawJSON:
         q = ctx.query
         width_name = q["bucket_width"]
@@ -95,35 +147,30 @@ def _usage_handler(family: Family) -> Any:
         engine = ctx.store.usage
         group_by = [d for d in family.dims if d in set(q["group_by"] or ())]
         group_idx = tuple(family.dims.index(d) for d in group_by)
-        filters = {p: q[p] for p, _ in family.filters if q[p] is not None}
-        sums: dict[int, dict[tuple[Any, ...], list[int]]] = {}
-        if buckets:
-            base = start - start % width
+        filters = {p: q[p] for p in filter_names if q[p] is not None}
+        base = start - start % width
+
+        def compute(lo: int, hi: int) -> dict[int, list[dict[str, Any]]]:
             sums = engine.accumulate(
-                family.name,
-                max(start, buckets[0]),
-                min(end, buckets[-1] + width),
-                now=ctx.now,
-                width=width,
-                base=base,
-                group_idx=group_idx,
-                allowed=engine._allowed(family.name, filters),
-            )
-        data = []
-        for b in buckets:
-            groups = sums.get((b - (start - start % width)) // width, {})
-            results = []
-            for group in sorted(groups, key=sort_key):
-                result: dict[str, Any] = {"object": family.result_object}
-                result.update(family.derive(groups[group]))
-                named = dict(zip(group_by, group, strict=True))
-                for dim in family.dims:
-                    result[dim] = named.get(dim)
-                results.append(result)
-            data.append(
-                {"object": "bucket", "start_time": b, "end_time": b + width, "results": results}
-            )
-        return _page_json(data, following, start)
+                family.name, lo, hi, now=ctx.now, width=width, base=base,
+                group_idx=group_idx, allowed=engine._allowed(family.name, filters),
+            )  # fmt: skip
+            out = {}
+            for k, groups in sums.items():
+                results = []
+                for group in sorted(groups, key=sort_key):
+                    result: dict[str, Any] = {"object": family.result_object}
+                    result.update(family.derive(groups[group]))
+                    named = dict(zip(group_by, group, strict=True))
+                    for dim in family.dims:
+                        result[dim] = named.get(dim)
+                    results.append(result)
+                out[base + k * width] = results
+            return out
+
+        variant = _variant({**q, "group_by": group_by}, ("group_by", *filter_names))
+        parts = _buckets(ctx, family.name, buckets, width, start, end, variant, compute)
+        return _page_json(parts, following, start)
 
     handle.__name__ = f"usage_{family.name}"
     return handle
@@ -162,36 +209,34 @@ def costs(ctx: Ctx) -> RawJSON:
     group_by = tuple(d for d in COST_DIMS if d in set(q["group_by"] or ()))
     filters = {p: q[p] for p in ("project_ids", "api_key_ids") if q[p]}
     base = start - start % width
-    sums: dict[int, dict[tuple[Any, ...], list[Any]]] = {}
-    if buckets:
+
+    def compute(lo: int, hi: int) -> dict[int, list[dict[str, Any]]]:
         sums = ctx.store.usage.cost_groups(
-            max(start, buckets[0]),
-            min(end, buckets[-1] + width),
-            now=ctx.now,
-            width=width,
-            base=base,
-            group_by=group_by,
-            filters=filters,
+            lo, hi, now=ctx.now, width=width, base=base, group_by=group_by, filters=filters
         )
-    data = []
-    for b in buckets:
-        groups = sums.get((b - base) // width, {})
-        results = []
-        for group in sorted(groups, key=sort_key):
-            pico, quantity, unit = groups[group]
-            named = dict(zip(group_by, group, strict=True))
-            results.append(
-                {
-                    "object": "organization.costs.result",
-                    "amount": {"value": pico / PICO, "currency": "usd"},
-                    "line_item": named.get("line_item"),
-                    "project_id": named.get("project_id"),
-                    "api_key_id": named.get("api_key_id"),
-                    "quantity": quantity,
-                    "quantity_unit": unit,
-                }
-            )
-        data.append(
-            {"object": "bucket", "start_time": b, "end_time": b + width, "results": results}
-        )
-    return _page_json(data, following, start)
+        out = {}
+        for k, groups in sums.items():
+            results = []
+            for group in sorted(groups, key=sort_key):
+                pico, quantity, unit = groups[group]
+                named = dict(zip(group_by, group, strict=True))
+                results.append(
+                    {
+                        "object": "organization.costs.result",
+                        "amount": {"value": pico / PICO, "currency": "usd"},
+                        "line_item": named.get("line_item"),
+                        "project_id": named.get("project_id"),
+                        "api_key_id": named.get("api_key_id"),
+                        "quantity": quantity,
+                        "quantity_unit": unit,
+                    }
+                )
+            out[base + k * width] = results
+        return out
+
+    variant = _variant(
+        {**q, "group_by": list(group_by)}, ("group_by", "project_ids", "api_key_ids")
+    )
+    return _page_json(
+        _buckets(ctx, "costs", buckets, width, start, end, variant, compute), following, start
+    )

@@ -418,8 +418,11 @@ def _sync_user_roles(org: Organization, f: _Fetcher) -> Callable[[], int]:
     for user_id in OrgUser.objects.filter(org=org).values_list("openai_id", flat=True):
         for role in f.all(lambda user_id=user_id: f.api.users.roles.list(user_id, limit=1000)):
             sources = role.assignment_sources or []
-            # Roles that reach the user through a group are the group's, not the user's.
-            if sources and not any(s.principal_id == user_id for s in sources):
+            # Roles that reach the user through a group are the group's, not the user's; the
+            # predefined ones (owner, reader) are the user's base role, kept on the user.
+            if role.predefined_role or (
+                sources and not any(s.principal_id == user_id for s in sources)
+            ):
                 continue
             rows.append((user_id, role.id))
     return lambda: _replace_pairs(org, rows)

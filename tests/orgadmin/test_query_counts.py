@@ -1,0 +1,57 @@
+"""Every directory page asks the database a fixed number of questions however big the
+organization is: the counts are pinned, and checked at two sizes."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import OrganizationFactory
+from tests.orgadmin.cache import fill_cache
+
+SIZES = {
+    "small": {"users": 6, "projects": 3, "keys_per_project": 2, "actions": 3},
+    "big": {"users": 90, "projects": 60, "keys_per_project": 4, "actions": 120},
+}
+# What every page needs costs about 11: the session (read, then saved inside a savepoint), the
+# user, the organization, 2 × permissions, the freshness badge, the connections menu and the
+# roles label. The rest is the page's own (a count and a page of rows, a form's choices…).
+PROJECT = "proj_0000"
+PAGES = [
+    ("orgadmin:members", {}, 13),
+    ("orgadmin:invites", {}, 16),
+    ("orgadmin:groups", {}, 12),
+    ("orgadmin:roles", {}, 12),
+    ("orgadmin:projects", {}, 14),
+    ("orgadmin:keys", {}, 13),
+    ("orgadmin:admin_keys", {}, 12),
+    ("orgadmin:member", {"user_id": "user-0001"}, 20),
+    ("orgadmin:group", {"group_id": "group_1"}, 16),
+    ("orgadmin:project", {"project_id": PROJECT}, 14),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "service-accounts"}, 14),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "api-keys"}, 14),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "rate-limits"}, 13),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "certificates"}, 13),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "spend"}, 13),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "permissions"}, 12),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "groups"}, 16),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "retention"}, 12),
+    ("orgadmin:org_settings", {}, 13),
+    ("orgadmin:org_settings_tab", {"tab": "spend"}, 13),
+    ("orgadmin:org_settings_tab", {"tab": "retention"}, 13),
+    ("orgadmin:activity", {}, 12),
+]
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize(("name", "kwargs", "queries"), PAGES)
+def test_it_renders_each_page_in_a_pinned_number_of_queries(
+    client_as, admin, db, django_assert_num_queries, name, kwargs, queries, size
+):
+    org = OrganizationFactory(name="Acme")
+    fill_cache(org, **SIZES[size])
+    c = client_as(admin)
+    with django_assert_num_queries(queries):
+        response = c.get(reverse(name, kwargs=kwargs))
+    assert response.status_code == 200
+    assert b"<main" in response.content

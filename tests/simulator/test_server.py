@@ -1,0 +1,99 @@
+"""Serving over HTTP: `python -m orgadmin.simulator` and the `simulate_openai` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import openai
+import pytest
+
+from orgadmin.simulator.server import base_url, serve_in_thread
+from tests.simulator.support import KEY, make_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_it_serves_the_sdk_over_http_with_request_ids() -> None:
+    server = serve_in_thread(make_app())
+    try:
+        client = openai.OpenAI(admin_api_key=KEY, base_url=base_url(server), max_retries=0)
+        response = client.admin.organization.projects.with_raw_response.list(limit=2)
+        assert response.headers["x-request-id"].startswith("req_")
+        assert len(response.parse().data) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_it_runs_from_the_command_line_with_the_key_from_the_environment() -> None:
+    env = {**os.environ, "SIMULATOR_ADMIN_KEY": "sk-admin-from-env-0000", "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orgadmin.simulator", "--port", "0", "--seed", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+        url = next(line.split()[-1] for line in lines if line.startswith("Base URL:"))
+        assert url.startswith("http://127.0.0.1:")
+        assert url.endswith("/v1")
+        assert not any("sk-admin-from-env" in line for line in lines)  # keys stay off the screen
+        client = openai.OpenAI(admin_api_key="sk-admin-from-env-0000", base_url=url)
+        assert client.admin.organization.users.list(limit=1).data
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_it_offers_a_management_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    import django
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.management import call_command
+
+    try:
+        assert "orgadmin" in str(settings.INSTALLED_APPS)
+    except ImproperlyConfigured:
+        pytest.skip("Django settings are not configured in this run")
+    django.setup()
+
+    from orgadmin.management.commands import simulate_openai
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(simulate_openai, "run", lambda **kwargs: seen.update(kwargs))
+    call_command("simulate_openai", "--port", "8123", "--scenario", "large", "--faults", "0.1")
+    assert seen["port"] == 8123
+    assert seen["scenario"] == "large"
+    assert seen["fault_rate"] == 0.1
+    assert seen["admin_key"] is None  # taken from SIMULATOR_ADMIN_KEY, or the default
+
+
+def test_it_serves_concurrent_requests_consistently() -> None:
+    app = make_app()
+    server = serve_in_thread(app)
+    try:
+        url = base_url(server)
+
+        def work(n: int) -> str:
+            client = openai.OpenAI(admin_api_key=KEY, base_url=url, max_retries=0)
+            org = client.admin.organization
+            group = org.groups.create(name=f"Load {n}")
+            org.usage.completions(start_time=1_789_000_000, limit=3)
+            return group.id
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            created = list(pool.map(work, range(16)))
+        assert len(set(created)) == 16
+        names = {g.name for g in app.store.groups.values()}
+        assert {f"Load {n}" for n in range(16)} <= names
+        assert len(app.store.audit.events()) == len(set(app.store.audit_event_ids()))
+    finally:
+        server.shutdown()
+        server.server_close()
