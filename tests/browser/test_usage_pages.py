@@ -20,10 +20,10 @@ NOW = dt.datetime.fromtimestamp(SIM_NOW, dt.UTC)
 
 @pytest.fixture
 def synced(org, simulator):
-    from orgadmin.services.directory_sync import directory_sync
+    from orgadmin.services import directory_sync
 
     directory_sync(org=org)  # names for project, key and user ids
-    usage_sync(org=org, start=NOW - dt.timedelta(days=40))
+    usage_sync(org=org, start=NOW - dt.timedelta(days=31))
     return org
 
 
