@@ -230,6 +230,18 @@ SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=300)
 # Each audit log run re-reads this much before its watermark, for events the API records late.
 AUDIT_LOG_OVERLAP_SECONDS = env.int("AUDIT_LOG_OVERLAP_SECONDS", default=900)
 
+# --- usage and costs ------------------------------------------------------------------------
+
+# Recent buckets keep changing for a while: every run fetches this many hours before the
+# watermark again.
+USAGE_SETTLE_HOURS = env.int("USAGE_SETTLE_HOURS", default=48)
+# How far back the first sync of a connection goes.
+USAGE_BACKFILL_DAYS = env.int("USAGE_BACKFILL_DAYS", default=90)
+# The SDK's retries per page in a sync (429 with Retry-After is honoured; 429 without it, 5xx,
+# timeouts and dropped connections back off exponentially). Bounded: a quota 429 fails the run.
+USAGE_SYNC_MAX_RETRIES = env.int("USAGE_SYNC_MAX_RETRIES", default=5)
+USAGE_SYNC_TIMEOUT = env.float("USAGE_SYNC_TIMEOUT", default=30.0)
+
 # --- Celery ----------------------------------------------------------------------------
 
 # The embedded default: kombu's SQLAlchemy transport and Celery's database result backend, both
@@ -259,6 +271,11 @@ CELERY_BEAT_SCHEDULE = {
     "sync-audit-logs": {
         "task": "orgadmin.tasks.sync_audit_logs",
         "schedule": crontab(minute="*/5"),
+    },
+    # 7 * * * *  (hourly): incremental usage and cost sync of every connection.
+    "sync-usage": {
+        "task": "dashboard.tasks.sync_usage_all",
+        "schedule": crontab(minute=7),
     },
     # */15 * * * *  (every 15 minutes): refresh every connection's directory cache.
     "sync-directories": {

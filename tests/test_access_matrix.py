@@ -35,6 +35,13 @@ def rule(perm: Perm | str, *methods: str, redirects_signed_in: bool = False) -> 
 # URL name → who may use it, and with which methods. Keep it in the order of the urls.py files.
 ACCESS: dict[str, Rule] = {
     "home": rule(SIGNED_IN, "GET"),
+    "costs": rule(Perm.VIEW_SPEND, "GET"),
+    "costs_export": rule(Perm.VIEW_SPEND, "GET"),
+    "usage": rule(Perm.VIEW_SPEND, "GET"),
+    "usage_export": rule(Perm.VIEW_SPEND, "GET"),
+    "usage_sync": rule(Perm.VIEW_SPEND, "POST"),
+    "usage_sync_status": rule(Perm.VIEW_SPEND, "GET"),
+    "reporting_settings": rule(Perm.MANAGE, "POST"),
     "login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
     "logout": rule(PUBLIC, "POST"),
     "healthz": rule(PUBLIC, "GET"),
@@ -198,7 +205,7 @@ def sample_kwargs(db, _shared_simulator) -> dict[str, object]:
     org = OrganizationFactory(
         name="Acme (simulator)", base_url=SIM_BASE_URL, admin_key=SIM_ADMIN_KEY
     )
-    return {"pk": org.pk, **DIRECTORY_SAMPLES, **AUDIT_SAMPLES}
+    return {"pk": org.pk, "fmt": "csv", **DIRECTORY_SAMPLES, **AUDIT_SAMPLES}
 
 
 def _user_for(principal):

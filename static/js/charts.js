@@ -46,8 +46,11 @@
     if (el.classList.contains("sparkline")) config.staticPlot = true;
     window.Plotly.newPlot(el, fig.data, themedLayout(fig.layout || {}), config).then(function () {
       el.setAttribute("data-rendered", "true");
+      // User Timing: when the page's first chart appeared (read by the browser tests).
+      if (window.performance && !performance.getEntriesByName("first-chart").length) performance.mark("first-chart");
       el.dispatchEvent(new CustomEvent("chart:drawn", { bubbles: true }));
     });
+    wireDrill(el);
     var drill = el.getAttribute("data-drilldown");
     if (drill) {
       el.on("plotly_click", function (event) {
@@ -65,6 +68,76 @@
         return false;
       });
     }
+  }
+
+  // --- Drill-down inside [data-drill-target]: a trace's meta.drill narrows the page to that series
+  // (through htmx, into the target); a point's customdata is a link for that bucket (e.g. the
+  // audit log of that day). One option acts at once; two open a small menu at the click.
+  var openMenu = null;
+
+  function closeMenu() {
+    if (openMenu) { openMenu.remove(); openMenu = null; }
+  }
+
+  function narrow(url, target) {
+    closeMenu();
+    if (window.htmx && document.querySelector(target)) {
+      window.htmx.ajax("GET", url, { target: target, swap: "outerHTML" });
+    } else {
+      window.location.href = url;
+    }
+  }
+
+  function menuItem(menu, label, onClick, href) {
+    var a = document.createElement("a");
+    a.textContent = label;
+    a.href = href;
+    a.setAttribute("role", "menuitem");
+    if (onClick) a.addEventListener("click", function (e) { e.preventDefault(); onClick(); });
+    menu.appendChild(a);
+    return a;
+  }
+
+  function showMenu(event, target) {
+    var point = event.points && event.points[0];
+    if (!point) return;
+    var drill = point.data.meta && point.data.meta.drill;
+    var link = typeof point.customdata === "string" ? point.customdata : "";
+    if (drill && !link) return narrow(drill, target);
+    if (link && !drill) { window.location.href = link; return; }
+    if (!drill && !link) return;
+    closeMenu();
+    var menu = document.createElement("div");
+    menu.className = "drill-menu";
+    menu.setAttribute("role", "menu");
+    var title = document.createElement("strong");
+    title.textContent = point.data.name + " · " + point.x;
+    menu.appendChild(title);
+    var first = menuItem(menu, "Show only " + point.data.name, function () { narrow(drill, target); }, drill);
+    menuItem(menu, "What changed on " + point.x + " (audit log)", null, link);
+    var e = event.event || {};
+    menu.style.left = Math.min((e.pageX || 0) + 8, window.scrollX + window.innerWidth - 280) + "px";
+    menu.style.top = ((e.pageY || 0) + 8) + "px";
+    document.body.appendChild(menu);
+    openMenu = menu;
+    first.focus();
+  }
+
+  document.addEventListener("click", function (event) {
+    if (openMenu && !openMenu.contains(event.target) && !event.target.closest(".js-plotly-plot")) closeMenu();
+  });
+  document.addEventListener("keydown", function (event) { if (event.key === "Escape") closeMenu(); });
+
+  function wireDrill(el) {
+    var holder = el.closest("[data-drill-target]");
+    if (!holder) return;
+    var target = holder.getAttribute("data-drill-target");
+    el.on("plotly_click", function (event) { showMenu(event, target); });
+    el.on("plotly_legendclick", function (event) {
+      var trace = event.data[event.curveNumber];
+      if (trace.meta && trace.meta.drill) narrow(trace.meta.drill, target);
+      return false;
+    });
   }
 
   function drawAll(root) {

@@ -52,7 +52,12 @@ def test_it_never_stores_the_key_in_clear(added):
 def test_it_never_renders_the_key_on_any_page(added):
     from orgadmin.models import Organization
 
-    samples = {"pk": Organization.objects.get().pk, **DIRECTORY_SAMPLES, **AUDIT_SAMPLES}
+    samples = {
+        "pk": Organization.objects.get().pk,
+        "fmt": "csv",
+        **DIRECTORY_SAMPLES,
+        **AUDIT_SAMPLES,
+    }
     for name, pattern in url_patterns().items():
         if "GET" not in ACCESS[name].methods:
             continue

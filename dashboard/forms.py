@@ -1,0 +1,280 @@
+"""The filters of the usage and cost pages and their exports, parsed from the query string.
+
+Every filter lives in the URL. A form turns it into a query for the selectors, or says beside
+the field what's wrong (an inverted or invalid date, an unknown family or grouping).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, available_timezones
+
+from django import forms
+from django.http import QueryDict
+
+from dashboard.families import COST_DIMENSIONS, DIMENSION_LABELS, FAMILIES, Family
+from dashboard.periods import DEFAULT_PRESET, PRESETS, Period, preset_range
+from dashboard.selectors import CostQuery, UsageQuery
+
+MAX_DAYS = 731
+MAX_HOURLY_DAYS = 92
+WIDTHS = {"1d": "Daily", "1h": "Hourly"}
+DATE_ERROR = "Enter a date as YYYY-MM-DD, e.g. 2025-03-01."
+
+
+@cache
+def timezone_names() -> list[str]:
+    return sorted(available_timezones() - {"localtime", "Factory"})
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    """`a,b` and repeated parameters alike, trimmed, without blanks or repeats."""
+    out: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if part and part not in out:
+                out.append(part)
+    return tuple(out)
+
+
+class _FilterForm(forms.Form):
+    """Period, timezone, grouping and dimension filters shared by the two pages."""
+
+    preset = forms.ChoiceField(
+        choices=[("", "Custom"), *PRESETS.items()], required=False, label="Period"
+    )
+    start = forms.DateField(
+        required=False,
+        label="From",
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": DATE_ERROR},
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.DateField(
+        required=False,
+        label="To (exclusive)",
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": DATE_ERROR},
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    tz = forms.CharField(required=False, label="Timezone", max_length=64)
+    group_by = forms.CharField(required=False, label="Group by")
+
+    dimensions: tuple[str, ...] = ()
+    default_group: tuple[str, ...] = ()
+
+    def __init__(self, data: QueryDict, *, default_tz: str, now: dt.datetime) -> None:
+        super().__init__(data)
+        self.default_tz = default_tz
+        self.now = now
+        for dim in self.filter_dimensions():
+            self.fields[dim] = forms.CharField(required=False, label=DIMENSION_LABELS[dim])
+
+    def filter_dimensions(self) -> tuple[str, ...]:
+        return self.dimensions
+
+    # --- fields ---
+
+    def clean_tz(self) -> str:
+        name = (self.cleaned_data.get("tz") or "").strip() or self.default_tz
+        if name not in timezone_names() and name != "UTC":
+            raise forms.ValidationError(f"Unknown timezone “{name}”. Use a name like Europe/Paris.")
+        return name
+
+    def _group_by(self, allowed: tuple[str, ...], default: tuple[str, ...]) -> tuple[str, ...]:
+        if "group_by" not in self.data:
+            return default
+        groups = _split(self.data.getlist("group_by"))
+        unknown = [g for g in groups if g not in allowed]
+        if unknown:
+            choices = ", ".join(allowed)
+            self.add_error(
+                "group_by",
+                f"Can't group by “{', '.join(unknown)}”. Choose from: {choices}.",
+            )
+            return default
+        return groups
+
+    def _filters(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        out = []
+        for dim in self.filter_dimensions():
+            values = _split(self.data.getlist(dim)) if dim in self.data else ()
+            if values:
+                out.append((dim, values))
+        return tuple(out)
+
+    # --- the whole form ---
+
+    def max_days(self) -> int:
+        return MAX_DAYS
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        tz_name = data.get("tz")
+        if not tz_name or self.has_error("start") or self.has_error("end"):
+            return data
+        tz = ZoneInfo(tz_name)
+        today = self.now.astimezone(tz).date()
+        start, end, preset = data.get("start"), data.get("end"), data.get("preset")
+        if start or end:
+            if not start:
+                self.add_error("start", "Pick the first day too.")
+                return data
+            if not end:
+                end = today + dt.timedelta(days=1)
+            if end <= start:
+                self.add_error("end", "The end date must be after the start date (it's exclusive).")
+                return data
+            if (end - start).days > self.max_days():
+                self.add_error("end", f"Pick at most {self.max_days()} days for this view.")
+                return data
+            preset = ""
+        else:
+            preset = preset or DEFAULT_PRESET
+            start, end = preset_range(preset, today)
+        data["preset"] = preset
+        data["period"] = Period(start, end, tz)
+        return data
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        """The canonical query parameters of this view, with `changes` applied (None removes)."""
+        data = self.cleaned_data
+        params: dict[str, str] = {}
+        if data.get("preset"):
+            params["preset"] = data["preset"]
+        else:
+            params["start"] = data["period"].start.isoformat()
+            params["end"] = data["period"].end.isoformat()
+        params["tz"] = data["tz"]
+        params.update(self.extra_params())
+        params["group_by"] = ",".join(data["group_by"])
+        for dim, values in data["filters"]:
+            params[dim] = ",".join(values)
+        for key, value in changes.items():
+            if value is None:
+                params.pop(key, None)
+            else:
+                params[key] = value
+        return params
+
+    def extra_params(self) -> dict[str, str]:
+        return {}
+
+    def url(self, path: str, **changes: Any) -> str:
+        return f"{path}?{urlencode(self.params(**changes))}"
+
+    def drill_params(self, group: tuple[str, ...]) -> dict[str, Any]:
+        """Narrow to one series: filter on its values, then group by the next dimension."""
+        changes: dict[str, Any] = {}
+        filters = dict(self.cleaned_data["filters"])
+        for dim, value in zip(self.cleaned_data["group_by"], group, strict=False):
+            filters[dim] = (value,)
+            changes[dim] = value
+        remaining = [d for d in self.drill_order() if d not in filters]
+        changes["group_by"] = remaining[0] if remaining else ""
+        return changes
+
+    def drill_order(self) -> tuple[str, ...]:
+        return self.dimensions
+
+
+class CostFilterForm(_FilterForm):
+    dimensions = COST_DIMENSIONS
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["group_by"] = self._group_by(COST_DIMENSIONS, ("line_item",))
+        data["filters"] = self._filters()
+        return data
+
+    def drill_order(self) -> tuple[str, ...]:
+        return ("project_id", "line_item", "api_key_id")
+
+    def query(self) -> CostQuery:
+        data = self.cleaned_data
+        return CostQuery(period=data["period"], group_by=data["group_by"], filters=data["filters"])
+
+
+class UsageFilterForm(_FilterForm):
+    family = forms.CharField(required=False, label="Family")
+    bucket_width = forms.CharField(required=False, label="Bucket width")
+    metric = forms.CharField(required=False, label="Metric")
+
+    def selected_family(self) -> Family:
+        return FAMILIES.get(self.data.get("family") or "completions") or FAMILIES["completions"]
+
+    def filter_dimensions(self) -> tuple[str, ...]:
+        return self.selected_family().dimensions
+
+    def clean_family(self) -> str:
+        slug = (self.cleaned_data.get("family") or "completions").strip()
+        if slug not in FAMILIES:
+            raise forms.ValidationError(
+                f"Unknown usage family “{slug}”. Choose from: {', '.join(FAMILIES)}."
+            )
+        return slug
+
+    def clean_bucket_width(self) -> str:
+        width = (self.cleaned_data.get("bucket_width") or "1d").strip()
+        if width not in WIDTHS:
+            raise forms.ValidationError(f"Bucket width is 1d or 1h, not “{width}”.")
+        return width
+
+    def max_days(self) -> int:
+        return MAX_HOURLY_DAYS if self.data.get("bucket_width") == "1h" else MAX_DAYS
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        family = FAMILIES.get(data.get("family") or "")
+        if family is None:
+            return data
+        data["group_by"] = self._group_by(family.dimensions, (family.default_group,))
+        data["filters"] = self._filters()
+        metric = (data.get("metric") or "").strip() or family.default_metric
+        if metric not in family.metric_names:
+            self.add_error(
+                "metric",
+                f"{family.label} has no metric “{metric}”. "
+                f"Choose from: {', '.join(family.metric_names)}.",
+            )
+        data["metric"] = metric
+        return data
+
+    def extra_params(self) -> dict[str, str]:
+        data = self.cleaned_data
+        return {
+            "family": data["family"],
+            "bucket_width": data["bucket_width"],
+            "metric": data["metric"],
+        }
+
+    def drill_order(self) -> tuple[str, ...]:
+        family = FAMILIES[self.cleaned_data["family"]]
+        order = ("model", "project_id", "api_key_id", "user_id")
+        return tuple(d for d in order if d in family.dimensions) + tuple(
+            d for d in family.dimensions if d not in order
+        )
+
+    def query(self) -> UsageQuery:
+        data = self.cleaned_data
+        return UsageQuery(
+            family=FAMILIES[data["family"]],
+            period=data["period"],
+            width=data["bucket_width"],
+            group_by=data["group_by"],
+            filters=data["filters"],
+        )
+
+
+class ReportingSettingsForm(forms.Form):
+    timezone = forms.CharField(max_length=64)
+
+    def clean_timezone(self) -> str:
+        name = self.cleaned_data["timezone"].strip()
+        if name not in timezone_names() and name != "UTC":
+            raise forms.ValidationError(f"Unknown timezone “{name}”.")
+        return name

@@ -1,0 +1,186 @@
+"""Snapshots of the API's usage and cost buckets. Pages read only these; the sync writes them.
+
+Each usage family has its own table with exactly the spec's dimensions and metrics, one row per
+hourly bucket and combination of dimensions. Costs are one row per UTC day, line item, project and
+API key. A dimension the API leaves null is stored as "" so that the natural key is unique (SQL
+treats NULLs as distinct).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from dashboard.families import FAMILIES, Family
+from orgadmin.models import Organization
+
+
+class ScaledDecimalField(models.BigIntegerField):
+    """A Decimal stored as an integer count of 10^-places units.
+
+    Sums are then exact on every database (SQLite would add DecimalFields as floats), and Python
+    always sees a Decimal: in rows, in `values()`, and in `Sum()`.
+    """
+
+    def __init__(self, *args: Any, places: int = 9, **kwargs: Any) -> None:
+        self.places = places
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["places"] = self.places
+        return name, path, args, kwargs
+
+    def to_units(self, value: Any) -> int | None:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            value = Decimal(str(value))
+        return int(value.scaleb(self.places).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+    def get_prep_value(self, value: Any) -> int | None:
+        return self.to_units(value)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-self.places)
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if value is None or isinstance(value, Decimal):
+            return value
+        return Decimal(str(value))
+
+
+class ReportingSettings(models.Model):
+    """How an organization's usage and costs are reported: the timezone days are cut in."""
+
+    org = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="reporting")
+    timezone = models.CharField(max_length=64, default="UTC")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.org}: {self.timezone}"
+
+
+class CostBucket(models.Model):
+    """One day's cost of one line item, project and API key (the finest grouping the API has)."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="The UTC day of the API's 1d bucket.")
+    line_item = models.CharField(max_length=200, blank=True)
+    project_id = models.CharField(max_length=100, blank=True)
+    api_key_id = models.CharField(max_length=100, blank=True)
+    # The simulator and the API give amounts to the pico-dollar; 10^-12 keeps every digit.
+    amount = ScaledDecimalField(places=12)
+    currency = models.CharField(max_length=10, default="usd")
+    quantity = ScaledDecimalField(places=6, null=True, blank=True)
+    quantity_unit = models.CharField(max_length=40, blank=True)
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "day", "line_item", "project_id", "api_key_id"],
+                name="cost_bucket_natural_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.line_item or '—'}: {self.amount} {self.currency}"
+
+
+class UsageBucket(models.Model):
+    """The common part of every family's table: the organization and the hourly bucket."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    bucket_start = models.DateTimeField()
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    family: Family
+    daily: bool
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.family.label} {self.bucket_start:%Y-%m-%d %H:%M}"
+
+
+def _dimension_field(name: str) -> models.Field:
+    if name == "batch":
+        # "true" / "false" as the API's boolean, "" when the API gave null.
+        return models.CharField(max_length=5, blank=True)
+    return models.CharField(max_length=200 if name == "model" else 100, blank=True)
+
+
+def _usage_model(family: Family, class_name: str, *, daily: bool = False) -> type[UsageBucket]:
+    attrs: dict[str, Any] = {"__module__": __name__, "family": family, "daily": daily}
+    for dim in family.dimensions:
+        attrs[dim] = _dimension_field(dim)
+    for metric in family.metrics:
+        attrs[metric.name] = models.BigIntegerField(
+            null=not metric.required,
+            blank=not metric.required,
+            **({"default": 0} if metric.required else {}),
+        )
+    attrs["Meta"] = type(
+        "Meta",
+        (),
+        {
+            "verbose_name": f"{family.label.lower()} {'daily ' if daily else ''}usage bucket",
+            "constraints": [
+                models.UniqueConstraint(
+                    fields=["org", "bucket_start", *family.dimensions],
+                    name=f"{family.slug}{'_daily' if daily else ''}_natural_key",
+                )
+            ],
+        },
+    )
+    return type(class_name, (UsageBucket,), attrs)
+
+
+CompletionsUsage = _usage_model(FAMILIES["completions"], "CompletionsUsage")
+EmbeddingsUsage = _usage_model(FAMILIES["embeddings"], "EmbeddingsUsage")
+ModerationsUsage = _usage_model(FAMILIES["moderations"], "ModerationsUsage")
+ImagesUsage = _usage_model(FAMILIES["images"], "ImagesUsage")
+AudioSpeechesUsage = _usage_model(FAMILIES["audio_speeches"], "AudioSpeechesUsage")
+AudioTranscriptionsUsage = _usage_model(
+    FAMILIES["audio_transcriptions"], "AudioTranscriptionsUsage"
+)
+VectorStoresUsage = _usage_model(FAMILIES["vector_stores"], "VectorStoresUsage")
+CodeInterpreterSessionsUsage = _usage_model(
+    FAMILIES["code_interpreter_sessions"], "CodeInterpreterSessionsUsage"
+)
+FileSearchCallsUsage = _usage_model(FAMILIES["file_search_calls"], "FileSearchCallsUsage")
+WebSearchCallsUsage = _usage_model(FAMILIES["web_search_calls"], "WebSearchCallsUsage")
+
+# The same buckets summed per UTC day, rebuilt by the sync from the hourly rows of every day a
+# page touched (in the page's transaction). Pages that cut days at UTC midnight read these: a
+# twenty-fourth of the rows. Gauges (bytes stored) hold the day's mean.
+DAILY_MODELS: dict[str, type[UsageBucket]] = {
+    slug: _usage_model(
+        family, f"{''.join(w.title() for w in slug.split('_'))}DailyUsage", daily=True
+    )
+    for slug, family in FAMILIES.items()
+}
+globals().update({m.__name__: m for m in DAILY_MODELS.values()})
+
+USAGE_MODELS: dict[str, type[UsageBucket]] = {
+    m.family.slug: m
+    for m in (
+        CompletionsUsage,
+        EmbeddingsUsage,
+        ModerationsUsage,
+        ImagesUsage,
+        AudioSpeechesUsage,
+        AudioTranscriptionsUsage,
+        VectorStoresUsage,
+        CodeInterpreterSessionsUsage,
+        FileSearchCallsUsage,
+        WebSearchCallsUsage,
+    )
+}

@@ -1,0 +1,361 @@
+"""Reads for the usage and cost pages and exports: our tables only, never the API.
+
+Each selector runs one query. Usage rows are hourly; a selector groups them by hour in SQL (an
+index range scan, no per-row date functions) and folds the hours into the requested buckets in
+Python, in the reporting timezone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import BigIntegerField, Count, F, Max, Sum, Value
+from django.db.models.functions import Coalesce
+
+from dashboard.buckets import bucket_key, bucket_start, offset_changes
+from dashboard.families import FAMILIES, HEADLINE, NAMED_DIMENSIONS, Family
+from dashboard.models import DAILY_MODELS, USAGE_MODELS, CostBucket, ReportingSettings
+from dashboard.periods import Period
+from orgadmin.models import Organization, SyncRun
+from orgadmin.selectors import display_names
+
+Filters = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _filter_kwargs(filters: Filters) -> dict[str, Any]:
+    return {
+        (f"{name}__in" if len(values) > 1 else name): (values if len(values) > 1 else values[0])
+        for name, values in filters
+    }
+
+
+def reporting_timezone(*, org: Organization) -> str:
+    """The organization's reporting timezone (UTC until an admin picks another)."""
+    value = ReportingSettings.objects.filter(org=org).values_list("timezone", flat=True).first()
+    return value or "UTC"
+
+
+def names_for(*, org: Organization, ids: Iterable[str]) -> dict[str, str]:
+    """Display names of project, key and user ids from the directory cache (missing: unknown)."""
+    return display_names(org=org, ids=ids)
+
+
+# --- costs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CostQuery:
+    period: Period
+    group_by: tuple[str, ...] = ("line_item",)
+    filters: Filters = ()
+
+
+def _cost_queryset(*, org: Organization, query: CostQuery):
+    # Costs come from the API in UTC days; a day is listed under its own date.
+    return CostBucket.objects.filter(
+        org=org,
+        day__gte=query.period.start,
+        day__lt=query.period.end,
+        **_filter_kwargs(query.filters),
+    )
+
+
+AMOUNT_PLACES = CostBucket._meta.get_field("amount").places
+QUANTITY_PLACES = CostBucket._meta.get_field("quantity").places
+
+
+def to_amount(units: int | None) -> Decimal | None:
+    """Integer pico-dollars (as the cost rows sum them) as an exact Decimal."""
+    return None if units is None else Decimal(units).scaleb(-AMOUNT_PLACES)
+
+
+def to_quantity(units: int | None) -> Decimal | None:
+    return None if units is None else Decimal(units).scaleb(-QUANTITY_PLACES)
+
+
+def _cost_grouped(*, org: Organization, query: CostQuery):
+    # Sums stay integers (pico-dollars) on the way out: exact, and no per-row Decimal to build.
+    fields = ["day", *query.group_by, "currency"]
+    sums: dict[str, Any] = {"amount_units": Sum("amount", output_field=BigIntegerField())}
+    if "line_item" in query.group_by:
+        # A quantity adds up only within one line item; across line items it mixes units.
+        sums["quantity_units"] = Sum("quantity", output_field=BigIntegerField())
+        sums["quantity_unit"] = Max("quantity_unit")
+    return _cost_queryset(org=org, query=query).values(*fields).annotate(**sums).order_by(*fields)
+
+
+def cost_rows(*, org: Organization, query: CostQuery) -> list[dict[str, Any]]:
+    """Amounts (`amount_units`, pico-dollars) per day, currency and grouping (one query)."""
+    return list(_cost_grouped(org=org, query=query))
+
+
+def cost_export_rows(*, org: Organization, query: CostQuery) -> Iterator[dict[str, Any]]:
+    """The same rows as cost_rows, streamed from the database for an export."""
+    return _cost_grouped(org=org, query=query).iterator(chunk_size=2000)
+
+
+def cost_project_ids(*, org: Organization, query: CostQuery) -> list[str]:
+    """The projects with costs in a query's period (one query)."""
+    return list(
+        _cost_queryset(org=org, query=query)
+        .exclude(project_id="")
+        .values_list("project_id", flat=True)
+        .distinct()
+        .order_by()
+    )
+
+
+def cost_total(*, org: Organization, query: CostQuery, currency: str) -> Decimal:
+    """The total amount of a period in one currency (one query)."""
+    total = (
+        _cost_queryset(org=org, query=query)
+        .filter(currency=currency)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return total or Decimal(0)
+
+
+def daily_spend(*, org: Organization, start: dt.date, end: dt.date) -> dict[str, dict]:
+    """{currency: {day: amount}} for [start, end) (one query)."""
+    rows = (
+        CostBucket.objects.filter(org=org, day__gte=start, day__lt=end)
+        .values("currency", "day")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    )
+    out: dict[str, dict] = defaultdict(dict)
+    for row in rows:
+        out[row["currency"]][row["day"]] = row["amount"]
+    return dict(out)
+
+
+def top_costs(
+    *,
+    org: Organization,
+    start: dt.date,
+    end: dt.date,
+    dimension: str,
+    currency: str,
+    limit: int = 5,
+) -> list[dict[str, Any]]:
+    """The biggest spenders along one dimension (project or key) in [start, end) (one query)."""
+    return list(
+        CostBucket.objects.filter(org=org, day__gte=start, day__lt=end, currency=currency)
+        .exclude(**{dimension: ""})
+        .values(dimension)
+        .annotate(amount=Sum("amount"))
+        .order_by("-amount", dimension)[:limit]
+    )
+
+
+# --- usage ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UsageQuery:
+    family: Family
+    period: Period
+    width: str = "1d"
+    group_by: tuple[str, ...] = ()
+    filters: Filters = ()
+
+
+@dataclass
+class UsageTable:
+    """Usage folded into buckets: {(bucket_start, group): {metric: value}}."""
+
+    family: Family
+    group_by: tuple[str, ...]
+    cells: dict[tuple[dt.datetime, tuple[str, ...]], dict[str, int | float | None]] = field(
+        default_factory=dict
+    )
+
+    def groups(self) -> list[tuple[str, ...]]:
+        return sorted({g for _, g in self.cells})
+
+    def totals(self) -> dict[tuple[str, ...], dict[str, float | int | None]]:
+        """Per group over the whole period: sums, and the mean bucket for gauges (bytes)."""
+        sums: dict[tuple[str, ...], dict[str, Any]] = defaultdict(dict)
+        counts: dict[tuple[str, ...], int] = defaultdict(int)
+        for (_, group), values in self.cells.items():
+            counts[group] += 1
+            target = sums[group]
+            for name, value in values.items():
+                if value is not None:
+                    target[name] = target.get(name, 0) + value
+        out = {}
+        for group, values in sums.items():
+            out[group] = {
+                m.name: (
+                    values.get(m.name, 0) / counts[group]
+                    if m.over_time == "gauge"
+                    else values.get(m.name, 0 if m.required else None)
+                )
+                for m in self.family.metrics
+            }
+        return out
+
+
+def _usage_model(query: UsageQuery):
+    """Whole UTC days come from the daily rollup; hours, and days cut elsewhere, from the hours."""
+    utc_days = query.width == "1d" and offset_changes(query.period) == [(None, 0)]
+    return (DAILY_MODELS if utc_days else USAGE_MODELS)[query.family.slug]
+
+
+def _usage_queryset(*, org: Organization, query: UsageQuery):
+    """One row per bucket and group, cut by the database (see dashboard/buckets.py)."""
+    model = _usage_model(query)
+    sums: dict[str, Any] = {m.name: Sum(m.name) for m in query.family.metrics}
+    if any(m.over_time == "gauge" for m in query.family.metrics):
+        sums["hours"] = Count("bucket_start", distinct=True)
+    return (
+        model.objects.filter(
+            org=org,
+            bucket_start__gte=query.period.utc_start,
+            bucket_start__lt=query.period.utc_end,
+            **_filter_kwargs(query.filters),
+        )
+        .annotate(bucket=bucket_key("bucket_start", query.width, query.period))
+        .values("bucket", *query.group_by)
+        .annotate(**sums)
+        .order_by("bucket", *query.group_by)
+    )
+
+
+def _rows(rows: Iterable[dict[str, Any]], query: UsageQuery) -> Iterator[tuple]:
+    """(bucket_start, group, {metric: value}); a gauge (bytes stored) is its hours' mean."""
+    metrics = query.family.metrics
+    width, tz = query.width, query.period.tz
+    for row in rows:
+        values = {m.name: row[m.name] for m in metrics}
+        for m in metrics:
+            if m.over_time == "gauge" and values[m.name] is not None:
+                values[m.name] = values[m.name] / row["hours"]
+        group = tuple(row[d] for d in query.group_by)
+        yield bucket_start(row["bucket"], width, tz), group, values
+
+
+def usage_table(*, org: Organization, query: UsageQuery) -> UsageTable:
+    """A family's metrics per bucket and group over a period (one query)."""
+    table = UsageTable(family=query.family, group_by=query.group_by)
+    for bucket, group, values in _rows(_usage_queryset(org=org, query=query), query):
+        table.cells[(bucket, group)] = values
+    return table
+
+
+def usage_export_rows(*, org: Organization, query: UsageQuery) -> Iterator[tuple]:
+    """(bucket_start, group, metrics) rows streamed from the database for an export."""
+    return _rows(_usage_queryset(org=org, query=query).iterator(chunk_size=5000), query)
+
+
+def top_models(
+    *, org: Organization, start: dt.datetime, end: dt.datetime, limit: int = 5
+) -> list[dict[str, Any]]:
+    """The models with the most completion tokens in [start, end) (one query)."""
+    model = USAGE_MODELS["completions"]
+    return list(
+        model.objects.filter(org=org, bucket_start__gte=start, bucket_start__lt=end)
+        .exclude(model="")
+        .values("model")
+        .annotate(
+            tokens=Sum(F("input_tokens") + F("output_tokens")),
+            requests=Sum("num_model_requests"),
+        )
+        .order_by("-tokens", "model")[:limit]
+    )
+
+
+def family_daily_totals(*, org: Organization, period: Period) -> dict[str, dict[dt.date, float]]:
+    """Each family's headline metric per local day (one UNION query over every family)."""
+    models = DAILY_MODELS if offset_changes(period) == [(None, 0)] else USAGE_MODELS
+    key = bucket_key("bucket_start", "1d", period)
+    parts = []
+    for slug, metrics in HEADLINE.items():
+        total = sum((F(m) for m in metrics[1:]), F(metrics[0]))
+        parts.append(
+            models[slug]
+            .objects.filter(
+                org=org, bucket_start__gte=period.utc_start, bucket_start__lt=period.utc_end
+            )
+            .annotate(family=Value(slug), bucket=key)
+            .values("family", "bucket")
+            .annotate(value=Coalesce(Sum(total), 0), hours=Count("bucket_start", distinct=True))
+            .order_by()
+        )
+    result: dict[str, dict[dt.date, float]] = {slug: {} for slug in HEADLINE}
+    for row in parts[0].union(*parts[1:], all=True):
+        day = dt.date(1970, 1, 1) + dt.timedelta(days=row["bucket"])
+        gauge = FAMILIES[row["family"]].metric(HEADLINE[row["family"]][0]).over_time == "gauge"
+        result[row["family"]][day] = row["value"] / row["hours"] if gauge else row["value"]
+    return result
+
+
+# --- freshness ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Freshness:
+    latest: SyncRun | None
+    last_success: SyncRun | None
+
+    @property
+    def running(self) -> bool:
+        return self.latest is not None and self.latest.is_running
+
+    @property
+    def synced_at(self) -> dt.datetime | None:
+        return self.last_success.finished_at if self.last_success else None
+
+    def stale(self, now: dt.datetime) -> bool:
+        """More than two hourly runs have gone by without a successful one."""
+        return self.synced_at is None or now - self.synced_at > dt.timedelta(hours=2, minutes=15)
+
+
+def usage_freshness(*, org: Organization) -> Freshness:
+    """The latest usage sync and the latest successful one (one query)."""
+    runs = list(
+        SyncRun.objects.filter(org=org, kind=SyncRun.Kind.USAGE)
+        .select_related(None)
+        .only(
+            "status",
+            "started_at",
+            "finished_at",
+            "requests_made",
+            "rows_written",
+            "error",
+            "heartbeat_at",
+            "kind",
+            "org_id",
+        )
+        .order_by("-started_at")[:50]
+    )
+    latest = runs[0] if runs else None
+    success = next((r for r in runs if r.status == SyncRun.Status.SUCCEEDED), None)
+    return Freshness(latest=latest, last_success=success)
+
+
+def usage_run_since(*, org: Organization, since: dt.datetime) -> SyncRun | None:
+    """The first usage sync started at or after `since` (one query)."""
+    return (
+        SyncRun.objects.filter(org=org, kind=SyncRun.Kind.USAGE, started_at__gte=since)
+        .order_by("started_at")
+        .first()
+    )
+
+
+def main_currency(amounts: dict[str, dict]) -> str:
+    """The currency most of the spend is in ("usd" when there is none)."""
+    if not amounts:
+        return "usd"
+    return max(amounts, key=lambda c: (sum(amounts[c].values(), Decimal(0)), c))
+
+
+def label_ids(*, org: Organization, groups: Iterable[tuple[str, ...]], dims: tuple[str, ...]):
+    """Names for the id dimensions found in `groups` (one query, none if nothing to name)."""
+    ids = {g[i] for g in groups for i, d in enumerate(dims) if d in NAMED_DIMENSIONS and g[i]}
+    return names_for(org=org, ids=ids) if ids else {}

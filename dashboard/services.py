@@ -1,0 +1,27 @@
+"""Writes of the dashboard app that aren't a sync: the reporting settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from dashboard.models import ReportingSettings
+from orgadmin.models import Organization
+from orgadmin.services import action_record
+
+
+def reporting_timezone_set(*, org: Organization, timezone: str, actor: Any) -> ReportingSettings:
+    """Make `timezone` the organization's default reporting timezone, and log who did it."""
+    with transaction.atomic():
+        settings, _ = ReportingSettings.objects.update_or_create(
+            org=org, defaults={"timezone": timezone}
+        )
+        action_record(
+            actor=actor,
+            org=org,
+            action="reporting.timezone",
+            summary=f"Set the reporting timezone to {timezone}",
+            resource_type="reporting_settings",
+        )
+    return settings

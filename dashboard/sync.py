@@ -1,0 +1,639 @@
+"""usage_sync: pages through every usage endpoint and the costs with the SDK into our tables.
+
+One transaction per page: the page's rows are upserted on their natural key, rows of the page's
+buckets that the API no longer returns are removed, and the endpoint's watermarks move, all
+together. A killed run therefore leaves whole pages behind and the next run resumes from the
+watermark; a retried or overlapping page changes nothing.
+
+Each endpoint keeps the range it holds complete as two watermarks: `<endpoint>` (the high end) and
+`<endpoint>#from` (the low end). A run fetches the requested window minus that range, except the
+last USAGE_SETTLE_HOURS before the high end, which are fetched again because recent buckets keep
+changing for a while.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from dashboard.families import (
+    COST_DIMENSIONS,
+    FAMILIES,
+    MAX_BUCKETS_PER_PAGE,
+    MAX_COST_BUCKETS_PER_PAGE,
+    SYNC_BUCKET_WIDTH,
+    Family,
+)
+from dashboard.models import DAILY_MODELS, USAGE_MODELS, CostBucket
+from orgadmin.client import OrgAPIError, admin_client, api_errors
+from orgadmin.models import Organization, SyncRun
+from orgadmin.syncing import RunRecorder, sync_run, watermark_get, watermark_set
+
+UTC = dt.UTC
+HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
+COSTS_ENDPOINT = "costs"
+
+
+class SyncDataError(Exception):
+    """The API sent a value we can't store faithfully (e.g. an amount that is not a number)."""
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    """A JSON number (or a number sent as a string) as an exact Decimal, without float artefacts.
+
+    A float is read through its shortest repr, which is the literal the API sent: 0.1 stays 0.1.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise SyncDataError(f"expected a number, got {value!r}")
+    try:
+        if isinstance(value, Decimal):
+            number = value
+        elif isinstance(value, int):
+            number = Decimal(value)
+        elif isinstance(value, float):
+            number = Decimal(repr(value))
+        elif isinstance(value, str):
+            number = Decimal(value.strip())
+        else:
+            raise SyncDataError(f"expected a number, got {value!r}")
+    except InvalidOperation:
+        raise SyncDataError(f"expected a number, got {value!r}") from None
+    if not number.is_finite():
+        raise SyncDataError(f"expected a finite number, got {value!r}")
+    return number
+
+
+def _count(value: Any) -> int | None:
+    """A usage metric as an int (the API sends integers; a string or float is tolerated)."""
+    number = parse_decimal(value)
+    return None if number is None else int(number)
+
+
+def _dimension(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _getter(obj: Any) -> Callable[[str], Any]:
+    # The SDK gives typed objects; a result it could not type (an unknown `object`) stays a dict.
+    if isinstance(obj, dict):
+        return obj.get
+    return lambda name: getattr(obj, name, None)
+
+
+def _ts(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(seconds), tz=UTC)
+
+
+# --- windows and watermarks --------------------------------------------------------------------
+
+
+def floor_to(moment: dt.datetime, step: dt.timedelta) -> dt.datetime:
+    """The bucket boundary at or before `moment` (buckets are aligned to UTC)."""
+    epoch = dt.datetime(1970, 1, 1, tzinfo=UTC)
+    return epoch + ((moment - epoch) // step) * step
+
+
+def ceil_to(moment: dt.datetime, step: dt.timedelta) -> dt.datetime:
+    floor = floor_to(moment, step)
+    return floor if floor == moment else floor + step
+
+
+def windows_to_fetch(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    known: tuple[dt.datetime, dt.datetime] | None,
+    settle: dt.timedelta,
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The parts of [start, end) not yet held complete: the window minus [low, high - settle)."""
+    if start >= end:
+        return []
+    if known is None:
+        return [(start, end)]
+    low, high = known
+    solid_end = high - settle
+    if solid_end <= low:
+        return [(start, end)]
+    parts = []
+    if start < low:
+        parts.append((start, min(end, low)))
+    tail = max(start, solid_end)
+    if tail < end:
+        parts.append((tail, end))
+    # Two parts that touch are one window: fewer pages.
+    if len(parts) == 2 and parts[0][1] >= parts[1][0]:
+        parts = [(parts[0][0], parts[1][1])]
+    return parts
+
+
+def _known(org: Organization, endpoint: str) -> tuple[dt.datetime, dt.datetime] | None:
+    high = watermark_get(org=org, endpoint=endpoint)
+    low = watermark_get(org=org, endpoint=f"{endpoint}#from")
+    return (low, high) if high is not None and low is not None else None
+
+
+def _extend_known(
+    org: Organization,
+    endpoint: str,
+    known: tuple[dt.datetime, dt.datetime] | None,
+    fetched: tuple[dt.datetime, dt.datetime],
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """Merge what this run has fetched so far into the endpoint's range, when they touch."""
+    start, end = fetched
+    if known is None:
+        merged = (start, end)
+    elif start <= known[1] and end >= known[0]:
+        merged = (min(known[0], start), max(known[1], end))
+    else:
+        return known  # not contiguous yet: the range would claim a gap
+    if merged != known:
+        watermark_set(org=org, endpoint=f"{endpoint}#from", value=merged[0])
+        watermark_set(org=org, endpoint=endpoint, value=merged[1])
+    return merged
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _upsert(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple], key: Sequence[str]
+) -> None:
+    """INSERT … ON CONFLICT (natural key) DO UPDATE, in bulk (SQLite and PostgreSQL alike)."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in columns if c not in key)
+    # Table and column names come from our models, quoted; every value is a bound parameter.
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) VALUES "  # noqa: S608
+    tail = f" ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET {updates}"
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # sqlite3's executemany loops in C: the fastest bulk path it has.
+            cursor.executemany(head + one + tail, rows)
+            return
+        if connection.vendor == "postgresql":
+            # COPY into a session-local staging table, then one INSERT … SELECT … ON CONFLICT.
+            names = ", ".join(qn(c) for c in columns)
+            stage = qn(f"stage_{model._meta.db_table}")
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
+                f"SELECT {names} FROM {qn(model._meta.db_table)} WITH NO DATA"
+            )
+            with cursor.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(head.replace(" VALUES ", f" SELECT {names} FROM {stage}") + tail)  # noqa: S608
+            cursor.execute(f"TRUNCATE {stage}")
+            return
+        per_statement = max(1, min(1000, 60000 // len(columns)))
+        for i in range(0, len(rows), per_statement):
+            chunk = rows[i : i + per_statement]
+            params = [v for row in chunk for v in row]
+            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, params)
+
+
+@dataclass
+class _Page:
+    rows: int
+    first_start: dt.datetime
+    last_end: dt.datetime
+
+
+_CHUNK = 5000  # rows per bulk upsert
+
+
+def _add(a: Any, b: Any) -> Any:
+    return None if a is None and b is None else (a or 0) + (b or 0)
+
+
+def _usage_rows(family: Family, bucket: Any, head: tuple, stamp_db: Any) -> list[tuple]:
+    """One bucket's rows; the same combination twice in a bucket is added up."""
+    get_bucket = _getter(bucket)
+    start = connection.ops.adapt_datetimefield_value(_ts(get_bucket("start_time")))
+    dims, names = family.dimensions, family.metric_names
+    required = [m.required for m in family.metrics]
+    merged: dict[tuple, list] = {}
+    for result in get_bucket("results") or ():
+        get = result.get if isinstance(result, dict) else _getter(result)
+        # Fast paths for what the API sends (strings and ints); anything else is parsed.
+        key = (start, *[v if type(v) is str else _dimension(v) for v in map(get, dims)])
+        values = [v if type(v) is int else _count(v) for v in map(get, names)]
+        if None in values:
+            values = [0 if v is None and r else v for v, r in zip(values, required)]  # noqa: B905
+        old = merged.get(key)
+        merged[key] = values if old is None else [_add(a, b) for a, b in zip(old, values)]  # noqa: B905
+    return [(*head, *key, *values, stamp_db) for key, values in merged.items()]
+
+
+def _cost_rows(bucket: Any, head: tuple, stamp_db: Any) -> list[tuple]:
+    """One day's cost rows, amounts as exact integer pico-dollars."""
+    get_bucket = _getter(bucket)
+    day = _ts(get_bucket("start_time")).date().isoformat()
+    merged: dict[tuple, list] = {}
+    for result in get_bucket("results") or ():
+        get = _getter(result)
+        key = (day, *(_dimension(get(d)) for d in COST_DIMENSIONS))
+        amount = _getter(get("amount") or {})
+        value = parse_decimal(amount("value")) or Decimal(0)
+        quantity = parse_decimal(get("quantity"))
+        old = merged.get(key)
+        if old is None:
+            currency = (amount("currency") or "usd").lower()
+            merged[key] = [value, currency, quantity, get("quantity_unit") or ""]
+        else:
+            old[0], old[2] = old[0] + value, _add(old[2], quantity)
+    amount_units = CostBucket._meta.get_field("amount").to_units
+    quantity_units = CostBucket._meta.get_field("quantity").to_units
+    return [
+        (*head, *key, amount_units(v[0]), v[1], quantity_units(v[2]), str(v[3]), stamp_db)
+        for key, v in merged.items()
+    ]
+
+
+def _write_page(
+    model: type[models.Model],
+    columns: Sequence[str],
+    key: Sequence[str],
+    buckets: Iterable[dict[str, Any]],
+    rows_of: Callable[[Any], list[tuple]],
+) -> tuple[int, dt.datetime | None, dt.datetime | None]:
+    """Upsert a page's buckets in chunks as they are read; (rows, first start, last end)."""
+    pending: list[tuple] = []
+    written, first, last = 0, None, None
+    for bucket in buckets:
+        if first is None:
+            first = _ts(bucket["start_time"])
+        last = _ts(bucket["end_time"])
+        pending.extend(rows_of(bucket))
+        if len(pending) >= _CHUNK:
+            _upsert(model, columns, pending, key)
+            written, pending = written + len(pending), []
+    _upsert(model, columns, pending, key)
+    return written + len(pending), first, last
+
+
+def _write_usage_page(
+    org: Organization, family: Family, buckets: Iterable[dict[str, Any]], stamp: dt.datetime
+) -> _Page | None:
+    model = USAGE_MODELS[family.slug]
+    stamp_db = connection.ops.adapt_datetimefield_value(stamp)
+    written, first, last = _write_page(
+        model,
+        ["org_id", "bucket_start", *family.dimensions, *family.metric_names, "fetched_at"],
+        ["org_id", "bucket_start", *family.dimensions],
+        buckets,
+        lambda bucket: _usage_rows(family, bucket, (org.pk,), stamp_db),
+    )
+    if first is None:
+        return None
+    # Rows of these buckets that this page did not return are gone from the API: drop them.
+    model.objects.filter(
+        org=org, bucket_start__gte=first, bucket_start__lt=last, fetched_at__lt=stamp
+    ).delete()
+    usage_rollup(org=org, family=family, start=first, end=last, stamp=stamp)
+    return _Page(written, first, last)
+
+
+def usage_rollup(
+    *,
+    org: Organization,
+    family: Family,
+    start: dt.datetime,
+    end: dt.datetime,
+    stamp: dt.datetime | None = None,
+) -> None:
+    """Rebuild the daily rows of every UTC day that [start, end) touches from its hourly rows."""
+    first, last, stamp = start, end, stamp or timezone.now()
+    day_lo, day_hi = floor_to(first, DAY), ceil_to(last, DAY)
+    hourly, daily = USAGE_MODELS[family.slug], DAILY_MODELS[family.slug]
+    daily.objects.filter(org=org, bucket_start__gte=day_lo, bucket_start__lt=day_hi).delete()
+    qn = connection.ops.quote_name
+    day = (
+        "datetime(date(bucket_start))"
+        if connection.vendor == "sqlite"
+        else "date_trunc('day', bucket_start)"  # the session is in UTC
+    )
+    integer = "INTEGER" if connection.vendor == "sqlite" else "BIGINT"
+    dims = ", ".join(qn(d) for d in family.dimensions)
+    sums = ", ".join(
+        f"CAST(ROUND(AVG({qn(m.name)})) AS {integer})"
+        if m.over_time == "gauge"
+        else f"SUM({qn(m.name)})"
+        for m in family.metrics
+    )
+    metrics = ", ".join(qn(m) for m in family.metric_names)
+    adapt = connection.ops.adapt_datetimefield_value
+    # Table and column names come from our models, quoted; every value is a bound parameter.
+    sql = (
+        f"INSERT INTO {qn(daily._meta.db_table)} (org_id, bucket_start, {dims}, {metrics}, "  # noqa: S608
+        f"fetched_at) SELECT org_id, {day}, {dims}, {sums}, %s FROM {qn(hourly._meta.db_table)} "
+        f"WHERE org_id = %s AND bucket_start >= %s AND bucket_start < %s "
+        f"GROUP BY org_id, {day}, {dims}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(stamp), org.pk, adapt(day_lo), adapt(day_hi)])
+
+
+def _write_cost_page(
+    org: Organization, buckets: Iterable[dict[str, Any]], stamp: dt.datetime
+) -> _Page | None:
+    stamp_db = connection.ops.adapt_datetimefield_value(stamp)
+    written, first, last = _write_page(
+        CostBucket,
+        [
+            "org_id",
+            "day",
+            *COST_DIMENSIONS,
+            "amount",
+            "currency",
+            "quantity",
+            "quantity_unit",
+            "fetched_at",
+        ],
+        ["org_id", "day", *COST_DIMENSIONS],
+        buckets,
+        lambda bucket: _cost_rows(bucket, (org.pk,), stamp_db),
+    )
+    if first is None:
+        return None
+    CostBucket.objects.filter(
+        org=org, day__gte=first.date(), day__lt=last.date(), fetched_at__lt=stamp
+    ).delete()
+    return _Page(written, first, last)
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Stream:
+    endpoint: str
+    step: dt.timedelta
+    max_buckets: int
+    fetch: Callable[..., Any]
+    write: Callable[[Iterable[dict[str, Any]], dt.datetime], _Page | None]
+
+
+def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_Stream]:
+    # The SDK sends each request (auth, retries with Retry-After, errors, request ids); the page
+    # is read as plain JSON rather than typed models, which would hold it in memory twice over.
+    usage = client.usage.with_raw_response if client is not None else None
+    streams = []
+    for slug in families:
+        family = FAMILIES[slug]
+        method = getattr(usage, family.method, None)
+
+        def fetch(_m=method, _f=family, **params: Any) -> Any:
+            return _m(bucket_width=SYNC_BUCKET_WIDTH, group_by=list(_f.dimensions), **params)
+
+        streams.append(
+            _Stream(
+                endpoint=family.endpoint,
+                step=HOUR,
+                max_buckets=MAX_BUCKETS_PER_PAGE[SYNC_BUCKET_WIDTH],
+                fetch=fetch,
+                write=lambda buckets, stamp, _f=family: _write_usage_page(org, _f, buckets, stamp),
+            )
+        )
+
+    def fetch_costs(**params: Any) -> Any:
+        return usage.costs(bucket_width="1d", group_by=list(COST_DIMENSIONS), **params)
+
+    streams.append(
+        _Stream(
+            endpoint=COSTS_ENDPOINT,
+            step=DAY,
+            max_buckets=MAX_COST_BUCKETS_PER_PAGE,
+            fetch=fetch_costs,
+            write=lambda buckets, stamp: _write_cost_page(org, buckets, stamp),
+        )
+    )
+    return streams
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class _JsonPage:
+    """A page read lazily: its buckets are decoded one at a time from the JSON text, so a page
+    of 100,000 results never exists as 100,000 dicts at once. `meta` (has_more, next_page) is
+    complete once the buckets have been read."""
+
+    def __init__(self, text: str, request_id: str | None) -> None:
+        self.text, self.request_id = text, request_id
+        self.meta: dict[str, Any] = {}
+        self._read = False
+
+    def _error(self) -> OrgAPIError:
+        return OrgAPIError(
+            "The OpenAI API sent a page that is not the JSON we expect.",
+            request_id=self.request_id,
+        )
+
+    def buckets(self) -> Iterator[dict[str, Any]]:
+        text, ws = self.text, _WS
+        try:
+            pos = ws.match(text, 0).end()
+            if text[pos] != "{":
+                raise self._error()
+            pos += 1
+            while True:
+                pos = ws.match(text, pos).end()
+                if text[pos] == "}":
+                    break
+                key, pos = _DECODER.raw_decode(text, pos)
+                pos = ws.match(text, pos).end()
+                if text[pos] != ":":
+                    raise self._error()
+                pos = ws.match(text, pos + 1).end()
+                if key == "data" and text[pos] == "[":
+                    pos += 1
+                    while True:
+                        pos = ws.match(text, pos).end()
+                        if text[pos] == "]":
+                            pos += 1
+                            break
+                        bucket, pos = _DECODER.raw_decode(text, pos)
+                        if not isinstance(bucket, dict):
+                            raise self._error()
+                        yield bucket
+                        pos = ws.match(text, pos).end()
+                        if text[pos] == ",":
+                            pos += 1
+                else:
+                    self.meta[key], pos = _DECODER.raw_decode(text, pos)
+                pos = ws.match(text, pos).end()
+                if text[pos] == ",":
+                    pos += 1
+        except (ValueError, IndexError):
+            raise self._error() from None
+        self._read = True
+        self.text = ""
+
+    @property
+    def next_page(self) -> str | None:
+        if not self._read:
+            for _ in self.buckets():
+                pass
+        return self.meta.get("next_page") if self.meta.get("has_more") else None
+
+
+def _peek_cursor(text: str) -> str | None:
+    """The next page's cursor, read from the end of the text before the page is parsed (checked
+    against the parsed page afterwards), so that the next request can start right away."""
+
+    def value_after(key: str) -> Any:
+        at = text.rfind(f'"{key}"')
+        if at < 0:
+            return None
+        colon = _WS.match(text, text.index(":", at) + 1).end()
+        return _DECODER.raw_decode(text, colon)[0]
+
+    try:
+        return value_after("next_page") if value_after("has_more") is True else None
+    except ValueError:
+        return None
+
+
+def _pages(stream: _Stream, start: dt.datetime, end: dt.datetime) -> Iterator[_JsonPage]:
+    """Each page of one window, with the largest page the API allows.
+
+    The next page is fetched in the background while this one is written: the sync takes about
+    as long as the fetching alone.
+    """
+    buckets = -(-(end - start) // stream.step)  # start and end are bucket boundaries
+    limit = min(stream.max_buckets, max(1, buckets))
+
+    def fetch(cursor: str | None) -> tuple[_JsonPage, str | None]:
+        params: dict[str, Any] = {
+            "start_time": int(start.timestamp()),
+            "end_time": int(end.timestamp()),
+            "limit": limit,
+        }
+        if cursor:
+            params["page"] = cursor
+        with api_errors():
+            raw = stream.fetch(**params)
+        text = raw.http_response.content.decode("utf-8")
+        return _JsonPage(text, raw.request_id), _peek_cursor(text)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-fetch")
+    try:
+        future = pool.submit(fetch, None)
+        while True:
+            page, peeked = future.result()
+            future = pool.submit(fetch, peeked) if peeked else None
+            yield page
+            if page.next_page != peeked:
+                raise OrgAPIError(
+                    "The OpenAI API sent a page whose cursor could not be read.",
+                    request_id=page.request_id,
+                )
+            if future is None:
+                return
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _sync_stream(
+    org: Organization,
+    stream: _Stream,
+    recorder: RunRecorder,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    refetch: bool,
+    now: dt.datetime,
+) -> None:
+    start, end = floor_to(start, stream.step), ceil_to(end, stream.step)
+    known = _known(org, stream.endpoint)
+    settle = dt.timedelta(hours=settings.USAGE_SETTLE_HOURS)
+    windows = (
+        [(start, end)]
+        if refetch
+        else windows_to_fetch(start=start, end=end, known=known, settle=settle)
+    )
+    for window_start, window_end in windows:
+        # Whole buckets only, so that a window costs exactly ceil(buckets / limit) pages.
+        window_start, window_end = (
+            floor_to(window_start, stream.step),
+            ceil_to(window_end, stream.step),
+        )
+        for json_page in _pages(stream, window_start, window_end):
+            stamp = timezone.now()
+            with transaction.atomic():
+                page = stream.write(json_page.buckets(), stamp)
+                if page is not None:
+                    # Never claim beyond the moment of fetching: the current bucket is partial.
+                    fetched_to = min(page.last_end, now)
+                    known = _extend_known(org, stream.endpoint, known, (window_start, fetched_to))
+            recorder.page(rows=page.rows if page else 0)
+
+
+def usage_sync(
+    *,
+    org: Organization,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    refetch: bool = False,
+    families: Sequence[str] | None = None,
+    triggered_by: Any = None,
+) -> SyncRun:
+    """Sync usage buckets and costs for [start, end) into our tables; returns the recorded run.
+
+    Without `start`, each endpoint resumes from its watermark minus the settle window (or backfills
+    USAGE_BACKFILL_DAYS on the first run). `refetch` fetches the whole window again. Raises
+    SyncBusy when another usage sync of this organization is running, and OrgAPIError (recorded on
+    the run) when the API fails after the SDK's retries.
+    """
+    now = timezone.now()
+    end = min(end or now, now)
+    families = list(families or FAMILIES)
+    params = {
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat(),
+        "refetch": refetch,
+        "families": families if len(families) < len(FAMILIES) else "all",
+    }
+    client = admin_client(
+        org, max_retries=settings.USAGE_SYNC_MAX_RETRIES, timeout=settings.USAGE_SYNC_TIMEOUT
+    )
+    with sync_run(
+        org=org, kind=SyncRun.Kind.USAGE, params=params, triggered_by=triggered_by
+    ) as recorder:
+        for stream in _streams(org, client, families):
+            stream_start = start
+            if stream_start is None:
+                known = _known(org, stream.endpoint)
+                settle = dt.timedelta(hours=settings.USAGE_SETTLE_HOURS)
+                stream_start = (
+                    known[1] - settle
+                    if known
+                    else now - dt.timedelta(days=settings.USAGE_BACKFILL_DAYS)
+                )
+            _sync_stream(
+                org, stream, recorder, start=stream_start, end=end, refetch=refetch, now=now
+            )
+    return recorder.run

@@ -1,0 +1,42 @@
+"""Celery tasks: thin wrappers that load their arguments and call usage_sync."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from dashboard.sync import usage_sync
+from orgadmin.client import OrgAPIError
+from orgadmin.models import KeyUnreadable, Organization
+from orgadmin.syncing import SyncBusy, SyncLeaseLost
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def sync_usage(org_id: int, triggered_by_id: int | None = None) -> str:
+    """Incremental usage and cost sync of one connection; returns how it ended."""
+    org = Organization.objects.filter(pk=org_id).first()
+    if org is None:
+        return "gone"
+    user = get_user_model().objects.filter(pk=triggered_by_id).first() if triggered_by_id else None
+    try:
+        run = usage_sync(org=org, triggered_by=user)
+    except SyncBusy:
+        return "busy"
+    except (OrgAPIError, KeyUnreadable, SyncLeaseLost) as exc:
+        # Recorded on the run (and shown on the pages); the next hourly run resumes.
+        log.warning("usage sync of %s failed: %s", org, exc)
+        return "failed"
+    return run.status
+
+
+@shared_task
+def sync_usage_all() -> int:
+    """Queue an incremental sync for every connection (Celery beat, hourly)."""
+    ids = list(Organization.objects.values_list("pk", flat=True))
+    for org_id in ids:
+        sync_usage.delay(org_id)
+    return len(ids)

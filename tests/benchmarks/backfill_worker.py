@@ -1,0 +1,102 @@
+"""One phase of the backfill benchmark, in its own process so that its peak RSS is its own.
+
+    python -m tests.benchmarks.backfill_worker floor|sync|incremental BASE_URL DAYS
+
+Prints one JSON line: seconds, HTTP requests, the minimum pages, rows, peak RSS (MB).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+django.setup()
+
+import httpx  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from dashboard.families import (  # noqa: E402
+    FAMILIES,
+    MAX_BUCKETS_PER_PAGE,
+    MAX_COST_BUCKETS_PER_PAGE,
+)
+from dashboard.sync import _pages, _streams, ceil_to, floor_to, usage_sync  # noqa: E402
+from orgadmin.client import admin_client, install_transport  # noqa: E402
+from orgadmin.models import Organization  # noqa: E402
+
+KEY = os.environ.get("SIMULATOR_ADMIN_KEY", "sk-admin-bench-000000000000000000000000")
+
+
+class Counting(httpx.BaseTransport):
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        return self.inner.handle_request(request)
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def minimum_pages(start: dt.datetime, end: dt.datetime) -> int:
+    """Pages a backfill can't do without: ceil(buckets / largest limit) per endpoint."""
+    hour, day = dt.timedelta(hours=1), dt.timedelta(days=1)
+    hours = (ceil_to(end, hour) - floor_to(start, hour)) // hour
+    days = (ceil_to(end, day) - floor_to(start, day)) // day
+    return len(FAMILIES) * -(-hours // MAX_BUCKETS_PER_PAGE["1h"]) + -(
+        -days // MAX_COST_BUCKETS_PER_PAGE
+    )
+
+
+def main() -> None:
+    mode, base_url, days = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    counter = Counting()
+    now = timezone.now()
+    start = now - dt.timedelta(days=days)
+    out: dict = {"mode": mode}
+    with install_transport(base_url, counter):
+        if mode == "floor":
+            org = Organization(name="bench", base_url=base_url)
+            org.set_admin_key(KEY)
+            client = admin_client(org, max_retries=0)
+            began = time.perf_counter()
+            results = 0
+            for stream in _streams(org, client, list(FAMILIES)):
+                lo, hi = floor_to(start, stream.step), ceil_to(now, stream.step)
+                for page in _pages(stream, lo, hi):
+                    results += sum(len(b["results"]) for b in page.buckets())
+            out["seconds"] = time.perf_counter() - began
+            out["rows"] = results
+        else:
+            org, _ = Organization.objects.get_or_create(
+                name="bench", defaults={"base_url": base_url, "admin_key_encrypted": "x"}
+            )
+            org.base_url = base_url
+            org.set_admin_key(KEY)
+            org.save()
+            began = time.perf_counter()
+            run = usage_sync(org=org, start=start if mode == "sync" else None)
+            out["seconds"] = time.perf_counter() - began
+            out["rows"] = run.rows_written
+            out["pages"] = run.requests_made
+    out["requests"] = counter.requests
+    out["minimum"] = minimum_pages(start, now)
+    out["peak_rss_mb"] = peak_rss_mb()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

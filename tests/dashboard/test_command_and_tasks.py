@@ -1,0 +1,49 @@
+"""The sync_usage command and the Celery tasks call the same service."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from dashboard import tasks
+from dashboard.models import USAGE_MODELS, CostBucket
+from orgadmin.models import SyncRun
+from orgadmin.syncing import sync_run
+
+
+def test_it_backfills_a_number_of_days_from_the_command(org, simulator, capsys):
+    call_command("sync_usage", "--org", org.name, "--days", "2")
+
+    out = capsys.readouterr().out
+    assert f"{org.name}: 11 pages" in out
+    assert USAGE_MODELS["completions"].objects.exists()
+    assert CostBucket.objects.exists()
+    assert SyncRun.objects.get().params["start"] is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "2025-13-01"], "--since takes a date as YYYY-MM-DD"),
+        (["--days", "0"], "--days must be at least 1"),
+        (["--org", "Nobody"], "No connection is called “Nobody”"),
+        (["--since", "2999-01-01"], "--since must be a day in the past"),
+    ],
+)
+def test_it_explains_bad_command_arguments(org, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("sync_usage", *args)
+
+
+def test_it_reports_busy_when_a_run_holds_the_lock(org, simulator):
+    with sync_run(org=org, kind=SyncRun.Kind.USAGE):
+        assert tasks.sync_usage(org.pk) == "busy"
+
+
+def test_it_syncs_one_connection_per_task_and_queues_every_connection(org, simulator, settings):
+    settings.USAGE_BACKFILL_DAYS = 1
+
+    assert tasks.sync_usage(org.pk) == "succeeded"
+    assert tasks.sync_usage(999999) == "gone"
+    assert tasks.sync_usage_all() == 1
+    assert SyncRun.objects.filter(status="succeeded").count() == 2
