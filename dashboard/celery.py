@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
@@ -24,3 +25,14 @@ def ensure_embedded_broker(**_: object) -> None:
         return
     with app.connection_for_write() as connection:
         connection.default_channel._get_or_create(app.conf.task_default_queue)
+
+
+@worker_ready.connect
+def queue_first_syncs(**_: object) -> None:
+    """When a worker starts, give every never-synced connection its first syncs."""
+    from django.conf import settings
+
+    from dashboard.tasks import sync_never_synced
+
+    if settings.FIRST_SYNC_ON_WORKER_START:
+        sync_never_synced.delay()

@@ -253,6 +253,8 @@ CELERY_RESULT_BACKEND = env.str(
     "CELERY_RESULT_BACKEND", default=f"db+sqlite:///{VAR_DIR / 'celery-results.sqlite3'}"
 )
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# A starting worker queues the first syncs of every connection that never had them.
+FIRST_SYNC_ON_WORKER_START = env.bool("FIRST_SYNC_ON_WORKER_START", default=True)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

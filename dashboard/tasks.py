@@ -8,8 +8,9 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 
 from dashboard.sync import usage_sync
+from orgadmin import tasks as orgadmin_tasks
 from orgadmin.client import OrgAPIError
-from orgadmin.models import KeyUnreadable, Organization
+from orgadmin.models import KeyUnreadable, Organization, SyncRun
 from orgadmin.syncing import SyncBusy, SyncLeaseLost
 
 log = logging.getLogger(__name__)
@@ -40,3 +41,26 @@ def sync_usage_all() -> int:
     for org_id in ids:
         sync_usage.delay(org_id)
     return len(ids)
+
+
+@shared_task
+def sync_never_synced() -> dict[str, list[str]]:
+    """Queue a first sync of each kind a connection has never run; returns what was queued.
+
+    A worker calls it when it starts, so a connection added before (the demo's, or one added
+    while no worker ran) fills its pages right away instead of at the next beat entry. The
+    directory goes first: the other pages name projects, keys and users from it.
+    """
+    first = {
+        SyncRun.Kind.DIRECTORY: orgadmin_tasks.sync_directory,
+        SyncRun.Kind.AUDIT_LOG: orgadmin_tasks.sync_audit_log,
+        SyncRun.Kind.USAGE: sync_usage,
+    }
+    queued: dict[str, list[str]] = {}
+    for org in Organization.objects.order_by("pk"):
+        ran = set(SyncRun.objects.filter(org=org).values_list("kind", flat=True).distinct())
+        for kind, task in first.items():
+            if kind not in ran:
+                task.delay(org.pk)
+                queued.setdefault(org.name, []).append(kind)
+    return queued

@@ -95,6 +95,8 @@ def _run_task_through_worker(env: dict[str, str]) -> str:
             log, _ = worker.communicate()
     assert web.returncode == 0, web.stdout + web.stderr + log
     assert "orgadmin.tasks.verify_connections" in log, log
+    # Starting, the worker queued the first syncs of the never-synced connection.
+    assert "dashboard.tasks.sync_never_synced" in log, log
     assert "succeeded" in log, log
     return web.stdout
 

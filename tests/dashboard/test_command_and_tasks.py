@@ -47,3 +47,30 @@ def test_it_syncs_one_connection_per_task_and_queues_every_connection(org, simul
     assert tasks.sync_usage(999999) == "gone"
     assert tasks.sync_usage_all() == 1
     assert SyncRun.objects.filter(status="succeeded").count() == 2
+
+
+def test_a_starting_worker_gives_never_synced_connections_their_first_syncs(
+    org, simulator, settings
+):
+    from celery.signals import worker_ready
+
+    from orgadmin.models import AuditEvent, OrgUser
+
+    settings.USAGE_BACKFILL_DAYS = 1
+    # A connection that has its directory already gets only what it lacks.
+    with sync_run(org=org, kind=SyncRun.Kind.DIRECTORY):
+        pass
+
+    worker_ready.send(sender=None)  # eager in tests: the queued syncs run inline
+
+    assert set(SyncRun.objects.values_list("kind", flat=True)) == {
+        "directory",
+        "audit_log",
+        "usage",
+    }
+    assert SyncRun.objects.filter(kind="directory").count() == 1
+    assert AuditEvent.objects.exists()
+    assert CostBucket.objects.exists()
+    assert not OrgUser.objects.exists()
+    # Once each kind has run, a restarted worker queues nothing more.
+    assert tasks.sync_never_synced() == {}

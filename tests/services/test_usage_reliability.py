@@ -80,6 +80,8 @@ class Rig:
             "CELERY_BROKER_URL": f"{redis_url}/12",
             "CELERY_RESULT_BACKEND": f"{redis_url}/13",
             "CELERY_TASK_ALWAYS_EAGER": "false",
+            # The test queues each run itself.
+            "FIRST_SYNC_ON_WORKER_START": "false",
             "USAGE_BACKFILL_DAYS": str(days),
             "USAGE_SYNC_MAX_RETRIES": "6",
             "USAGE_SYNC_TIMEOUT": "10",
