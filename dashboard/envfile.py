@@ -21,7 +21,6 @@ def render() -> str:
             f"FIELD_ENCRYPTION_KEYS={fernet_key}",
             "HTTPS=false",
             f"SIMULATOR_ADMIN_KEY=sk-admin-{secrets.token_urlsafe(32)}",
-            "SIMULATOR_PORT=8001",
             "",
         ]
     )

@@ -45,7 +45,7 @@ def sync_usage_all() -> int:
 
 @shared_task
 def sync_never_synced() -> dict[str, list[str]]:
-    """Queue a first sync of each kind a connection has never run; returns what was queued.
+    """Queue a first sync of each kind a connection never completed; returns what was queued.
 
     A worker calls it when it starts, so a connection added before (the demo's, or one added
     while no worker ran) fills its pages right away instead of at the next beat entry. The
@@ -58,7 +58,8 @@ def sync_never_synced() -> dict[str, list[str]]:
     }
     queued: dict[str, list[str]] = {}
     for org in Organization.objects.order_by("pk"):
-        ran = set(SyncRun.objects.filter(org=org).values_list("kind", flat=True).distinct())
+        done = SyncRun.objects.filter(org=org, status=SyncRun.Status.SUCCEEDED)
+        ran = set(done.values_list("kind", flat=True).distinct())
         for kind, task in first.items():
             if kind not in ran:
                 task.delay(org.pk)
