@@ -41,7 +41,7 @@ setup: $(VENV)/.runtime .env  ## install, migrate, create demo users and the sim
 	$(MANAGE) demo_setup
 
 run: setup  ## set up and start web, worker, beat and the simulator (Ctrl-C stops all)
-	@echo "Open http://127.0.0.1:8000 and sign in with a demo user printed above."
+	@echo "Open http://127.0.0.1:$${WEB_PORT:-8000} and sign in with a demo user printed above."
 	$(BIN)/honcho start -f Procfile
 
 # --- checks --------------------------------------------------------------------

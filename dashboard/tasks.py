@@ -11,6 +11,7 @@ from dashboard.sync import usage_sync
 from orgadmin import tasks as orgadmin_tasks
 from orgadmin.client import OrgAPIError
 from orgadmin.models import KeyUnreadable, Organization, SyncRun
+from orgadmin.services import connection_verify
 from orgadmin.syncing import SyncBusy, SyncLeaseLost
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,9 @@ def sync_never_synced() -> dict[str, list[str]]:
     """Queue a first sync of each kind a connection never completed; returns what was queued.
 
     A worker calls it when it starts, so a connection added before (the demo's, or one added
-    while no worker ran) fills its pages right away instead of at the next beat entry. The
-    directory goes first: the other pages name projects, keys and users from it.
+    while no worker ran) fills its pages right away instead of at the next beat entry. A
+    connection never verified is verified first. The directory goes first: the other pages
+    name projects, keys and users from it.
     """
     first = {
         SyncRun.Kind.DIRECTORY: orgadmin_tasks.sync_directory,
@@ -58,6 +60,8 @@ def sync_never_synced() -> dict[str, list[str]]:
     }
     queued: dict[str, list[str]] = {}
     for org in Organization.objects.order_by("pk"):
+        if org.status == Organization.Status.UNVERIFIED:
+            connection_verify(org=org)
         done = SyncRun.objects.filter(org=org, status=SyncRun.Status.SUCCEEDED)
         ran = set(done.values_list("kind", flat=True).distinct())
         for kind, task in first.items():

@@ -57,6 +57,8 @@ def test_a_starting_worker_gives_never_synced_connections_their_first_syncs(
     from orgadmin.models import AuditEvent, OrgUser
 
     settings.USAGE_BACKFILL_DAYS = 1
+    org.status = org.Status.UNVERIFIED
+    org.save()
     # A connection that has its directory already gets only what it lacks.
     with sync_run(org=org, kind=SyncRun.Kind.DIRECTORY):
         pass
@@ -72,5 +74,7 @@ def test_a_starting_worker_gives_never_synced_connections_their_first_syncs(
     assert AuditEvent.objects.exists()
     assert CostBucket.objects.exists()
     assert not OrgUser.objects.exists()
+    org.refresh_from_db()
+    assert org.status == org.Status.OK
     # Once each kind has run, a restarted worker queues nothing more.
     assert tasks.sync_never_synced() == {}
