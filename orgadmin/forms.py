@@ -93,7 +93,12 @@ class ConnectionKeyForm(forms.Form):
 
 
 class SwitchOrganizationForm(forms.Form):
-    org = forms.ModelChoiceField(queryset=Organization.objects.all())
+    _GONE = "That organization doesn't exist any more."
+    org = forms.ModelChoiceField(
+        queryset=Organization.objects.all(),
+        label="Organization",
+        error_messages={"required": _GONE, "invalid_choice": _GONE, "invalid_pk_value": _GONE},
+    )
 
 
 # --- the audit log explorer -----------------------------------------------------------------
