@@ -14,8 +14,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from orgadmin.access import Perm, Role
 from orgadmin.client import install_transport
-from tests.conftest import SIM_ADMIN_KEY, SIM_BASE_URL
 from tests import fuzzstats
+from tests.conftest import SIM_ADMIN_KEY, SIM_BASE_URL
 from tests.factories import OrganizationFactory, UserFactory
 
 SIGNED_IN = "signed-in"  # any signed-in user, whatever their role

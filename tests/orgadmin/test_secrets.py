@@ -154,7 +154,7 @@ def every_logger_at_debug(caplog):
         yield caplog
     finally:
         connection.force_debug_cursor = False
-        for lg, level, propagate, disabled in saved:
+        for lg, level, _propagate, disabled in saved:
             lg.setLevel(level)
             lg.disabled = disabled
             if caplog.handler in lg.handlers:
