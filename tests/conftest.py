@@ -27,14 +27,18 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 # Hypothesis: requests take a while (no deadline), and no example database in the work tree.
 # `HYPOTHESIS_PROFILE=ci` is the service tier's, with more examples (see tests/fuzzstats.py).
+# `dev` (make test) draws the same examples every run; `ci` draws new ones each time.
 hypothesis_settings.register_profile(
     "dev",
     deadline=None,
     database=None,
     print_blob=True,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-hypothesis_settings.register_profile("ci", parent=hypothesis_settings.get_profile("dev"))
+hypothesis_settings.register_profile(
+    "ci", parent=hypothesis_settings.get_profile("dev"), derandomize=False
+)
 hypothesis_settings.register_profile(  # while working on a failure: report it at once
     "noshrink",
     parent=hypothesis_settings.get_profile("dev"),
