@@ -148,3 +148,16 @@ def test_production_settings_send_hsts_secure_cookies_and_deny_framing(tmp_path)
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert got["cookies"]["csrftoken"]["secure"] is True
     assert got["session"] == [True, True, "Lax"]
+
+
+def test_it_refuses_a_username_longer_than_any_account_before_authenticating(client, db):
+    """Found by the fuzzer on PostgreSQL: 256 characters overflowed the lock-out's record."""
+    from axes.models import AccessAttempt
+
+    response = _login(client, "A" * 256, "whatever")
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    assert not AccessAttempt.objects.filter(username__startswith="AAAA").exists()
+    # An ordinary wrong password is still counted towards the lock-out.
+    _login(client, "someone", "wrong")
+    assert AccessAttempt.objects.filter(username="someone").exists()
