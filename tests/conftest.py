@@ -69,6 +69,13 @@ def need_service(available: bool, why: str) -> None:
     pytest.skip(why)
 
 
+def only_in_the_service_tier() -> None:
+    """Skip a slow service test (minutes) unless the service tier runs (REQUIRE_SERVICES=1, as in
+    .ci/run and `make services-test`), so that `make test` stays fast where services are up."""
+    if not REQUIRE_SERVICES:
+        pytest.skip("slow: runs in the service tier (REQUIRE_SERVICES=1, make services-test)")
+
+
 def chromium_path() -> str | None:
     return shutil.which("chromium") or (
         "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None

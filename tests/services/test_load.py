@@ -7,11 +7,13 @@ from __future__ import annotations
 import pytest
 
 from tests.benchmarks.load import LoadRig, assert_clean, report
+from tests.conftest import only_in_the_service_tier
 
 pytestmark = pytest.mark.services
 
 
 def test_it_serves_concurrent_users_without_an_error():
+    only_in_the_service_tier()
     rig = LoadRig(usage_days=30, audit_days=30)
     try:
         result = rig.wrk(connections=20, seconds=12)

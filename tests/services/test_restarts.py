@@ -24,10 +24,16 @@ from pathlib import Path
 import pytest
 
 from orgadmin.simulator import FaultConfig
-from tests.conftest import need_service
+from tests.conftest import need_service, only_in_the_service_tier
 from tests.services.test_usage_reliability import HOUR, Rig, _assert_converged
 
 pytestmark = pytest.mark.services
+
+
+@pytest.fixture(autouse=True)
+def _slow():
+    only_in_the_service_tier()
+
 
 REDIS_PORT = int(os.environ.get("TEST_OWN_REDIS_PORT", "6390"))
 PG_PORT = int(os.environ.get("TEST_OWN_POSTGRES_PORT", "5440"))
