@@ -125,6 +125,14 @@ def filter_controls(*, form, path: str) -> dict[str, Any]:
         "tz": tz,
         "tz_is_default": tz == form.default_tz,
         "usage": usage,
+        # Fields whose errors show beside their own control in _filters.html.
+        "own_controls": (
+            "start",
+            "end",
+            "group_by",
+            "tz",
+            *(("metric", "bucket_width") if usage else ()),
+        ),
     }
     if usage:
         family = form.selected_family()

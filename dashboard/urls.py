@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from dashboard import views
+from orgadmin.forms import SignInForm
 from orgadmin.views.connections import healthz
 
 
@@ -33,7 +34,9 @@ urlpatterns = [
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
-            redirect_authenticated_user=True, http_method_names=["get", "post"]
+            authentication_form=SignInForm,
+            redirect_authenticated_user=True,
+            http_method_names=["get", "post"],
         ),
         name="login",
     ),

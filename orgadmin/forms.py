@@ -7,6 +7,7 @@ import re
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import URLValidator
 
 from orgadmin.audit_catalog import category_of
@@ -93,7 +94,12 @@ class ConnectionKeyForm(forms.Form):
 
 
 class SwitchOrganizationForm(forms.Form):
-    org = forms.ModelChoiceField(queryset=Organization.objects.all())
+    _GONE = "That organization doesn't exist any more."
+    org = forms.ModelChoiceField(
+        queryset=Organization.objects.all(),
+        label="Organization",
+        error_messages={"required": _GONE, "invalid_choice": _GONE, "invalid_pk_value": _GONE},
+    )
 
 
 # --- the audit log explorer -----------------------------------------------------------------
@@ -223,3 +229,18 @@ class AuditFilterForm(forms.Form):
         if name in self.errors or not hasattr(self, "cleaned_data"):
             return default
         return self.cleaned_data.get(name) or default
+
+
+# --- signing in ---------------------------------------------------------------------------
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, refusing a username longer than any account's before it
+    authenticates: the lock-out's failure record (django-axes) holds 255 characters, and
+    PostgreSQL refuses a longer value with an error instead of a message."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        if len(username) > self.username_field.max_length:
+            raise self.get_invalid_login_error()
+        return super().clean()

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, Phase
+from hypothesis import settings as hypothesis_settings
 
 from orgadmin.access import Role
 from orgadmin.client import install_transport
@@ -23,6 +25,40 @@ SIM_NOW = float(int(time.time()) // 3600 * 3600)
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
+# Hypothesis: requests take a while (no deadline), and no example database in the work tree.
+# `HYPOTHESIS_PROFILE=ci` is the service tier's, with more examples (see tests/fuzzstats.py).
+# `dev` (make test) draws the same examples every run; `ci` draws new ones each time.
+hypothesis_settings.register_profile(
+    "dev",
+    deadline=None,
+    database=None,
+    print_blob=True,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+hypothesis_settings.register_profile(
+    "ci", parent=hypothesis_settings.get_profile("dev"), derandomize=False
+)
+hypothesis_settings.register_profile(  # while working on a failure: report it at once
+    "noshrink",
+    parent=hypothesis_settings.get_profile("dev"),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The figures the robustness issue asks for: fuzz examples run, access-matrix cells."""
+    from tests import fuzzstats
+
+    if fuzzstats.ran:
+        total = sum(fuzzstats.ran.values())
+        terminalreporter.write_line(
+            f"fuzz: {total} examples over {len(fuzzstats.ran)} URLs (profile {fuzzstats.PROFILE})"
+        )
+    if fuzzstats.matrix_cells:
+        terminalreporter.write_line(f"access matrix: {fuzzstats.matrix_cells} cells answered")
+
 
 def need_service(available: bool, why: str) -> None:
     """Skip a test whose service is missing, or fail it when CI requires the services."""
@@ -31,6 +67,13 @@ def need_service(available: bool, why: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"REQUIRE_SERVICES=1 but {why}")
     pytest.skip(why)
+
+
+def only_in_the_service_tier() -> None:
+    """Skip a slow service test (minutes) unless the service tier runs (REQUIRE_SERVICES=1, as in
+    .ci/run and `make services-test`), so that `make test` stays fast where services are up."""
+    if not REQUIRE_SERVICES:
+        pytest.skip("slow: runs in the service tier (REQUIRE_SERVICES=1, make services-test)")
 
 
 def chromium_path() -> str | None:

@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from orgadmin.access import Perm, Role
 from orgadmin.client import install_transport
+from tests import fuzzstats
 from tests.conftest import SIM_ADMIN_KEY, SIM_BASE_URL
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -139,7 +140,7 @@ ACCESS: dict[str, Rule] = {
 }
 
 PRINCIPALS = ["anonymous", "nobody", Role.ADMIN, Role.FINANCE, Role.AUDITOR, "superuser"]
-METHODS = ["GET", "POST", "PUT", "DELETE"]
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def _walk(patterns, prefix: str = "", namespace: str | None = None):
@@ -267,6 +268,7 @@ def test_it_answers_each_cell_as_the_table_says(
         client.force_login(user)
     response = client.generic(method, url)
     access = ACCESS[name]
+    fuzzstats.matrix_cell()
 
     assert response.status_code < 500, f"{method} {url} as {principal}: {response.status_code}"
     if access.redirects_signed_in and user is not None:

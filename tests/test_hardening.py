@@ -46,3 +46,118 @@ def test_it_requires_a_post_to_sign_out(client_as, admin):
     assert client.get(reverse("logout")).status_code == 405
     assert client.post(reverse("logout")).status_code == 302
     assert client.get("/").status_code == 302
+
+
+def test_every_page_has_the_csp_and_no_inline_script(client_as, admin, org, simulator):
+    """Every GET page (and its htmx fragment), with a synced directory: the CSP forbids inline
+    scripts, and no page needs them (no <script> body, no on*= handler, no javascript: URL)."""
+    import re
+
+    from orgadmin.services import directory_sync
+    from tests.orgadmin.test_bad_input import _samples
+    from tests.test_access_matrix import ACCESS, url_patterns
+
+    directory_sync(org=org)
+    samples = {**_samples(simulator.store), "pk": org.pk, "fmt": "csv", "event_id": "x"}
+    c = client_as(admin)
+    pages = 0
+    for name, pattern in url_patterns().items():
+        if "GET" not in ACCESS[name].methods or name == "login":
+            continue
+        url = reverse(name, kwargs={k: samples[k] for k in pattern.pattern.converters})
+        for headers in ({}, {"HX-Request": "true"}):
+            response = c.get(url, headers=headers)
+            csp = response["Content-Security-Policy"]
+            script_src = re.search(r"script-src ([^;]+)", csp).group(1).split()
+            assert script_src == ["'self'"], (url, csp)
+            assert "default-src 'self'" in csp
+            assert response["X-Frame-Options"] == "DENY"
+            if "html" not in response.get("Content-Type", "") or response.streaming:
+                continue
+            pages += 1
+            body = response.content.decode()
+            for tag, content in re.findall(r"(<script\b[^>]*>)(.*?)</script>", body, re.S):
+                assert "src=" in tag, (url, tag)
+                assert not content.strip(), (url, tag)
+            assert not re.search(r"<[^>]+\son[a-z]+\s*=", body), (url, "an inline handler")
+            assert "javascript:" not in body.lower(), url
+    assert pages > 50
+
+
+PRODUCTION_PROBE = """
+import json, django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.test import Client, override_settings
+from django.conf import settings as s
+# Hashed static files need `collectstatic`; the plain storage is enough for the headers.
+override_settings(STORAGES={**s.STORAGES, "staticfiles": {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}).enable()
+c = Client(HTTP_HOST="dashboard.example.com")
+plain = c.get("/accounts/login/")
+secure = c.get("/accounts/login/", secure=True)
+cookies = {n: dict(m.items()) for n, m in secure.cookies.items()}
+print("JSON" + json.dumps({
+    "plain": [plain.status_code, plain.get("Location", "")],
+    "status": secure.status_code,
+    "headers": {k: secure.get(k, "") for k in (
+        "Strict-Transport-Security", "X-Frame-Options", "Content-Security-Policy",
+        "X-Content-Type-Options", "Referrer-Policy")},
+    "cookies": cookies,
+    "session": [s.SESSION_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SESSION_COOKIE_SAMESITE],
+}))
+"""
+
+
+def test_production_settings_send_hsts_secure_cookies_and_deny_framing(tmp_path):
+    """With HTTPS on (production): plain HTTP is redirected, HSTS for a year with subdomains,
+    framing denied, and the cookies are Secure (and the session's HttpOnly)."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.test_settings import ROOT, _env
+
+    out = subprocess.run(
+        [sys.executable, "-c", PRODUCTION_PROBE],
+        cwd=ROOT,
+        env=_env(
+            DJANGO_SETTINGS_MODULE="dashboard.settings",
+            VAR_DIR=str(tmp_path),
+            DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout.split("JSON", 1)[1])
+    assert got["plain"] == [301, "https://dashboard.example.com/accounts/login/"]
+    assert got["status"] == 200
+    headers = got["headers"]
+    hsts = headers["Strict-Transport-Security"]
+    assert "includeSubDomains" in hsts
+    assert int(hsts.split("max-age=")[1].split(";")[0]) >= 365 * 24 * 3600
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert (
+        "unsafe-inline"
+        not in headers["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+    )
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert got["cookies"]["csrftoken"]["secure"] is True
+    assert got["session"] == [True, True, "Lax"]
+
+
+def test_it_refuses_a_username_longer_than_any_account_before_authenticating(client, db):
+    """Found by the fuzzer on PostgreSQL: 256 characters overflowed the lock-out's record."""
+    from axes.models import AccessAttempt
+
+    response = _login(client, "A" * 256, "whatever")
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    assert not AccessAttempt.objects.filter(username__startswith="AAAA").exists()
+    # An ordinary wrong password is still counted towards the lock-out.
+    _login(client, "someone", "wrong")
+    assert AccessAttempt.objects.filter(username="someone").exists()

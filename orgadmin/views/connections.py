@@ -128,7 +128,7 @@ def switch_org(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         request.session[SESSION_KEY] = form.cleaned_data["org"].pk
     else:
-        messages.error(request, "That organization doesn't exist any more.")
+        messages.error(request, f"Organization: {' '.join(form.errors['org'])}")
     referer = request.headers.get("referer", "")
     # Go back where the person was, but only within this site.
     if referer.startswith(request.build_absolute_uri("/")):

@@ -132,3 +132,71 @@ def test_it_redacts_keys_in_our_log_output():
     RedactSecretsFilter().filter(record)
     assert SIM_ADMIN_KEY not in record.getMessage()
     assert "[redacted key]" in record.getMessage()
+
+
+@pytest.fixture
+def every_logger_at_debug(caplog):
+    """Every logger that exists (the SDK's, httpx's, Django's, ours) at DEBUG into caplog, also
+    those the settings quiet down or that don't propagate; and SQL statements logged too."""
+    caplog.set_level(logging.DEBUG)
+    loggers = [logging.getLogger(n) for n in list(logging.Logger.manager.loggerDict)]
+    loggers = [lg for lg in loggers if isinstance(lg, logging.Logger)]
+    for name in ("openai", "openai._base_client", "httpx", "httpcore", "celery", "orgadmin"):
+        loggers.append(logging.getLogger(name))
+    saved = [(lg, lg.level, lg.propagate, lg.disabled) for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.DEBUG)
+        lg.disabled = False
+        if not lg.propagate:
+            lg.addHandler(caplog.handler)
+    connection.force_debug_cursor = True
+    try:
+        yield caplog
+    finally:
+        connection.force_debug_cursor = False
+        for lg, level, _propagate, disabled in saved:
+            lg.setLevel(level)
+            lg.disabled = disabled
+            if caplog.handler in lg.handlers:
+                lg.removeHandler(caplog.handler)
+
+
+def test_it_never_logs_the_key_while_syncing_or_failing(
+    every_logger_at_debug, client_as, superuser, simulator
+):
+    """Adding, verifying, a refused key, every sync (with API faults on the way) and the pages:
+    not one log record, at any level from any logger, holds the key."""
+    import datetime as dt
+
+    from dashboard.sync import usage_sync
+    from orgadmin.models import Organization
+    from orgadmin.services import audit_log_sync, directory_sync
+    from orgadmin.simulator import FaultConfig
+    from tests.conftest import SIM_NOW
+
+    c = client_as(superuser)
+    c.post(
+        reverse("orgadmin:connections"),
+        {"name": "Acme", "base_url": SIM_BASE_URL, "admin_key": SIM_ADMIN_KEY},
+    )
+    c.post(
+        reverse("orgadmin:connections"),
+        {"name": "Bad", "base_url": SIM_BASE_URL, "admin_key": "sk-admin-refused-0000000000000"},
+    )
+    org = Organization.objects.get()
+    simulator.faults = FaultConfig(script=["500", "429", "ok", "502"], retry_after=0)
+    directory_sync(org=org)
+    end = dt.datetime.fromtimestamp(SIM_NOW, dt.UTC)
+    usage_sync(org=org, start=end - dt.timedelta(days=2), end=end, families=["completions"])
+    audit_log_sync(org=org)
+    for name in ("orgadmin:members", "orgadmin:admin_keys", "orgadmin:connections", "costs"):
+        c.get(reverse(name))
+    records = every_logger_at_debug.records
+    assert sum(simulator.fault_counts.values()) == 3  # "ok" is no fault
+    assert any(r.name.startswith("openai") for r in records), "the SDK's debug log wasn't seen"
+    assert any(r.name.startswith("django.db") for r in records), "SQL wasn't logged"
+    for record in records:
+        text = record.getMessage() + repr(record.args) + repr(getattr(record, "sql", ""))
+        _assert_no_key(text, f"the log record of {record.name}")
+        if record.exc_info:
+            _assert_no_key(logging.Formatter().formatException(record.exc_info), record.name)

