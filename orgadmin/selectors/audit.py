@@ -6,6 +6,8 @@ project): a year of events then costs a few thousand summed cells instead of a s
 event. Free text, resource ids and actor ids need the events themselves: their own indexes
 (the resources', the actor ids', SQLite's trigram index or the narrow search index) give the
 matching ids, at most SAMPLE_LIMIT of them, newest first, and everything is counted from those.
+A search too common for the trigram index but narrowed by a rare project, actor or type reads
+that filter's few events by id rather than scan the search index of the whole range.
 
 Each facet counts under every filter except its own, so the numbers beside a filter say what
 choosing another value would give.
