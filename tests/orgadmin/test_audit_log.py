@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import replace
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -522,5 +522,7 @@ def test_it_counts_a_common_search_narrowed_by_other_filters_exactly(gen_org, mo
     assert {events[i].event_id for i in facets.ids} == {r["id"] for r in expected}
     times = [events[i].effective_at for i in facets.ids]
     assert times == sorted(times, reverse=True)
+    # SQLite only: PostgreSQL combines its trigram and b-tree indexes itself.
+    by_project = path == "the project's index" and connection.vendor == "sqlite"
     read_by_project = [ids is not None for ids in by_facet]
-    assert read_by_project == ([True] if path == "the project's index" else [False] * len(by_facet))
+    assert read_by_project == ([True] if by_project else [False] * len(by_facet))
