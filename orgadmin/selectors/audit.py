@@ -6,6 +6,8 @@ project): a year of events then costs a few thousand summed cells instead of a s
 event. Free text, resource ids and actor ids need the events themselves: their own indexes
 (the resources', the actor ids', SQLite's trigram index or the narrow search index) give the
 matching ids, at most SAMPLE_LIMIT of them, newest first, and everything is counted from those.
+A search too common for the trigram index but narrowed by a rare project, actor or type reads
+that filter's few events by id rather than scan the search index of the whole range.
 
 Each facet counts under every filter except its own, so the numbers beside a filter say what
 choosing another value would give.
@@ -203,40 +205,106 @@ def _candidates(org: Organization, f: AuditFilters, limit: int) -> tuple[list[in
     return [i for _, i in sets[0] if i in ids][:limit], complete
 
 
+# An event as the facets count it: (id, effective_at as the database's text, day, type,
+# category, project_id, actor_key). The time as text sorts, and makes no datetime for each row.
+Row = tuple[int, str, int, str, str, str, str]
+
+
 def _search_ids(
-    org: Organization, f: AuditFilters, limit: int, *, facets: bool
-) -> tuple[list[int], bool]:
+    org: Organization,
+    f: AuditFilters,
+    limit: int,
+    *,
+    facets: bool,
+    matches: list[Row] | None = None,
+) -> tuple[list[int], bool, list[Row] | None]:
     """Ids of the events whose text matches (and, with facets=True, every other filter),
-    newest days first, and whether that is all of them. When there are more than `limit`, the
-    oldest day read is left out (it would be counted in part), unless it is the only one."""
-    q = f.q.lower()
-    qs = AuditEvent.objects.filter(
-        org=org, day__gte=f.start_day, day__lt=f.end_day, search_text__contains=q
-    )
-    if facets:
-        qs = _facet_filters(qs, f)
-    candidates = _text_index_candidates(q)
-    if candidates is None:
-        # Days newest first, in the search index: a common word stops after `limit` matches.
-        found = list(qs.order_by("-day").values_list("day", "id")[:limit])
+    newest days first, whether that is all of them, and those events when they were read. When
+    there are more than `limit`, the oldest day read is left out (it would be counted in part),
+    unless it is the only one. `matches`: every match, when the text index had them."""
+    rows = None
+    if matches is not None:
+        rows = [m for m in matches if _obeys_facet_filters(f, m)] if facets else matches
+    elif facets and (narrowest := _facet_index_ids(org, f)) is not None:
+        # A search too common for the text index, narrowed by a rarer filter: that filter's few
+        # events are read by id instead of scanning the whole range's search index.
+        rows = _matching_by_id(org, f, narrowest, facets=True)
+    if rows is not None:
+        found = sorted(((day, i) for i, _, day, *_ in rows), reverse=True)
     else:
-        # By id alone, the organization and the dates checked here: given those in SQL, SQLite
-        # would rather scan the search index than look the candidates up.
-        by_id = AuditEvent.objects.filter(id__in=_id_set(candidates), search_text__contains=q)
-        by_id = _facet_filters(by_id, f) if facets else by_id
-        found = sorted(
-            (
-                (day, i)
-                for i, org_id, day in by_id.values_list("id", "org_id", "day").order_by()
-                if org_id == org.pk and f.start_day <= day < f.end_day
-            ),
-            reverse=True,
+        # Days newest first, in the search index: a common word stops after `limit` matches.
+        qs = AuditEvent.objects.filter(
+            org=org, day__gte=f.start_day, day__lt=f.end_day, search_text__contains=f.q.lower()
         )
+        qs = _facet_filters(qs, f) if facets else qs
+        found = list(qs.order_by("-day").values_list("day", "id")[:limit])
     if len(found) < limit:
-        return [i for _, i in found], True
+        return [i for _, i in found], True, rows
     found = found[:limit]
     whole_days = [(day, i) for day, i in found if day != found[-1][0]]
-    return [i for _, i in (whole_days or found)], False
+    return [i for _, i in (whole_days or found)], False, rows
+
+
+def _obeys_facet_filters(f: AuditFilters, row: Row) -> bool:
+    """_facet_filters, for a row already read."""
+    _, _, _, event_type, category, project_id, actor_key = row
+    return (
+        f.type_matches(event_type, category)
+        and (not f.actor or f.actor_by_id or actor_key == f.actor)
+        and (not f.project or project_id == f.project)
+    )
+
+
+def _matching_by_id(org: Organization, f: AuditFilters, ids: list[int], *, facets: bool) -> list:
+    """Of `ids`, the events of the range whose text matches (and, with facets=True, the facet
+    filters), as Rows in no order."""
+    # By id alone, the organization and the dates checked here: given those in SQL, SQLite
+    # would rather scan the search index than look the ids up.
+    by_id = AuditEvent.objects.filter(id__in=_id_set(ids), search_text__contains=f.q.lower())
+    by_id = _facet_filters(by_id, f) if facets else by_id
+    by_id = by_id.annotate(at=Cast("effective_at", CharField())).values_list(
+        "org_id", "id", "at", "day", "type", "category", "project_id", "actor_key"
+    )
+    org_id, start_day, end_day = org.pk, f.start_day, f.end_day
+    return [
+        row[1:] for row in by_id.order_by() if row[0] == org_id and start_day <= row[3] < end_day
+    ]
+
+
+def _text_matches(org: Organization, f: AuditFilters) -> list[Row] | None:
+    """Every event of the range whose text matches, found through the text index, or None
+    when it cannot narrow the search (the search index is scanned then). Read once for both
+    of _facets_from_events' passes and for the counting."""
+    candidates = _text_index_candidates(f.q.lower())
+    return None if candidates is None else _matching_by_id(org, f, candidates, facets=False)
+
+
+# Up to how many events of one filter a search reads by id (several µs each on SQLite) rather
+# than scan the range's search index (a fraction of a µs an event, but all the range's events).
+FACET_INDEX_LIMIT = 15_000
+
+
+def _facet_index_ids(org: Organization, f: AuditFilters) -> list[int] | None:
+    """The ids of the range's events of the project, the actor or the types filtered on, from
+    that filter's own index, when one of them has at most FACET_INDEX_LIMIT; else None.
+    SQLite only: PostgreSQL combines its trigram and b-tree indexes itself."""
+    if connection.vendor != "sqlite":
+        return None
+    window = AuditEvent.objects.filter(
+        org=org, effective_at__gte=f.start_at, effective_at__lt=f.end_at
+    ).order_by()
+    narrowing = []
+    if f.project:
+        narrowing.append(window.filter(project_id=f.project))
+    if f.actor and not f.actor_by_id:
+        narrowing.append(window.filter(actor_key=f.actor))
+    if f.narrows_types:
+        narrowing.append(window.filter(type__in=_types_of(org, f)))
+    for qs in narrowing:
+        ids = list(qs.values_list("id", flat=True)[: FACET_INDEX_LIMIT + 1])
+        if len(ids) <= FACET_INDEX_LIMIT:
+            return ids
+    return None
 
 
 def _text_index_candidates(q: str) -> list[int] | None:
@@ -377,28 +445,34 @@ def _facets_from_counts(org: Organization, f: AuditFilters) -> AuditFacets:
     return facets
 
 
-_SAMPLE_COLUMNS = ("id", "effective_at", "day", "type", "category", "project_id", "actor_key")
-
-
-def _matching_ids(org: Organization, f: AuditFilters, *, facets: bool) -> tuple[list[int], bool]:
+def _matching_ids(
+    org: Organization, f: AuditFilters, *, facets: bool, matches: list[Row] | None = None
+) -> tuple[list[int], bool, list[Row] | None]:
     """The ids of up to SAMPLE_LIMIT + 1 events matching a resource, actor-id or free-text
-    filter (and, with facets=True, the facet filters too), and whether that is all of them."""
+    filter (and, with facets=True, the facet filters too), whether that is all of them, and
+    those events when they were read."""
     limit = SAMPLE_LIMIT + 1
     ids, complete = _candidates(org, f, limit)
     if ids is None:
-        ids, complete = _search_ids(org, f, limit, facets=facets)
-    return ids, complete
+        return _search_ids(org, f, limit, facets=facets, matches=matches)
+    return ids, complete, None
 
 
-def _sample_rows(org: Organization, f: AuditFilters, ids: list[int], *, facets: bool) -> list:
-    """The events of `ids` that match, newest first, as _SAMPLE_COLUMNS tuples."""
-    # Read by id alone: given the dates or an ORDER BY, SQLite walks the timeline instead. The
-    # time comes as the database's text (sortable, and no datetime made for each row).
-    by_id = _events(org, f, facets=facets, ids=ids).order_by()
-    by_id = by_id.annotate(at=Cast("effective_at", CharField())).values_list(
-        "id", "at", "day", "type", "category", "project_id", "actor_key"
-    )
-    return sorted(by_id, key=lambda row: (row[1], row[0]), reverse=True)
+def _sample_rows(
+    org: Organization, f: AuditFilters, ids: list[int], *, facets: bool, read: list[Row] | None
+) -> list[Row]:
+    """The events of `ids` that match, newest first, from those `read` already or else from
+    the database."""
+    if read is not None:
+        wanted = set(ids)
+        rows = [row for row in read if row[0] in wanted]
+    else:
+        # Read by id alone: given the dates or an ORDER BY, SQLite walks the timeline instead.
+        by_id = _events(org, f, facets=facets, ids=ids).order_by()
+        rows = by_id.annotate(at=Cast("effective_at", CharField())).values_list(
+            "id", "at", "day", "type", "category", "project_id", "actor_key"
+        )
+    return sorted(rows, key=lambda row: (row[1], row[0]), reverse=True)
 
 
 def _facets_from_events(org: Organization, f: AuditFilters) -> AuditFacets:
@@ -411,11 +485,13 @@ def _facets_from_events(org: Organization, f: AuditFilters) -> AuditFacets:
     facets = AuditFacets()
     actor_facet = not f.actor_by_id
     narrowed = f.narrows_types or f.project or (f.actor and actor_facet)
-    ids, complete = _matching_ids(org, f, facets=False)
+    by_text = f.q and not f.resource and not f.actor_by_id
+    matches = _text_matches(org, f) if by_text else None
+    ids, complete, read = _matching_ids(org, f, facets=False, matches=matches)
     if not complete and narrowed:
-        ids, complete = _matching_ids(org, f, facets=True)
+        ids, complete, read = _matching_ids(org, f, facets=True, matches=matches)
         facets.disjunctive = False
-    rows = _sample_rows(org, f, ids, facets=not facets.disjunctive)
+    rows = _sample_rows(org, f, ids, facets=not facets.disjunctive, read=read)
     if len(rows) > SAMPLE_LIMIT:
         rows, complete = rows[:SAMPLE_LIMIT], False
     if not complete and rows:

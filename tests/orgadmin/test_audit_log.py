@@ -217,9 +217,9 @@ def test_it_draws_events_per_day_stacked_by_category_with_a_drilldown(client_as,
         # and its lock.
         ({"type": "api_key.*", "project": "proj_000001"}, 21),
         ({"actor": "person00001@acme.example"}, 22),  # + is it a name or an id
-        # Instead of 3 counts: the matching ids (SQLite first asks its trigram index), then
-        # those events.
-        ({"q": "gpt-4o"}, 20 if connection.vendor == "sqlite" else 19),
+        # Instead of 3 counts: the matching events (SQLite first asks its trigram index, then
+        # reads the candidates' rows once; PostgreSQL finds the ids, then reads those events).
+        ({"q": "gpt-4o"}, 19),
         ({"resource": "rl-gpt-4o"}, 19),  # + the resource's events from its index
     ],
 )
@@ -485,3 +485,44 @@ def test_it_counts_a_search_too_broad_to_count_over_its_newest_whole_days(
     response = client_as(auditor).get(URL, {"q": "acme", "start": f.start, "end": f.end})
     assert "More than" in response.content.decode()
     assert "Counts cover the newest" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["text index", "the project's index", "search index scan"],
+)
+def test_it_counts_a_common_search_narrowed_by_other_filters_exactly(gen_org, monkeypatch, path):
+    # More matches of the text alone than it counts: it counts again with every filter, each
+    # way it can find them, and all three agree with the raw events.
+    monkeypatch.setattr(audit_selectors, "SAMPLE_LIMIT", 100)
+    if path != "text index":
+        monkeypatch.setattr(audit_selectors, "TEXT_CANDIDATES", 0)
+    if path == "search index scan":
+        monkeypatch.setattr(audit_selectors, "FACET_INDEX_LIMIT", 0)
+    start, end = TODAY - dt.timedelta(days=59), TODAY + dt.timedelta(days=1)
+    projects = Counter((r.get("project") or {}).get("id") for r in gen_org.raws)
+    project = next(p for p, _ in projects.most_common() if p)
+    f = AuditFilters(start=start, end=end, q="acme", project=project, types=("api_key.created",))
+    by_facet = []
+    facet_index_ids = audit_selectors._facet_index_ids
+    monkeypatch.setattr(
+        audit_selectors,
+        "_facet_index_ids",
+        lambda *a, **kw: by_facet.append(facet_index_ids(*a, **kw)) or by_facet[-1],
+    )
+
+    facets = audit_selectors.audit_facets(org=gen_org, f=f)
+
+    expected = _expected(gen_org.raws, start=start, end=end, q="acme", project=project)
+    expected = [r for r in expected if r["type"] in f.types]
+    assert 0 < facets.total == len(expected) <= 100
+    assert facets.sampled_since is None
+    assert not facets.disjunctive
+    events = AuditEvent.objects.in_bulk(facets.ids)
+    assert {events[i].event_id for i in facets.ids} == {r["id"] for r in expected}
+    times = [events[i].effective_at for i in facets.ids]
+    assert times == sorted(times, reverse=True)
+    # SQLite only: PostgreSQL combines its trigram and b-tree indexes itself.
+    by_project = path == "the project's index" and connection.vendor == "sqlite"
+    read_by_project = [ids is not None for ids in by_facet]
+    assert read_by_project == ([True] if by_project else [False] * len(by_facet))
