@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -221,17 +222,43 @@ def _usage_rows(family: Family, bucket: Any, head: tuple, stamp_db: Any) -> list
     start = connection.ops.adapt_datetimefield_value(_ts(get_bucket("start_time")))
     dims, names = family.dimensions, family.metric_names
     required = [m.required for m in family.metrics]
+    # Fast path for what the API sends: every field present, dimensions as strings (or the batch
+    # flag as a boolean), metrics as ints. Anything else takes the careful path below.
+    dims_of, metrics_of = _tuple_getter(dims), _tuple_getter(names)
+    flag = dims.index("batch") if "batch" in dims else -1
     merged: dict[tuple, list] = {}
     for result in get_bucket("results") or ():
-        get = result.get if isinstance(result, dict) else _getter(result)
-        # Fast paths for what the API sends (strings and ints); anything else is parsed.
-        key = (start, *[v if type(v) is str else _dimension(v) for v in map(get, dims)])
-        values = [v if type(v) is int else _count(v) for v in map(get, names)]
-        if None in values:
-            values = [0 if v is None and r else v for v, r in zip(values, required)]  # noqa: B905
+        try:
+            found, values = dims_of(result), metrics_of(result)
+        except (KeyError, TypeError):
+            found = values = None
+        if found is not None and flag >= 0 and type(found[flag]) is bool:
+            found = (*found[:flag], "true" if found[flag] else "false", *found[flag + 1 :])
+        if found is None or (found and set(map(type, found)) != _STR_ONLY):
+            get = result.get if isinstance(result, dict) else _getter(result)
+            found = [_dimension(get(d)) for d in dims]
+            values = [get(n) for n in names]
+        if set(map(type, values)) != _INT_ONLY:
+            values = [_count(v) for v in values]
+            if None in values:
+                values = [0 if v is None and r else v for v, r in zip(values, required)]  # noqa: B905
+        key = (start, *found)
         old = merged.get(key)
         merged[key] = values if old is None else [_add(a, b) for a, b in zip(old, values)]  # noqa: B905
     return [(*head, *key, *values, stamp_db) for key, values in merged.items()]
+
+
+_STR_ONLY, _INT_ONLY = {str}, {int}
+
+
+def _tuple_getter(names: Sequence[str]) -> Callable[[Any], tuple]:
+    """A dict's values for `names`, as a tuple (KeyError when one is missing)."""
+    if not names:
+        return lambda obj: ()
+    if len(names) == 1:
+        name = names[0]
+        return lambda obj: (obj[name],)
+    return operator.itemgetter(*names)
 
 
 def _cost_rows(bucket: Any, head: tuple, stamp_db: Any) -> list[tuple]:
@@ -350,7 +377,8 @@ def usage_rollup(
     daily.objects.filter(org=org, bucket_start__gte=day_lo, bucket_start__lt=day_hi).delete()
     qn = connection.ops.quote_name
     day = (
-        "datetime(date(bucket_start))"
+        # Django stores a datetime as "YYYY-MM-DD HH:MM:SS" text: its day is the first ten.
+        "substr(bucket_start, 1, 10) || ' 00:00:00'"
         if connection.vendor == "sqlite"
         else "date_trunc('day', bucket_start)"  # the session is in UTC
     )
@@ -574,6 +602,15 @@ def _pages(stream: _Stream, start: dt.datetime, end: dt.datetime) -> Iterator[_J
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _relaxed_commit() -> None:
+    """Don't wait for the WAL flush when a page commits (PostgreSQL; SQLite already uses WAL with
+    synchronous=NORMAL). A crash can then lose the last pages committed, never part of one: their
+    rows and the watermark that covers them go together, and the next run fetches them again."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _sync_stream(
     org: Organization,
     stream: _Stream,
@@ -601,6 +638,7 @@ def _sync_stream(
         for json_page in _pages(stream, window_start, window_end):
             stamp = timezone.now()
             with transaction.atomic():
+                _relaxed_commit()
                 page = stream.write(json_page.buckets(), stamp)
                 if page is not None:
                     # Never claim beyond the moment of fetching: the current bucket is partial.
