@@ -321,7 +321,7 @@ def test_it_keeps_the_daily_rollup_equal_to_the_hours(org, simulator, start):
 
 def test_a_page_replaces_the_rows_of_its_buckets(org):
     """Rows the API no longer returns go, a skipped bucket is emptied, a bucket sent twice keeps
-    its last copy, and the daily rollup follows: the same result an upsert and a sweep would give."""
+    its last copy, and the daily rollup follows: what an upsert and a sweep would give."""
     from dashboard.models import DAILY_MODELS
     from dashboard.sync import _write_usage_page
 
