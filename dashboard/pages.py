@@ -173,41 +173,37 @@ def costs_context(*, org: Organization, form: CostFilterForm, path: str) -> dict
     rows = selectors.cost_rows(org=org, query=query)
     # Integer pico-dollars until the end: exact and fast; Decimal for what is shown.
     by_currency: dict[str, dict] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        by_currency[row["currency"]][row["day"]] += row["amount_units"]
+    for day, _, row_currency, units, _, _ in rows:
+        by_currency[row_currency][day] += units
     currency = max(by_currency, key=lambda c: (sum(by_currency[c].values()), c), default="usd")
     groups: dict[tuple, dict[str, Any]] = {}
-    for row in rows:
-        if row["currency"] != currency:
+    for day, key, row_currency, units, quantity, unit in rows:
+        if row_currency != currency:
             continue
-        key = tuple(row[d] for d in dims)
         group = groups.get(key)
         if group is None:
             group = groups[key] = {"amount": 0, "quantity": None, "unit": "", "by_day": {}}
-        units = row["amount_units"]
         group["amount"] += units
-        group["by_day"][row["day"]] = group["by_day"].get(row["day"], 0) + units
-        if row.get("quantity_units") is not None:
-            group["quantity"] = (group["quantity"] or 0) + row["quantity_units"]
-            group["unit"] = group["unit"] or row.get("quantity_unit") or ""
+        by_day = group["by_day"]
+        by_day[day] = by_day.get(day, 0) + units
+        if quantity is not None:
+            group["quantity"] = (group["quantity"] or 0) + quantity
+            group["unit"] = group["unit"] or unit
     scale = 10**selectors.AMOUNT_PLACES
-    for group in groups.values():
-        group["values"] = [group["by_day"].get(d, 0) / scale for d in days]
+    for key, group in groups.items():
+        by_day = group["by_day"]
+        group["values"] = [by_day.get(d, 0) / scale for d in days]
         group["amount"] = selectors.to_amount(group["amount"])
         group["quantity"] = selectors.to_quantity(group["quantity"])
+        group["drill"] = form.url(path, **form.drill_params(key)) if dims and all(key) else ""
     names = selectors.label_ids(org=org, groups=groups, dims=dims)
     links = [audit_url(d) for d in days]
-    series = []
-    for key, group in groups.items():
-        drillable = dims and all(key)
-        series.append(
-            Series(
-                name=group_label(key, dims, names),
-                values=group["values"],
-                drill=form.url(path, **form.drill_params(key)) if drillable else "",
-                links=links,
-            )
+    series = [
+        Series(
+            name=group_label(key, dims, names), values=g["values"], drill=g["drill"], links=links
         )
+        for key, g in groups.items()
+    ]
     daily = {d: selectors.to_amount(v) for d, v in by_currency.get(currency, {}).items()}
     total = sum(daily.values(), ZERO)
     previous_total = selectors.cost_total(
@@ -221,7 +217,7 @@ def costs_context(*, org: Organization, form: CostFilterForm, path: str) -> dict
                 "share": (g["amount"] / total * 100) if total else ZERO,
                 "quantity": g["quantity"],
                 "unit": g["unit"],
-                "drill": form.url(path, **form.drill_params(key)) if dims and all(key) else "",
+                "drill": g["drill"],
             }
             for key, g in groups.items()
         ),
@@ -293,11 +289,16 @@ def usage_context(*, org: Organization, form: UsageFilterForm, path: str) -> dic
     buckets = bucket_starts(query.period, query.width)
     groups = table.groups()
     names = selectors.label_ids(org=org, groups=groups, dims=query.group_by)
+    drills = {
+        g: form.url(path, **form.drill_params(g)) if query.group_by and all(g) else ""
+        for g in groups
+    }
+    cells = table.cells
     series = [
         Series(
             name=group_label(g, query.group_by, names),
-            values=[(table.cells.get((b, g)) or {}).get(metric_name) or 0 for b in buckets],
-            drill=form.url(path, **form.drill_params(g)) if query.group_by and all(g) else "",
+            values=[(cells.get((b, g)) or {}).get(metric_name) or 0 for b in buckets],
+            drill=drills[g],
         )
         for g in groups
     ]
@@ -309,9 +310,7 @@ def usage_context(*, org: Organization, form: UsageFilterForm, path: str) -> dic
                 "cells": _cells(g, query.group_by, names),
                 "values": [{"value": totals[g][m.name], "unit": m.unit} for m in family.metrics],
                 "sort": totals[g][metric_name] or 0,
-                "drill": form.url(path, **form.drill_params(g))
-                if query.group_by and all(g)
-                else "",
+                "drill": drills[g],
             }
             for g in groups
         ),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import BigIntegerField, Count, F, Max, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -89,9 +90,51 @@ def _cost_grouped(*, org: Organization, query: CostQuery):
     return _cost_queryset(org=org, query=query).values(*fields).annotate(**sums).order_by(*fields)
 
 
-def cost_rows(*, org: Organization, query: CostQuery) -> list[dict[str, Any]]:
-    """Amounts (`amount_units`, pico-dollars) per day, currency and grouping (one query)."""
-    return list(_cost_grouped(org=org, query=query))
+def _fetch(queryset) -> tuple[dict[str, int], list[tuple]]:
+    """A queryset's SQL run as it is, its rows as the driver gives them: ({column: index}, rows).
+
+    For the pages' aggregations, whose rows are many and whose values need no model converters:
+    the page then costs little more than the SQL itself.
+    """
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = {c[0]: i for i, c in enumerate(cursor.description)}
+        return columns, cursor.fetchall()
+
+
+def _as_int(value: Any) -> int | None:
+    # PostgreSQL sums bigints as numeric (a Decimal); SQLite gives an int.
+    return value if value is None or type(value) is int else int(value)
+
+
+def _as_date(value: Any, known: dict[Any, dt.date]) -> dt.date:
+    day = known.get(value)
+    if day is None:
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    return day
+
+
+def cost_rows(*, org: Organization, query: CostQuery) -> list[tuple]:
+    """(day, group, currency, amount pico-dollars, quantity units, quantity unit) per day,
+    currency and grouping (one query). The quantity is None unless grouped by line item."""
+    columns, rows = _fetch(_cost_grouped(org=org, query=query))
+    day_i, cur_i, amount_i = columns["day"], columns["currency"], columns["amount_units"]
+    group_i = [columns[d] for d in query.group_by]
+    qty_i, unit_i = columns.get("quantity_units"), columns.get("quantity_unit")
+    dates = {d.isoformat(): d for d in query.period.dates()}
+    as_int = _as_int if connection.vendor != "sqlite" else (lambda v: v)
+    return [
+        (
+            _as_date(row[day_i], dates),
+            tuple([row[i] for i in group_i]),
+            row[cur_i],
+            as_int(row[amount_i]),
+            None if qty_i is None else as_int(row[qty_i]),
+            "" if unit_i is None else (row[unit_i] or ""),
+        )
+        for row in rows
+    ]
 
 
 def cost_export_rows(*, org: Organization, query: CostQuery) -> Iterator[dict[str, Any]]:
@@ -243,8 +286,22 @@ def _rows(rows: Iterable[dict[str, Any]], query: UsageQuery) -> Iterator[tuple]:
 def usage_table(*, org: Organization, query: UsageQuery) -> UsageTable:
     """A family's metrics per bucket and group over a period (one query)."""
     table = UsageTable(family=query.family, group_by=query.group_by)
-    for bucket, group, values in _rows(_usage_queryset(org=org, query=query), query):
-        table.cells[(bucket, group)] = values
+    columns, rows = _fetch(_usage_queryset(org=org, query=query))
+    metrics = query.family.metrics
+    names = [m.name for m in metrics]
+    metric_i = [columns[n] for n in names]
+    gauges = [(m.name, columns[m.name]) for m in metrics if m.over_time == "gauge"]
+    hours_i = columns.get("hours")
+    group_i = [columns[d] for d in query.group_by]
+    bucket_i, width, tz = columns["bucket"], query.width, query.period.tz
+    cells = table.cells
+    for row in rows:
+        values = dict(zip(names, [_as_int(row[i]) for i in metric_i], strict=True))
+        for name, i in gauges:
+            if row[i] is not None:
+                values[name] = _as_int(row[i]) / row[hours_i]
+        group = tuple(row[i] for i in group_i)
+        cells[(bucket_start(int(row[bucket_i]), width, tz), group)] = values
     return table
 
 

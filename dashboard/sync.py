@@ -1,9 +1,9 @@
 """usage_sync: pages through every usage endpoint and the costs with the SDK into our tables.
 
-One transaction per page: the page's rows are upserted on their natural key, rows of the page's
-buckets that the API no longer returns are removed, and the endpoint's watermarks move, all
-together. A killed run therefore leaves whole pages behind and the next run resumes from the
-watermark; a retried or overlapping page changes nothing.
+One transaction per page: the rows we hold of the page's buckets are replaced by the page's rows
+(so rows the API no longer returns go), and the endpoint's watermarks move, all together. A
+killed run therefore leaves whole pages behind and the next run resumes from the watermark; a
+retried or overlapping page changes nothing.
 
 Each endpoint keeps the range it holds complete as two watermarks: `<endpoint>` (the high end) and
 `<endpoint>#from` (the low end). A run fetches the requested window minus that range, except the
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -175,42 +176,30 @@ def _extend_known(
 # --- writing ------------------------------------------------------------------------------------
 
 
-def _upsert(
-    model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple], key: Sequence[str]
-) -> None:
-    """INSERT … ON CONFLICT (natural key) DO UPDATE, in bulk (SQLite and PostgreSQL alike)."""
+def _insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """A plain bulk INSERT: the rows of these buckets were deleted first (see _write_page)."""
     if not rows:
         return
     qn = connection.ops.quote_name
-    updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in columns if c not in key)
-    # Table and column names come from our models, quoted; every value is a bound parameter.
-    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) VALUES "  # noqa: S608
-    tail = f" ON CONFLICT ({', '.join(qn(c) for c in key)}) DO UPDATE SET {updates}"
-    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    table, names = qn(model._meta.db_table), ", ".join(qn(c) for c in columns)
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            # sqlite3's executemany loops in C: the fastest bulk path it has.
-            cursor.executemany(head + one + tail, rows)
-            return
         if connection.vendor == "postgresql":
-            # COPY into a session-local staging table, then one INSERT … SELECT … ON CONFLICT.
-            names = ", ".join(qn(c) for c in columns)
-            stage = qn(f"stage_{model._meta.db_table}")
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
-                f"SELECT {names} FROM {qn(model._meta.db_table)} WITH NO DATA"
-            )
-            with cursor.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            # COPY straight into the table: the fastest bulk path PostgreSQL has.
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            cursor.execute(head.replace(" VALUES ", f" SELECT {names} FROM {stage}") + tail)  # noqa: S608
-            cursor.execute(f"TRUNCATE {stage}")
+            return
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        # Table and column names come from our models, quoted; every value is a bound parameter.
+        head = f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608
+        if connection.vendor == "sqlite":
+            # sqlite3's executemany loops in C: the fastest bulk path it has.
+            cursor.executemany(head + one, rows)
             return
         per_statement = max(1, min(1000, 60000 // len(columns)))
         for i in range(0, len(rows), per_statement):
             chunk = rows[i : i + per_statement]
-            params = [v for row in chunk for v in row]
-            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, params)
+            cursor.execute(head + ", ".join([one] * len(chunk)), [v for r in chunk for v in r])
 
 
 @dataclass
@@ -220,7 +209,7 @@ class _Page:
     last_end: dt.datetime
 
 
-_CHUNK = 5000  # rows per bulk upsert
+_CHUNK = 5000  # rows per bulk insert
 
 
 def _add(a: Any, b: Any) -> Any:
@@ -233,17 +222,43 @@ def _usage_rows(family: Family, bucket: Any, head: tuple, stamp_db: Any) -> list
     start = connection.ops.adapt_datetimefield_value(_ts(get_bucket("start_time")))
     dims, names = family.dimensions, family.metric_names
     required = [m.required for m in family.metrics]
+    # Fast path for what the API sends: every field present, dimensions as strings (or the batch
+    # flag as a boolean), metrics as ints. Anything else takes the careful path below.
+    dims_of, metrics_of = _tuple_getter(dims), _tuple_getter(names)
+    flag = dims.index("batch") if "batch" in dims else -1
     merged: dict[tuple, list] = {}
     for result in get_bucket("results") or ():
-        get = result.get if isinstance(result, dict) else _getter(result)
-        # Fast paths for what the API sends (strings and ints); anything else is parsed.
-        key = (start, *[v if type(v) is str else _dimension(v) for v in map(get, dims)])
-        values = [v if type(v) is int else _count(v) for v in map(get, names)]
-        if None in values:
-            values = [0 if v is None and r else v for v, r in zip(values, required)]  # noqa: B905
+        try:
+            found, values = dims_of(result), metrics_of(result)
+        except (KeyError, TypeError):
+            found = values = None
+        if found is not None and flag >= 0 and type(found[flag]) is bool:
+            found = (*found[:flag], "true" if found[flag] else "false", *found[flag + 1 :])
+        if found is None or (found and set(map(type, found)) != _STR_ONLY):
+            get = result.get if isinstance(result, dict) else _getter(result)
+            found = [_dimension(get(d)) for d in dims]
+            values = [get(n) for n in names]
+        if set(map(type, values)) != _INT_ONLY:
+            values = [_count(v) for v in values]
+            if None in values:
+                values = [0 if v is None and r else v for v, r in zip(values, required)]  # noqa: B905
+        key = (start, *found)
         old = merged.get(key)
         merged[key] = values if old is None else [_add(a, b) for a, b in zip(old, values)]  # noqa: B905
     return [(*head, *key, *values, stamp_db) for key, values in merged.items()]
+
+
+_STR_ONLY, _INT_ONLY = {str}, {int}
+
+
+def _tuple_getter(names: Sequence[str]) -> Callable[[Any], tuple]:
+    """A dict's values for `names`, as a tuple (KeyError when one is missing)."""
+    if not names:
+        return lambda obj: ()
+    if len(names) == 1:
+        name = names[0]
+        return lambda obj: (obj[name],)
+    return operator.itemgetter(*names)
 
 
 def _cost_rows(bucket: Any, head: tuple, stamp_db: Any) -> list[tuple]:
@@ -274,23 +289,59 @@ def _cost_rows(bucket: Any, head: tuple, stamp_db: Any) -> list[tuple]:
 def _write_page(
     model: type[models.Model],
     columns: Sequence[str],
-    key: Sequence[str],
     buckets: Iterable[dict[str, Any]],
     rows_of: Callable[[Any], list[tuple]],
+    delete: Callable[[list[dt.datetime], list[tuple[dt.datetime, dt.datetime]]], None],
 ) -> tuple[int, dt.datetime | None, dt.datetime | None]:
-    """Upsert a page's buckets in chunks as they are read; (rows, first start, last end)."""
+    """Replace a page's buckets in chunks as they are read; (rows, first start, last end).
+
+    The page holds every row of its buckets, so each chunk deletes what we hold of its buckets
+    (and of any gap between buckets) and inserts what the API sent: the same result as an upsert
+    plus a sweep of the rows the API no longer returns, at the cost of plain inserts. A bucket
+    sent twice replaces its first copy, as an upsert would.
+    """
     pending: list[tuple] = []
+    starts: list[dt.datetime] = []
+    gaps: list[tuple[dt.datetime, dt.datetime]] = []
+    seen: set[dt.datetime] = set()
     written, first, last = 0, None, None
+
+    def flush() -> None:
+        nonlocal written, pending, starts, gaps
+        if starts or gaps:
+            delete(starts, gaps)
+        _insert(model, columns, pending)
+        written, pending, starts, gaps = written + len(pending), [], [], []
+
     for bucket in buckets:
+        start, end = _ts(bucket["start_time"]), _ts(bucket["end_time"])
+        if start in seen:
+            flush()  # the bucket's first copy is written: the delete below removes it
         if first is None:
-            first = _ts(bucket["start_time"])
-        last = _ts(bucket["end_time"])
+            first = start
+        elif last is not None and start > last:
+            gaps.append((last, start))  # buckets the API skipped: it holds nothing there
+        seen.add(start)
+        last = end if last is None else max(last, end)
+        starts.append(start)
         pending.extend(rows_of(bucket))
         if len(pending) >= _CHUNK:
-            _upsert(model, columns, pending, key)
-            written, pending = written + len(pending), []
-    _upsert(model, columns, pending, key)
-    return written + len(pending), first, last
+            flush()
+    flush()
+    return written, first, last
+
+
+def _bucket_deleter(model: type[models.Model], org: Organization, field: str, as_value=None):
+    """delete(starts, gaps): the org's rows of these buckets, and of these [lo, hi) gaps."""
+
+    def delete(starts: list[dt.datetime], gaps: list[tuple[dt.datetime, dt.datetime]]) -> None:
+        convert = as_value or (lambda moment: moment)
+        where = models.Q(**{f"{field}__in": sorted({convert(s) for s in starts})})
+        for lo, hi in gaps:
+            where |= models.Q(**{f"{field}__gte": convert(lo), f"{field}__lt": convert(hi)})
+        model.objects.filter(where, org=org).delete()
+
+    return delete
 
 
 def _write_usage_page(
@@ -301,16 +352,12 @@ def _write_usage_page(
     written, first, last = _write_page(
         model,
         ["org_id", "bucket_start", *family.dimensions, *family.metric_names, "fetched_at"],
-        ["org_id", "bucket_start", *family.dimensions],
         buckets,
         lambda bucket: _usage_rows(family, bucket, (org.pk,), stamp_db),
+        _bucket_deleter(model, org, "bucket_start"),
     )
     if first is None:
         return None
-    # Rows of these buckets that this page did not return are gone from the API: drop them.
-    model.objects.filter(
-        org=org, bucket_start__gte=first, bucket_start__lt=last, fetched_at__lt=stamp
-    ).delete()
     usage_rollup(org=org, family=family, start=first, end=last, stamp=stamp)
     return _Page(written, first, last)
 
@@ -330,7 +377,8 @@ def usage_rollup(
     daily.objects.filter(org=org, bucket_start__gte=day_lo, bucket_start__lt=day_hi).delete()
     qn = connection.ops.quote_name
     day = (
-        "datetime(date(bucket_start))"
+        # Django stores a datetime as "YYYY-MM-DD HH:MM:SS" text: its day is the first ten.
+        "substr(bucket_start, 1, 10) || ' 00:00:00'"
         if connection.vendor == "sqlite"
         else "date_trunc('day', bucket_start)"  # the session is in UTC
     )
@@ -371,15 +419,12 @@ def _write_cost_page(
             "quantity_unit",
             "fetched_at",
         ],
-        ["org_id", "day", *COST_DIMENSIONS],
         buckets,
         lambda bucket: _cost_rows(bucket, (org.pk,), stamp_db),
+        _bucket_deleter(CostBucket, org, "day", as_value=lambda moment: moment.date()),
     )
     if first is None:
         return None
-    CostBucket.objects.filter(
-        org=org, day__gte=first.date(), day__lt=last.date(), fetched_at__lt=stamp
-    ).delete()
     return _Page(written, first, last)
 
 
@@ -557,6 +602,15 @@ def _pages(stream: _Stream, start: dt.datetime, end: dt.datetime) -> Iterator[_J
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _relaxed_commit() -> None:
+    """Don't wait for the WAL flush when a page commits (PostgreSQL; SQLite already uses WAL with
+    synchronous=NORMAL). A crash can then lose the last pages committed, never part of one: their
+    rows and the watermark that covers them go together, and the next run fetches them again."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _sync_stream(
     org: Organization,
     stream: _Stream,
@@ -584,6 +638,7 @@ def _sync_stream(
         for json_page in _pages(stream, window_start, window_end):
             stamp = timezone.now()
             with transaction.atomic():
+                _relaxed_commit()
                 page = stream.write(json_page.buckets(), stamp)
                 if page is not None:
                     # Never claim beyond the moment of fetching: the current bucket is partial.

@@ -22,6 +22,11 @@ def plotly_chart(figure, chart_id: str, css_class: str = "chart", drilldown: str
     swapped fragments, which would leave a chart in a fragment without its data. `drilldown` is a
     URL template for clicks: `{x}`, `{name}` and `{customdata}` are filled from the clicked point.
     """
+    # dashboard.charts.Figure is plain JSON already; a graph object is serialized unvalidated.
+    to_json = getattr(figure, "to_json", None)
+    text = to_json() if callable(to_json) and not hasattr(figure, "to_plotly_json") else None
+    if text is None:
+        text = pio.to_json(figure, validate=False)
     return format_html(
         '<div class="{}" id="{}" data-plotly="{}-data" data-drilldown="{}" role="img" '
         'aria-label="{}"></div><template id="{}-data">{}</template>',
@@ -31,5 +36,5 @@ def plotly_chart(figure, chart_id: str, css_class: str = "chart", drilldown: str
         drilldown,
         (figure.layout.title.text or "Chart") if figure.layout.title else "Chart",
         chart_id,
-        mark_safe(pio.to_json(figure, validate=False).translate(_JSON_SCRIPT_ESCAPES)),  # noqa: S308
+        mark_safe(text.translate(_JSON_SCRIPT_ESCAPES)),  # noqa: S308
     )

@@ -1,8 +1,13 @@
 """One phase of the backfill benchmark, in its own process so that its peak RSS is its own.
 
-    python -m tests.benchmarks.backfill_worker floor|sync|incremental BASE_URL DAYS
+    python -m tests.benchmarks.backfill_worker floor|sync|incremental|writes BASE_URL DAYS
 
 Prints one JSON line: seconds, HTTP requests, the minimum pages, rows, peak RSS (MB).
+
+`writes` (after `sync`) is the database's own floor: it reads back every row the backfill wrote
+(hourly, daily and cost rows), empties the tables, and times inserting the same rows again, already
+built in memory, through the sync's own bulk insert, in the sync's chunks, one transaction per
+chunk: what the writes cost with no fetching, parsing or row building at all.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 django.setup()
 
 import httpx  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from dashboard.families import (  # noqa: E402
@@ -26,7 +32,17 @@ from dashboard.families import (  # noqa: E402
     MAX_BUCKETS_PER_PAGE,
     MAX_COST_BUCKETS_PER_PAGE,
 )
-from dashboard.sync import _pages, _streams, ceil_to, floor_to, usage_sync  # noqa: E402
+from dashboard.models import DAILY_MODELS, USAGE_MODELS, CostBucket  # noqa: E402
+from dashboard.sync import (  # noqa: E402
+    _CHUNK,
+    _insert,
+    _pages,
+    _relaxed_commit,
+    _streams,
+    ceil_to,
+    floor_to,
+    usage_sync,
+)
 from orgadmin.client import admin_client, install_transport  # noqa: E402
 from orgadmin.models import Organization  # noqa: E402
 
@@ -61,6 +77,29 @@ def minimum_pages(start: dt.datetime, end: dt.datetime) -> int:
     )
 
 
+def rewrite_all() -> tuple[float, int]:
+    """Seconds to insert again every row the backfill wrote, already in memory; and the rows."""
+    seconds, total = 0.0, 0
+    for model in [*USAGE_MODELS.values(), *DAILY_MODELS.values(), CostBucket]:
+        columns = [f.column for f in model._meta.concrete_fields if f.column != "id"]
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(qn(c) for c in columns)} FROM {qn(model._meta.db_table)} "  # noqa: S608
+                "ORDER BY id"
+            )
+            rows = cursor.fetchall()
+            cursor.execute(f"DELETE FROM {qn(model._meta.db_table)}")  # noqa: S608
+        began = time.perf_counter()
+        for i in range(0, len(rows), _CHUNK):
+            with transaction.atomic():
+                _relaxed_commit()
+                _insert(model, columns, rows[i : i + _CHUNK])
+        seconds += time.perf_counter() - began
+        total += len(rows)
+    return seconds, total
+
+
 def main() -> None:
     mode, base_url, days = sys.argv[1], sys.argv[2], int(sys.argv[3])
     counter = Counting()
@@ -80,6 +119,8 @@ def main() -> None:
                     results += sum(len(b["results"]) for b in page.buckets())
             out["seconds"] = time.perf_counter() - began
             out["rows"] = results
+        elif mode == "writes":
+            out["seconds"], out["rows"] = rewrite_all()
         else:
             org, _ = Organization.objects.get_or_create(
                 name="bench", defaults={"base_url": base_url, "admin_key_encrypted": "x"}

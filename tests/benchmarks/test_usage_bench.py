@@ -89,11 +89,12 @@ def _phase(env, mode, url) -> dict:
     return _run(env, "-m", "tests.benchmarks.backfill_worker", mode, url, str(DAYS))[0]
 
 
-def _verdict(ok: bool) -> str:
-    return "ok" if ok else "FAIL"
+def _verdict(ok: bool | None) -> str:
+    return "info" if ok is None else "ok" if ok else "FAIL"
 
 
-def _row(measure: str, value: str, limit: str, ok: bool) -> None:
+def _row(measure: str, value: str, limit: str, ok: bool | None) -> None:
+    """One line of the table; `ok=None` is a measurement shown for reference, with no target."""
     ROWS.append((measure, value, limit, _verdict(ok)))
     print(f"  {measure}: {value} (target {limit}) {_verdict(ok)}", flush=True)
 
@@ -151,6 +152,14 @@ def _backfill(env: dict[str, str], vendor: str, url: str, simulator_url: str) ->
         "≤ 300 MB",
         sync["peak_rss_mb"] <= 300,
     )
+    writes = _phase(env, "writes", simulator_url)
+    _row(
+        f"Backfill ({vendor}): insert-only floor / fetch-only floor",
+        f"{writes['seconds'] / floor['seconds']:.2f} ({writes['seconds']:.1f} s / "
+        f"{floor['seconds']:.1f} s, {writes['rows']:,} rows)",
+        "—",
+        None,
+    )
     incremental = _phase(env, "incremental", simulator_url)
     _row(
         f"Incremental, nothing new ({vendor}): requests / endpoints",
@@ -183,4 +192,4 @@ def _table() -> None:
     print(f"{'measure'.ljust(width)}  {'measured':<34} {'target':<9} verdict")
     for measure, value, limit, verdict in ROWS:
         print(f"{measure.ljust(width)}  {value:<34} {limit:<9} {verdict}")
-    assert all(r[3] == "ok" for r in ROWS), "some benchmarks missed their target"
+    assert all(r[3] in ("ok", "info") for r in ROWS), "some benchmarks missed their target"

@@ -317,3 +317,45 @@ def test_it_keeps_the_daily_rollup_equal_to_the_hours(org, simulator, start):
     )
     values = list(hours.values_list("usage_bytes", flat=True))
     assert level.usage_bytes == round(sum(values) / len(values))
+
+
+def test_a_page_replaces_the_rows_of_its_buckets(org):
+    """Rows the API no longer returns go, a skipped bucket is emptied, a bucket sent twice keeps
+    its last copy, and the daily rollup follows: what an upsert and a sweep would give."""
+    from dashboard.models import DAILY_MODELS
+    from dashboard.sync import _write_usage_page
+
+    family = FAMILIES["embeddings"]
+    model = USAGE_MODELS["embeddings"]
+    hour = dt.timedelta(hours=1)
+    day = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+
+    def result(project, tokens, **extra):
+        row = {d: "" for d in family.dimensions} | {m: 0 for m in family.metric_names}
+        return row | {"project_id": project, "input_tokens": tokens, **extra}
+
+    def bucket(h, *results):
+        start = day + h * hour
+        return {
+            "start_time": int(start.timestamp()),
+            "end_time": int((start + hour).timestamp()),
+            "results": list(results),
+        }
+
+    first = [bucket(0, result("p1", 5), result("p2", 6)), bucket(1, result("p3", 7)), bucket(2)]
+    _write_usage_page(org, family, first, NOW - dt.timedelta(minutes=2))
+    assert model.objects.count() == 3
+
+    # Bucket 0 again without p2 (and sent twice: the last copy holds), bucket 1 skipped (a gap),
+    # bucket 2 now has a row; p4's tokens come as a string (the careful path).
+    second = [
+        bucket(0, result("p1", 1)),
+        bucket(0, result("p1", 9)),
+        bucket(2, result("p4", "11")),
+    ]
+    _write_usage_page(org, family, second, NOW - dt.timedelta(minutes=1))
+
+    held = sorted(model.objects.values_list("bucket_start", "project_id", "input_tokens"))
+    assert held == [(day, "p1", 9), (day + 2 * hour, "p4", 11)]
+    daily = DAILY_MODELS["embeddings"].objects.values_list("project_id", "input_tokens")
+    assert sorted(daily) == [("p1", 9), ("p4", 11)]
