@@ -587,7 +587,9 @@ class RateLimitBulkForm(forms.Form):
 
 class CertificateToggleForm(forms.Form):
     certificate_ids = forms.MultipleChoiceField(label="Certificates")
-    action = forms.ChoiceField(choices=[("activate", "Activate"), ("deactivate", "Deactivate")])
+    action = forms.ChoiceField(
+        label="Action", choices=[("activate", "Activate"), ("deactivate", "Deactivate")]
+    )
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

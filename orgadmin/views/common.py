@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
+from django.forms.utils import pretty_name
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -111,9 +112,11 @@ def first_error(form: forms.Form) -> str | None:
     if form.is_valid():
         return None
     for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else None
         text = " ".join(errors)
-        return f"{label}: {text}" if label and name != "__all__" else text
+        if name not in form.fields:  # a problem with the form as a whole
+            return text
+        label = form.fields[name].label or pretty_name(name)
+        return f"{label}: {text}"
     return "Check the form."
 
 

@@ -74,6 +74,17 @@ def login(page):
     return do
 
 
+def settle(page) -> None:
+    """Wait until htmx is done: no request in flight and the swapped-in content wired up.
+
+    htmx pushes the new URL and swaps before it processes the new content (after its 20 ms
+    settle delay), so acting as soon as the URL changes may act on elements that ignore it."""
+    page.wait_for_function(
+        "() => !document.querySelector("
+        "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
 def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot under var/screenshots (or $SCREENSHOT_DIR) and return it."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

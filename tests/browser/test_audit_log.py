@@ -9,7 +9,7 @@ import pytest
 
 from orgadmin import services
 from orgadmin.access import Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, settle
 from tests.factories import UserFactory
 
 
@@ -21,6 +21,7 @@ def _swapping(page, action) -> None:
         "() => { const e = document.getElementById('explorer');"
         " return e && !e.dataset.old && !document.querySelector('.htmx-request'); }"
     )
+    settle(page)
 
 
 @pytest.fixture

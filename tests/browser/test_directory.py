@@ -10,7 +10,7 @@ import pytest
 from orgadmin.access import Role
 from orgadmin.models import Certificate, Invite, Project, ProjectApiKey, RateLimit, ServiceAccount
 from orgadmin.services import directory_sync
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, settle
 from tests.factories import UserFactory
 from tests.orgadmin.pem import make_pem
 
@@ -29,11 +29,6 @@ def _project(store):
         for p in sorted(store.projects.values(), key=lambda p: p.name)
         if p.archived_at is None and not p.is_default and p.members
     )
-
-
-def settle(page) -> None:
-    """Wait until no htmx request is in flight (a list reloading after a change, say)."""
-    page.wait_for_function("() => !document.querySelector('.htmx-request')")
 
 
 def _confirm(page, expected: str, typed: str | None = None) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.sync import usage_sync
 from orgadmin.access import Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, settle
 from tests.conftest import SIM_NOW
 from tests.factories import UserFactory
 
@@ -78,6 +78,7 @@ def test_it_draws_the_costs_chart_fast_and_drills_into_a_project(page, login, sy
     assert audit.startswith("/audit-log/?start=")
     menu.get_by_role("menuitem").first.click()
     page.wait_for_url(lambda url: "project_id=" in url and "group_by=line_item" in url)
+    settle(page)
     page.wait_for_selector(".chip")
     assert "Project" in page.inner_text(".chips")
     assert page.js_errors == []
@@ -91,11 +92,14 @@ def test_it_applies_filters_through_htmx_and_keeps_them_in_the_url(page, login, 
 
     page.select_option("select[name=group_by]", "api_key_id")
     page.wait_for_url(lambda url: "group_by=api_key_id" in url)
+    settle(page)
     page.locator(".segmented a", has_text="Last 7 days").click()
     page.wait_for_url(lambda url: "preset=7d" in url)
+    settle(page)
     today = NOW.date()
     page.fill("input[name=start]", (today - dt.timedelta(days=3)).isoformat())
     page.wait_for_url(lambda url: "start=" in url and "preset" not in url)
+    settle(page)
     page.fill("input[name=end]", (today - dt.timedelta(days=10)).isoformat())
     page.wait_for_selector("#end-error")
     assert "after the start date" in page.inner_text("#end-error")
@@ -120,9 +124,11 @@ def test_it_shows_usage_per_family_with_the_batch_and_cache_splits(page, login, 
 
     page.locator(".tabs a", has_text="Embeddings").click()
     page.wait_for_url(lambda url: "family=embeddings" in url)
+    settle(page)
     page.wait_for_selector("#chart-usage[data-rendered=true]")
     page.select_option("select[name=bucket_width]", "1h")
     page.wait_for_url(lambda url: "bucket_width=1h" in url)
+    settle(page)
     assert page.js_errors == []
 
 

@@ -190,6 +190,17 @@ def test_it_toggles_at_most_ten_certificates_at_once(as_admin, synced, store):
     assert "Select at most 10; the API changes them all at once or none." in text(response)
 
 
+def test_it_names_the_missing_action_when_toggling_certificates(as_admin, synced, store):
+    cert_id = Certificate.objects.values_list("openai_id", flat=True).first()
+    before = {c.id: c.active for c in store.certificates.values()}
+    response = as_admin.post(
+        reverse("orgadmin:certificates_toggle"), {"certificate_ids": [cert_id]}, headers=HX
+    )
+    assert text(response) == "Action: This field is required."
+    assert not changed(response)
+    assert {c.id: c.active for c in store.certificates.values()} == before
+
+
 # --- spend and retention -----------------------------------------------------------------------
 
 
