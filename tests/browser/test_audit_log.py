@@ -18,8 +18,7 @@ def _swapping(page, action) -> None:
     page.evaluate("document.getElementById('explorer').dataset.old = 'yes'")
     action()
     page.wait_for_function(
-        "() => { const e = document.getElementById('explorer');"
-        " return e && !e.dataset.old && !document.querySelector('.htmx-request'); }"
+        "() => { const e = document.getElementById('explorer'); return e && !e.dataset.old; }"
     )
     settle(page)
 
