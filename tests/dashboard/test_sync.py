@@ -283,6 +283,27 @@ def test_it_records_pages_and_rows_on_the_run(org, simulator, start):
     assert watermark_get(org=org, endpoint=COSTS_ENDPOINT) is not None
 
 
+def test_deleting_an_organization_deletes_its_rows_and_no_one_elses(org, simulator, start):
+    # The usage and cost tables carry no foreign-key constraint (a per-row check on bulk
+    # writes); the organization's rows still go with it, through Django's CASCADE.
+    from dashboard.models import DAILY_MODELS
+    from tests.conftest import SIM_ADMIN_KEY
+    from tests.factories import OrganizationFactory
+
+    usage_sync(org=org, start=start, families=["completions"])
+    other = OrganizationFactory(name="Other", base_url=org.base_url, admin_key=SIM_ADMIN_KEY)
+    usage_sync(org=other, start=start, families=["completions"])
+    tables = [USAGE_MODELS["completions"], DAILY_MODELS["completions"], CostBucket]
+    kept = {m: m.objects.filter(org=other).count() for m in tables}
+    assert all(kept.values()), kept
+
+    org.delete()
+
+    for model in tables:
+        assert not model.objects.exclude(org=other).exists(), model.__name__
+        assert model.objects.filter(org=other).count() == kept[model], model.__name__
+
+
 def test_it_keeps_the_daily_rollup_equal_to_the_hours(org, simulator, start):
     from django.db.models.functions import TruncDate
 
