@@ -304,6 +304,24 @@ def test_deleting_an_organization_deletes_its_rows_and_no_one_elses(org, simulat
         assert model.objects.filter(org=other).count() == kept[model], model.__name__
 
 
+def test_a_synced_page_is_freed_without_waiting_for_the_garbage_collector(org, simulator, start):
+    # A page of completions can be megabytes: a backfill must not hold every page read until
+    # the cyclic collector happens to run (httpx keeps a response in a cycle with its stream).
+    import gc
+
+    import httpx
+
+    gc.collect()
+    gc.disable()
+    try:
+        run = usage_sync(org=org, start=start, families=["completions", "embeddings"])
+        alive = [o for o in gc.get_objects() if type(o) is httpx.Response]
+    finally:
+        gc.enable()
+    assert run.requests_made == 3  # two families and the costs
+    assert alive == []
+
+
 def test_it_keeps_the_daily_rollup_equal_to_the_hours(org, simulator, start):
     from django.db.models.functions import TruncDate
 
