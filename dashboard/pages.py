@@ -56,13 +56,15 @@ def _cells(group: tuple[str, ...], dims: tuple[str, ...], names: dict[str, str])
     ]
 
 
-def audit_url(day: dt.date) -> str:
-    """The audit log of one day: what changed around a bar on the Costs chart."""
+def audit_urls(days: list[dt.date]) -> list[str]:
+    """The audit log of each day: what changed around a bar on the Costs chart."""
     try:
-        base = reverse("orgadmin:audit_log")
+        base = reverse("orgadmin:audit_log")  # once: a page has a link per day of its period
     except NoReverseMatch:
         base = "/audit-log/"
-    return f"{base}?start={day.isoformat()}&end={(day + dt.timedelta(days=1)).isoformat()}"
+    return [
+        f"{base}?start={d.isoformat()}&end={(d + dt.timedelta(days=1)).isoformat()}" for d in days
+    ]
 
 
 def _filter_chips(form, path: str, names: dict[str, str]) -> list[dict]:
@@ -197,7 +199,7 @@ def costs_context(*, org: Organization, form: CostFilterForm, path: str) -> dict
         group["quantity"] = selectors.to_quantity(group["quantity"])
         group["drill"] = form.url(path, **form.drill_params(key)) if dims and all(key) else ""
     names = selectors.label_ids(org=org, groups=groups, dims=dims)
-    links = [audit_url(d) for d in days]
+    links = audit_urls(days)
     series = [
         Series(
             name=group_label(key, dims, names), values=g["values"], drill=g["drill"], links=links
@@ -237,7 +239,10 @@ def costs_context(*, org: Organization, form: CostFilterForm, path: str) -> dict
         "change": _change(total, previous_total),
         "table": table,
         "dims": [{"key": d, "label": DIMENSION_LABELS[d]} for d in dims],
-        "daily": [{"day": d, "amount": daily.get(d, ZERO), "audit": audit_url(d)} for d in days],
+        "daily": [
+            {"day": d, "amount": daily.get(d, ZERO), "audit": link}
+            for d, link in zip(days, links, strict=True)
+        ],
         "chips": _filter_chips(form, path, names),
         "exports": {
             fmt: form.url(reverse("costs_export", kwargs={"fmt": fmt})) for fmt in ("csv", "json")

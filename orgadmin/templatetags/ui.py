@@ -7,8 +7,12 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-# The same escapes as Django's json_script: the JSON can't close its <script> tag.
-_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+def _json_escaped(text: str) -> str:
+    """The same escapes as Django's json_script (the JSON can't close its tag), as three C-speed
+    passes: str.translate with a mapping looks up every character of a figure's JSON."""
+    return text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
+
 
 register = template.Library()
 
@@ -36,5 +40,5 @@ def plotly_chart(figure, chart_id: str, css_class: str = "chart", drilldown: str
         drilldown,
         (figure.layout.title.text or "Chart") if figure.layout.title else "Chart",
         chart_id,
-        mark_safe(text.translate(_JSON_SCRIPT_ESCAPES)),  # noqa: S308
+        mark_safe(_json_escaped(text)),  # noqa: S308
     )
