@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import httpx
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -584,10 +583,6 @@ def _pages(stream: _Stream, start: dt.datetime, end: dt.datetime) -> Iterator[_J
             raw = stream.fetch(**params)
         response = raw.http_response
         text = response.content.decode("utf-8")
-        # httpx holds each response in a reference cycle with its stream (encode/httpx#3733), so
-        # a read page's bytes would wait for the cyclic garbage collector, a dozen pages of
-        # completions at once: unbind the spent stream and they go as soon as the page does.
-        response.stream = httpx.ByteStream(b"")
         return _JsonPage(text, raw.request_id), _peek_cursor(text)
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-fetch")
