@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from orgadmin.models import Organization
@@ -18,6 +20,32 @@ def current_org(request: HttpRequest) -> Organization | None:
     org_id = request.session.get(SESSION_KEY)
     org = Organization.objects.filter(pk=org_id).first() if org_id else None
     return org or Organization.objects.order_by("name").first()
+
+
+class SessionActivityMiddleware:
+    """Keep a signed-in session alive while it is used, writing it at most once a minute.
+
+    A session expires SESSION_COOKIE_AGE after it was last written. Writing it on every request
+    (SESSION_SAVE_EVERY_REQUEST) would make every page view a database write, and with SQLite a
+    write waits for the writer lock, which a usage sync holds for a page at a time: page views
+    stalled for up to 0.9 s during a sync. Here a request writes the session only when it was
+    last written SESSION_REFRESH_SECONDS ago or more, so an idle session expires between
+    SESSION_COOKIE_AGE - SESSION_REFRESH_SECONDS and SESSION_COOKIE_AGE after its last use.
+    """
+
+    KEY = "_active_at"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        # After the view: a sign-out has emptied the session by then, and stays signed out.
+        if request.user.is_authenticated:
+            now = int(time.time())
+            if now - request.session.get(self.KEY, 0) >= settings.SESSION_REFRESH_SECONDS:
+                request.session[self.KEY] = now  # saved by SessionMiddleware, with a new expiry
+        return response
 
 
 class CurrentOrganizationMiddleware:

@@ -363,17 +363,17 @@ def test_it_warns_when_the_last_sync_failed(acme, client_as, finance):
 def test_it_pins_the_queries_of_each_page(acme, client_as, finance, django_assert_num_queries):
     client = client_as(finance)
     client.get(reverse("costs"))  # warm the session
-    # Every page: session, user, its permissions (2), current org, org list, groups, and the
-    # session save (3): 10. Then the page's own, one query each:
+    # Every page: session, user, its permissions (2), current org, org list, groups: 7 (the
+    # session is written again once a minute at most, not by these). Then the page's own:
     # costs: timezone, freshness, rows, names, previous period
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(12):
         client.get(reverse("costs"), period(group_by="project_id"))
     # usage: timezone, freshness, rows, names (+ the batch split for completions)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(11):
         client.get(reverse("usage"), {"family": "completions"})
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(10):
         client.get(reverse("usage"), {"family": "embeddings"})
     # overview: sync badges, timezone, spend, top projects, top keys, top models, names,
     # sparklines (one UNION of every family), freshness
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(16):
         client.get(reverse("home"))

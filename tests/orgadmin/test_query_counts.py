@@ -13,9 +13,10 @@ SIZES = {
     "small": {"users": 6, "projects": 3, "keys_per_project": 2, "actions": 3},
     "big": {"users": 90, "projects": 60, "keys_per_project": 4, "actions": 120},
 }
-# What every page needs costs about 11: the session (read, then saved inside a savepoint), the
-# user, the organization, 2 × permissions, the freshness badge, the connections menu and the
-# roles label. The rest is the page's own (a count and a page of rows, a form's choices…).
+# What every page needs costs about 11: the session (read, then written inside a savepoint: this
+# is the first page after signing in; later pages write it once a minute at most), the user, the
+# organization, 2 × permissions, the freshness badge, the connections menu and the roles label.
+# The rest is the page's own (a count and a page of rows, a form's choices…).
 PROJECT = "proj_0000"
 PAGES = [
     ("orgadmin:members", {}, 13),
