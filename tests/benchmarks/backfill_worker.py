@@ -1,6 +1,6 @@
 """One phase of the backfill benchmark, in its own process so that its peak RSS is its own.
 
-    python -m tests.benchmarks.backfill_worker floor|sync|incremental|writes BASE_URL DAYS
+    python -m tests.benchmarks.backfill_worker floor|sync|incremental|writes|refetch BASE_URL DAYS
 
 Prints one JSON line: seconds, HTTP requests, the minimum pages, rows, peak RSS (MB).
 
@@ -129,7 +129,9 @@ def main() -> None:
             org.set_admin_key(KEY)
             org.save()
             began = time.perf_counter()
-            run = usage_sync(org=org, start=start if mode == "sync" else None)
+            run = usage_sync(
+                org=org, start=start if mode != "incremental" else None, refetch=mode == "refetch"
+            )
             out["seconds"] = time.perf_counter() - began
             out["rows"] = run.rows_written
             out["pages"] = run.requests_made

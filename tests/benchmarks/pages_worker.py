@@ -87,14 +87,18 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def main() -> None:
-    # Templates resolve static URLs without a collected manifest (as the test suite does).
+def static_without_manifest() -> None:
+    """Templates resolve static URLs without a collected manifest (as the test suite does)."""
     from django.conf import settings
 
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+def main() -> None:
+    static_without_manifest()
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     rows = top_up()
     Group.objects.get_or_create(name=Role.FINANCE.value)
@@ -136,6 +140,38 @@ def main() -> None:
                 }
             )
         )
+    print(json.dumps({"view": None, "request_floor_ms": request_floor(client, rounds) * 1000}))
+
+
+def request_floor(client: Client, rounds: int) -> float:
+    """Median seconds of a signed-in request through the project's middleware and the Finance
+    permission check, to a view that does nothing else: what any page costs before its own
+    work."""
+    import types
+
+    from django.conf import settings
+    from django.http import HttpResponse
+    from django.urls import clear_url_caches, include, path
+
+    from orgadmin.access import Perm, requires
+
+    @requires(Perm.VIEW_SPEND)
+    def nothing(request):
+        return HttpResponse("ok")
+
+    urls = types.ModuleType("bench_floor_urls")
+    urls.urlpatterns = [path("bench-nothing/", nothing), path("", include(settings.ROOT_URLCONF))]
+    sys.modules[urls.__name__] = urls
+    settings.ROOT_URLCONF = urls.__name__
+    clear_url_caches()
+    for _ in range(3):
+        assert client.get("/bench-nothing/").status_code == 200
+    times = []
+    for _ in range(rounds * 2):
+        began = time.perf_counter()
+        client.get("/bench-nothing/")
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
 
 
 if __name__ == "__main__":
