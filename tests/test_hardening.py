@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import TEST_PASSWORD, UserFactory
 
@@ -35,8 +39,6 @@ def test_it_signs_in_with_the_right_password(client, db):
 
 
 def _session_expiry(client):
-    from django.contrib.sessions.models import Session
-
     return Session.objects.get(session_key=client.session.session_key).expire_date
 
 
@@ -47,9 +49,6 @@ def test_it_expires_sessions_after_inactivity_and_on_browser_close(client_as, ad
     assert 0 < settings.SESSION_COOKIE_AGE <= 24 * 60 * 60
     assert settings.SESSION_COOKIE_HTTPONLY
     # Idle past its expiry, the session is over: the next page asks to sign in again.
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-
     Session.objects.filter(session_key=client.session.session_key).update(
         expire_date=timezone.now() - dt.timedelta(seconds=1)
     )
@@ -73,9 +72,6 @@ def test_a_session_in_use_moves_its_expiry_on(client_as, admin, settings):
 def test_a_page_view_writes_nothing_while_the_session_is_fresh(client_as, admin, settings):
     # With SQLite, any write waits for the writer lock, which a usage sync holds for a page at a
     # time: a page view that only reads never waits for a sync.
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     settings.SESSION_REFRESH_SECONDS = 3600
     client = client_as(admin)
     client.get("/")  # the first use writes the session once
