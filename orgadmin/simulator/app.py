@@ -16,6 +16,7 @@ from orgadmin.simulator.audit import Actor
 from orgadmin.simulator.errors import ApiError, invalid
 from orgadmin.simulator.faults import ConnectionDropped, FaultConfig, FaultInjector, GatewayError
 from orgadmin.simulator.params import parse_query, validate_body
+from orgadmin.simulator.quirks import Quirks
 from orgadmin.simulator.routing import ROUTES, Ctx, RawJSON, Route
 from orgadmin.simulator.scenarios import build
 from orgadmin.simulator.store import Store
@@ -58,6 +59,15 @@ class SimulatorApp:
     @faults.setter
     def faults(self, config: FaultConfig) -> None:
         self._injector = FaultInjector(config)
+
+    @property
+    def quirks(self) -> Quirks:
+        """The live-API behaviours on (see `orgadmin.simulator.quirks`); mutable mid-run."""
+        return self.store.quirks
+
+    @quirks.setter
+    def quirks(self, quirks: Quirks) -> None:
+        self.store.quirks = quirks
 
     @property
     def fault_counts(self) -> dict[str, int]:
@@ -199,15 +209,18 @@ def create_app(
     admin_keys: Iterable[str] = (),
     faults: FaultConfig | None = None,
     now: Callable[[], float] | None = None,
+    quirks: Quirks | None = None,
 ) -> SimulatorApp:
     """Build a scenario and the WSGI app that serves it.
 
     `admin_keys` are the secret values that authenticate (each becomes an admin API key of the
     organization); with none, `DEFAULT_ADMIN_KEY` does. Keys created through the API
-    authenticate too, and deleting a key revokes it.
+    authenticate too, and deleting a key revokes it. `quirks` turns on live-API behaviours
+    beyond the spec (none by default); `app.quirks` changes them mid-run.
     """
     clock = now or time.time
     store = build(
         scenario, seed=seed, now=clock, admin_keys=tuple(admin_keys) or (DEFAULT_ADMIN_KEY,)
     )
+    store.quirks = quirks or Quirks()
     return SimulatorApp(store, faults=faults or FaultConfig(), now=clock)

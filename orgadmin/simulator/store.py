@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from orgadmin.simulator.errors import not_found
+from orgadmin.simulator.quirks import Quirks
 
 if TYPE_CHECKING:
     from orgadmin.simulator.audit import AuditLog
@@ -222,6 +223,7 @@ class Store:
         self.retired: dict[str, tuple[Any, ...]] = {}  # sort keys of deleted ids, for cursors
         self.audit: AuditLog
         self.usage: UsageEngine
+        self.quirks = Quirks()  # live-API behaviours beyond the spec (create_app sets them)
 
     def clone(self) -> Store:
         """An independent copy of this state (much faster than building the scenario again)."""
