@@ -2,16 +2,14 @@
 
 Rows come from the database in chunks and leave as text as they are made, so an export of any
 size runs in constant memory. An ungrouped dimension is empty (null in JSON); money is a plain
-decimal, never a float.
+decimal, never a float. CSV goes through orgadmin.csv_export, the writer every export shares.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import Any
 
 from dashboard.selectors import (
@@ -24,6 +22,7 @@ from dashboard.selectors import (
     to_quantity,
     usage_export_rows,
 )
+from orgadmin.csv_export import csv_stream, plain
 from orgadmin.models import Organization
 
 COST_COLUMNS = (
@@ -36,32 +35,6 @@ COST_COLUMNS = (
     "currency",
     "quantity",
 )
-
-
-def plain(value: Decimal | float | int | None) -> str:
-    """A number as a plain decimal: no exponent, no trailing zeros, no float artefacts."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        value = Decimal(repr(value))
-    if isinstance(value, int):
-        return str(value)
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
-class _Line:
-    """A file-like object whose write() returns the line, for csv.writer in a generator."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv(columns: Iterable[str], rows: Iterable[list[str]]) -> Iterator[str]:
-    writer = csv.writer(_Line(), lineterminator="\n")
-    yield writer.writerow(list(columns))
-    for row in rows:
-        yield writer.writerow(row)
 
 
 def _json(rows: Iterable[list[tuple[str, str]]]) -> Iterator[str]:
@@ -110,22 +83,7 @@ def costs_export(*, org: Organization, query: CostQuery, fmt: str) -> tuple[Iter
     filename = f"costs_{period.start.isoformat()}_{period.end.isoformat()}.{fmt}"
     rows = _cost_rows(org, query)
     if fmt == "csv":
-        return _csv(
-            COST_COLUMNS,
-            (
-                [
-                    r["date"],
-                    r["project_id"],
-                    r["project_name"],
-                    r["line_item"],
-                    r["api_key_id"],
-                    plain(r["amount"]),
-                    r["currency"],
-                    plain(r["quantity"]),
-                ]
-                for r in rows
-            ),
-        ), filename
+        return csv_stream(COST_COLUMNS, ([r[c] for c in COST_COLUMNS] for r in rows)), filename
     return _json(
         [
             ("date", json.dumps(r["date"])),
@@ -172,13 +130,13 @@ def usage_export(*, org: Organization, query: UsageQuery, fmt: str) -> tuple[Ite
         return {d: values.get(d, "") for d in family.dimensions}
 
     if fmt == "csv":
-        return _csv(
+        return csv_stream(
             ("bucket_start", *family.dimensions, *family.metric_names),
             (
                 [
                     _iso(bucket),
                     *dims_of(group).values(),
-                    *(plain(_metric(values.get(m))) for m in family.metric_names),
+                    *(_metric(values.get(m)) for m in family.metric_names),
                 ]
                 for bucket, group, values in rows
             ),

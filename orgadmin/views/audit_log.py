@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
-import io
 import json
 import math
 from collections.abc import Iterable, Iterator
@@ -32,6 +30,7 @@ from orgadmin.access import Perm, requires
 from orgadmin.audit_catalog import category_label, category_of, date_of_day, normalize
 from orgadmin.audit_sentences import Ref, describe
 from orgadmin.charts import audit_events_figure
+from orgadmin.csv_export import csv_stream
 from orgadmin.forms import AuditFilterForm
 from orgadmin.models import AuditEvent, Organization, SyncRun
 from orgadmin.selectors import AuditFacets, AuditFilters
@@ -352,7 +351,6 @@ def _drawer(org: Organization, event_id: str) -> dict[str, Any] | None:
     history = selectors.audit_event_history(org=org, event=event)
     names = selectors.audit_names(org=org, ids=_ids_of([event, *history]))
     description = describe(event.raw, names=names, history=[e.raw for e in history])
-    session = event.raw.get("actor", {}).get("session", {}) if isinstance(event.raw, dict) else {}
     return {
         "event": event,
         "description": description,
@@ -362,8 +360,30 @@ def _drawer(org: Organization, event_id: str) -> dict[str, Any] | None:
         ],
         "history_count": len(history),
         "actor_label": _actor_label(event, names),
-        "location": session.get("ip_address_details") if isinstance(session, dict) else None,
+        **_location(event.raw),
         "raw_json": json.dumps(event.raw, indent=2, ensure_ascii=False, sort_keys=False),
+    }
+
+
+def _location(raw: Any) -> dict[str, str]:
+    """Where a session's address is, from the live API's `ip_address_details` (not in the spec;
+    every value a string, and any of them may be missing): "San Francisco, California, US"."""
+    actor = raw.get("actor") if isinstance(raw, dict) else None
+    session = actor.get("session") if isinstance(actor, dict) else None
+    details = session.get("ip_address_details") if isinstance(session, dict) else None
+    if not isinstance(details, dict):
+        return {"location": "", "network": ""}
+
+    def text(key: str) -> str:
+        value = details.get(key)
+        return str(value).strip() if isinstance(value, str | int | float) else ""
+
+    city, region, country = text("city"), text("region"), text("country")
+    places = [city, region if region != city else "", country]
+    asn = text("asn").upper().removeprefix("AS")
+    return {
+        "location": ", ".join(p for p in places if p),
+        "network": f"AS{asn}" if asn else "",
     }
 
 
@@ -437,43 +457,26 @@ def _chunks(events: Iterator[AuditEvent]) -> Iterator[list[AuditEvent]]:
         yield chunk
 
 
-def _safe_cell(value: str) -> str:
-    # A spreadsheet runs a cell that starts with one of these as a formula.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _csv_lines(org: Organization, events: Iterator[AuditEvent]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    yield buffer.getvalue()
+def _csv_rows(org: Organization, events: Iterator[AuditEvent]) -> Iterator[list[str]]:
     for chunk in _chunks(events):
-        buffer.seek(0)
-        buffer.truncate()
         names = selectors.audit_names(org=org, ids=_ids_of(chunk))
         for event in chunk:
-            writer.writerow(
-                [
-                    _safe_cell(str(value))
-                    for value in (
-                        event.event_id,
-                        event.effective_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-                        event.type,
-                        event.category,
-                        describe(event.raw, names=names).sentence.text(),
-                        event.actor_type,
-                        event.actor_email,
-                        event.actor_id,
-                        event.api_key_id,
-                        event.ip_address,
-                        event.user_agent,
-                        event.project_id,
-                        event.project_name,
-                        " ".join(normalize(event.raw).resource_ids),
-                    )
-                ]
-            )
-        yield buffer.getvalue()
+            yield [
+                event.event_id,
+                event.effective_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+                event.type,
+                event.category,
+                describe(event.raw, names=names).sentence.text(),
+                event.actor_type,
+                event.actor_email,
+                event.actor_id,
+                event.api_key_id,
+                event.ip_address,
+                event.user_agent,
+                event.project_id,
+                event.project_name,
+                " ".join(normalize(event.raw).resource_ids),
+            ]
 
 
 def _jsonl_lines(events: Iterator[AuditEvent]) -> Iterator[str]:
@@ -487,7 +490,10 @@ def _export(request: HttpRequest, extension: str, content_type: str) -> HttpResp
         return parsed
     org, f = parsed
     events = selectors.audit_events_export(org=org, f=f)
-    lines = _csv_lines(org, events) if extension == "csv" else _jsonl_lines(events)
+    if extension == "csv":
+        lines = csv_stream(CSV_COLUMNS, _csv_rows(org, events))
+    else:
+        lines = _jsonl_lines(events)
     response = StreamingHttpResponse(lines, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{_filename(org, f, extension)}"'
     return response
