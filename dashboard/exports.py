@@ -3,6 +3,9 @@
 Rows come from the database in chunks and leave as text as they are made, so an export of any
 size runs in constant memory. An ungrouped dimension is empty (null in JSON); money is a plain
 decimal, never a float. CSV goes through orgadmin.csv_export, the writer every export shares.
+
+A dimension the API refuses to group by (see ApiCapability) is named so in the CSV's header,
+"api_key_id (not offered by this organization's API)", instead of passing for an empty one.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from dashboard.families import COSTS_ENDPOINT
 from dashboard.selectors import (
     CostQuery,
     UsageQuery,
@@ -24,6 +28,7 @@ from dashboard.selectors import (
 )
 from orgadmin.csv_export import csv_stream, plain
 from orgadmin.models import Organization
+from orgadmin.selectors import refused_options
 
 COST_COLUMNS = (
     "date",
@@ -35,6 +40,16 @@ COST_COLUMNS = (
     "currency",
     "quantity",
 )
+
+
+NOT_OFFERED = "not offered by this organization's API"
+
+
+def _header(org: Organization, endpoint: str, columns: Iterable[str]) -> list[str]:
+    """The CSV header, saying which dimension columns the API refuses to fill."""
+    capability = refused_options(org=org).get(endpoint)
+    refused = {o.partition(":")[2] for o in capability.refused} if capability else set()
+    return [f"{c} ({NOT_OFFERED})" if c in refused else c for c in columns]
 
 
 def _json(rows: Iterable[list[tuple[str, str]]]) -> Iterator[str]:
@@ -83,7 +98,8 @@ def costs_export(*, org: Organization, query: CostQuery, fmt: str) -> tuple[Iter
     filename = f"costs_{period.start.isoformat()}_{period.end.isoformat()}.{fmt}"
     rows = _cost_rows(org, query)
     if fmt == "csv":
-        return csv_stream(COST_COLUMNS, ([r[c] for c in COST_COLUMNS] for r in rows)), filename
+        header = _header(org, COSTS_ENDPOINT, COST_COLUMNS)
+        return csv_stream(header, ([r[c] for c in COST_COLUMNS] for r in rows)), filename
     return _json(
         [
             ("date", json.dumps(r["date"])),
@@ -131,7 +147,9 @@ def usage_export(*, org: Organization, query: UsageQuery, fmt: str) -> tuple[Ite
 
     if fmt == "csv":
         return csv_stream(
-            ("bucket_start", *family.dimensions, *family.metric_names),
+            _header(
+                org, family.endpoint, ("bucket_start", *family.dimensions, *family.metric_names)
+            ),
             (
                 [
                     _iso(bucket),

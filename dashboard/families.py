@@ -198,6 +198,7 @@ HEADLINE: dict[str, tuple[str, ...]] = {
 }
 
 COST_DIMENSIONS = ("project_id", "line_item", "api_key_id")
+COSTS_ENDPOINT = "costs"  # the costs stream's name in watermarks and capabilities
 
 # Hourly buckets: the finest width every page needs (1d in any timezone is built from them).
 SYNC_BUCKET_WIDTH = "1h"

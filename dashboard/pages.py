@@ -8,6 +8,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -19,11 +20,18 @@ from django.utils.html import format_html_join
 
 from dashboard import charts, selectors
 from dashboard.charts import Series
-from dashboard.families import DIMENSION_LABELS, FAMILIES, HEADLINE, NAMED_DIMENSIONS
+from dashboard.families import (
+    COSTS_ENDPOINT,
+    DIMENSION_LABELS,
+    FAMILIES,
+    HEADLINE,
+    NAMED_DIMENSIONS,
+)
 from dashboard.forms import WIDTHS, CostFilterForm, UsageFilterForm, timezone_names
 from dashboard.periods import PRESETS, Period, add_months, bucket_starts, first_of_month
 from dashboard.selectors import CostQuery, UsageQuery
 from orgadmin.models import Organization
+from orgadmin.selectors import refused_options
 
 ZERO = Decimal(0)
 _UNIT_OF_WIDTH = {"1d": "day", "1h": "hour"}
@@ -166,6 +174,45 @@ def sync_status(
     }
 
 
+# --- what the API does not offer -----------------------------------------------------------------
+
+
+def _label(dim: str) -> str:
+    label = DIMENSION_LABELS.get(dim, dim)
+    return label if label[:3].isupper() else label.lower()  # "API key", "user"
+
+
+def unavailable(
+    *, org: Organization, endpoint: str, subject: str, dims: Iterable[str]
+) -> list[dict[str, Any]]:
+    """A note for each of `dims` that the API refuses to group `endpoint` by, so a page says so
+    instead of showing a single empty group (e.g. "Cost by API key isn't offered...")."""
+    capability = refused_options(org=org).get(endpoint)
+    if capability is None:
+        return []
+    wanted = set(dims)
+    notes = []
+    for option in capability.refused:
+        kind, _, dim = option.partition(":")
+        if kind != "group_by" or dim not in wanted:
+            continue
+        notes.append(
+            {
+                "dimension": dim,
+                "label": _label(dim),
+                "text": f"{subject} by {_label(dim)} isn't offered by this organization's API.",
+                "message": capability.message,
+                "request_id": capability.request_id,
+                "checked_at": capability.checked_at,
+            }
+        )
+    return notes
+
+
+def _filtered_dims(form) -> list[str]:
+    return [dim for dim, _ in form.cleaned_data["filters"]]
+
+
 # --- costs ---------------------------------------------------------------------------------------
 
 
@@ -249,6 +296,9 @@ def costs_context(*, org: Organization, form: CostFilterForm, path: str) -> dict
         },
         "show_quantity": "line_item" in dims,
         "tz_note": str(query.period.tz) != "UTC",
+        "unavailable": unavailable(
+            org=org, endpoint=COSTS_ENDPOINT, subject="Cost", dims=[*dims, *_filtered_dims(form)]
+        ),
     }
 
 
@@ -347,6 +397,12 @@ def usage_context(*, org: Organization, form: UsageFilterForm, path: str) -> dic
         "exports": {
             fmt: form.url(reverse("usage_export", kwargs={"fmt": fmt})) for fmt in ("csv", "json")
         },
+        "unavailable": unavailable(
+            org=org,
+            endpoint=family.endpoint,
+            subject=f"{family.label} usage",
+            dims=[*query.group_by, *_filtered_dims(form)],
+        ),
         "extras": [],
     }
     if "cache" in family.extras:
@@ -459,6 +515,9 @@ def overview_context(*, org: Organization, now: dt.datetime) -> dict[str, Any]:
     top_keys = selectors.top_costs(
         org=org, start=window.start, end=window.end, dimension="api_key_id", currency=currency
     )
+    keys_unavailable = unavailable(
+        org=org, endpoint=COSTS_ENDPOINT, subject="Cost", dims=["api_key_id"]
+    )
     top_models = selectors.top_models(org=org, start=window.utc_start, end=window.utc_end)
     names = selectors.names_for(
         org=org,
@@ -508,6 +567,7 @@ def overview_context(*, org: Organization, now: dt.datetime) -> dict[str, Any]:
             }
             for r in top_keys
         ],
+        "keys_unavailable": keys_unavailable,
         "top_models": [
             {
                 **r,

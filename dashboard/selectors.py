@@ -385,6 +385,7 @@ def usage_freshness(*, org: Organization) -> Freshness:
             "requests_made",
             "rows_written",
             "error",
+            "failures",
             "heartbeat_at",
             "kind",
             "org_id",
@@ -392,7 +393,8 @@ def usage_freshness(*, org: Organization) -> Freshness:
         .order_by("-started_at")[:50]
     )
     latest = runs[0] if runs else None
-    success = next((r for r in runs if r.status == SyncRun.Status.SUCCEEDED), None)
+    # A partial run stored all but its failed streams: the data is as fresh as it says.
+    success = next((r for r in runs if r.stored_data), None)
     return Freshness(latest=latest, last_success=success)
 
 

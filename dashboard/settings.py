@@ -245,6 +245,9 @@ USAGE_BACKFILL_DAYS = env.int("USAGE_BACKFILL_DAYS", default=90)
 # timeouts and dropped connections back off exponentially). Bounded: a quota 429 fails the run.
 USAGE_SYNC_MAX_RETRIES = env.int("USAGE_SYNC_MAX_RETRIES", default=5)
 USAGE_SYNC_TIMEOUT = env.float("USAGE_SYNC_TIMEOUT", default=30.0)
+# An optional parameter the API refused (HTTP 400) is left out of later requests, and asked for
+# again once this many hours have passed since it was last refused.
+API_CAPABILITY_RECHECK_HOURS = env.int("API_CAPABILITY_RECHECK_HOURS", default=24)
 
 # --- Celery ----------------------------------------------------------------------------
 

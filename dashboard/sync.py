@@ -9,12 +9,21 @@ Each endpoint keeps the range it holds complete as two watermarks: `<endpoint>` 
 `<endpoint>#from` (the low end). A run fetches the requested window minus that range, except the
 last USAGE_SETTLE_HOURS before the high end, which are fetched again because recent buckets keep
 changing for a while.
+
+Streams are independent: one that fails after the SDK's retries is recorded on the run, which
+goes on with the others and ends "partial"; the next run resumes that stream from its own
+watermarks. A grouping or filter that the API refuses with a 400 is dropped and the request sent
+again (see `_Options`); the refusal is kept on the connection and asked about again daily.
+
+A bucket belongs to the hour (or day) that contains its start: the live API labels buckets from
+the requested start time and ends the open one at "now", so starts are floored before storing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -29,6 +38,7 @@ from django.utils import timezone
 
 from dashboard.families import (
     COST_DIMENSIONS,
+    COSTS_ENDPOINT,
     FAMILIES,
     MAX_BUCKETS_PER_PAGE,
     MAX_COST_BUCKETS_PER_PAGE,
@@ -38,12 +48,23 @@ from dashboard.families import (
 from dashboard.models import DAILY_MODELS, USAGE_MODELS, CostBucket
 from orgadmin.client import OrgAPIError, admin_client, api_errors
 from orgadmin.models import Organization, SyncRun
-from orgadmin.syncing import RunRecorder, sync_run, watermark_get, watermark_set
+from orgadmin.syncing import (
+    RunRecorder,
+    capability_accept,
+    capability_get,
+    capability_recheck_due,
+    capability_refuse,
+    refused_candidates,
+    sync_run,
+    watermark_get,
+    watermark_set,
+)
+
+log = logging.getLogger(__name__)
 
 UTC = dt.UTC
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
-COSTS_ENDPOINT = "costs"
 
 
 class SyncDataError(Exception):
@@ -216,10 +237,12 @@ def _add(a: Any, b: Any) -> Any:
     return None if a is None and b is None else (a or 0) + (b or 0)
 
 
-def _usage_rows(family: Family, bucket: Any, head: tuple, stamp_db: Any) -> list[tuple]:
-    """One bucket's rows; the same combination twice in a bucket is added up."""
+def _usage_rows(
+    family: Family, bucket: Any, start: dt.datetime, head: tuple, stamp_db: Any
+) -> list[tuple]:
+    """One bucket's rows at `start`; the same combination twice in a bucket is added up."""
     get_bucket = _getter(bucket)
-    start = connection.ops.adapt_datetimefield_value(_ts(get_bucket("start_time")))
+    start = connection.ops.adapt_datetimefield_value(start)
     dims, names = family.dimensions, family.metric_names
     required = [m.required for m in family.metrics]
     # Fast path for what the API sends: every field present, dimensions as strings (or the batch
@@ -261,10 +284,10 @@ def _tuple_getter(names: Sequence[str]) -> Callable[[Any], tuple]:
     return operator.itemgetter(*names)
 
 
-def _cost_rows(bucket: Any, head: tuple, stamp_db: Any) -> list[tuple]:
+def _cost_rows(bucket: Any, start: dt.datetime, head: tuple, stamp_db: Any) -> list[tuple]:
     """One day's cost rows, amounts as exact integer pico-dollars."""
     get_bucket = _getter(bucket)
-    day = _ts(get_bucket("start_time")).date().isoformat()
+    day = start.date().isoformat()
     merged: dict[tuple, list] = {}
     for result in get_bucket("results") or ():
         get = _getter(result)
@@ -290,7 +313,8 @@ def _write_page(
     model: type[models.Model],
     columns: Sequence[str],
     buckets: Iterable[dict[str, Any]],
-    rows_of: Callable[[Any], list[tuple]],
+    step: dt.timedelta,
+    rows_of: Callable[[Any, dt.datetime], list[tuple]],
     delete: Callable[[list[dt.datetime], list[tuple[dt.datetime, dt.datetime]]], None],
 ) -> tuple[int, dt.datetime | None, dt.datetime | None]:
     """Replace a page's buckets in chunks as they are read; (rows, first start, last end).
@@ -298,7 +322,9 @@ def _write_page(
     The page holds every row of its buckets, so each chunk deletes what we hold of its buckets
     (and of any gap between buckets) and inserts what the API sent: the same result as an upsert
     plus a sweep of the rows the API no longer returns, at the cost of plain inserts. A bucket
-    sent twice replaces its first copy, as an upsert would.
+    sent twice replaces its first copy, as an upsert would. A bucket is stored at the `step`
+    boundary at or before its start (an unaligned or open bucket belongs to the hour or day
+    that contains its start).
     """
     pending: list[tuple] = []
     starts: list[dt.datetime] = []
@@ -314,7 +340,8 @@ def _write_page(
         written, pending, starts, gaps = written + len(pending), [], [], []
 
     for bucket in buckets:
-        start, end = _ts(bucket["start_time"]), _ts(bucket["end_time"])
+        start = floor_to(_ts(bucket["start_time"]), step)
+        end = start + step
         if start in seen:
             flush()  # the bucket's first copy is written: the delete below removes it
         if first is None:
@@ -324,7 +351,7 @@ def _write_page(
         seen.add(start)
         last = end if last is None else max(last, end)
         starts.append(start)
-        pending.extend(rows_of(bucket))
+        pending.extend(rows_of(bucket, start))
         if len(pending) >= _CHUNK:
             flush()
     flush()
@@ -353,7 +380,8 @@ def _write_usage_page(
         model,
         ["org_id", "bucket_start", *family.dimensions, *family.metric_names, "fetched_at"],
         buckets,
-        lambda bucket: _usage_rows(family, bucket, (org.pk,), stamp_db),
+        HOUR,
+        lambda bucket, start: _usage_rows(family, bucket, start, (org.pk,), stamp_db),
         _bucket_deleter(model, org, "bucket_start"),
     )
     if first is None:
@@ -420,7 +448,8 @@ def _write_cost_page(
             "fetched_at",
         ],
         buckets,
-        lambda bucket: _cost_rows(bucket, (org.pk,), stamp_db),
+        DAY,
+        lambda bucket, start: _cost_rows(bucket, start, (org.pk,), stamp_db),
         _bucket_deleter(CostBucket, org, "day", as_value=lambda moment: moment.date()),
     )
     if first is None:
@@ -434,10 +463,40 @@ def _write_cost_page(
 @dataclass(frozen=True)
 class _Stream:
     endpoint: str
+    label: str
     step: dt.timedelta
     max_buckets: int
-    fetch: Callable[..., Any]
+    # The optional parameters sent, in the order we'd rather give them up when refused:
+    # "group_by:<dimension>" for a grouping (a filter would be its parameter's name).
+    options: tuple[str, ...]
+    fetch: Callable[..., Any]  # fetch(options, **params) -> the SDK's raw response
     write: Callable[[Iterable[dict[str, Any]], dt.datetime], _Page | None]
+
+
+# Which grouping to give up first when the API refuses one: who and which key before what.
+_GIVE_UP_ORDER = (
+    "api_key_id",
+    "user_id",
+    "service_tier",
+    "batch",
+    "context_level",
+    "size",
+    "source",
+    "vector_store_id",
+    "model",
+    "line_item",
+    "project_id",
+)
+
+
+def grouping_options(dimensions: Sequence[str]) -> tuple[str, ...]:
+    """The `group_by` options for these dimensions, the first to give up first."""
+    ordered = sorted(dimensions, key=lambda d: (*_GIVE_UP_ORDER, d).index(d))
+    return tuple(f"group_by:{d}" for d in ordered)
+
+
+def _group_by(options: Sequence[str]) -> list[str]:
+    return [o.partition(":")[2] for o in options if o.startswith("group_by:")]
 
 
 def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_Stream]:
@@ -449,27 +508,33 @@ def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_S
         family = FAMILIES[slug]
         method = getattr(usage, family.method, None)
 
-        def fetch(_m=method, _f=family, **params: Any) -> Any:
-            return _m(bucket_width=SYNC_BUCKET_WIDTH, group_by=list(_f.dimensions), **params)
+        def fetch(options: Sequence[str], _m=method, _f=family, **params: Any) -> Any:
+            group_by = [d for d in _f.dimensions if d in _group_by(options)]
+            return _m(bucket_width=SYNC_BUCKET_WIDTH, group_by=group_by, **params)
 
         streams.append(
             _Stream(
                 endpoint=family.endpoint,
+                label=f"{family.label} usage",
                 step=HOUR,
                 max_buckets=MAX_BUCKETS_PER_PAGE[SYNC_BUCKET_WIDTH],
+                options=grouping_options(family.dimensions),
                 fetch=fetch,
                 write=lambda buckets, stamp, _f=family: _write_usage_page(org, _f, buckets, stamp),
             )
         )
 
-    def fetch_costs(**params: Any) -> Any:
-        return usage.costs(bucket_width="1d", group_by=list(COST_DIMENSIONS), **params)
+    def fetch_costs(options: Sequence[str], **params: Any) -> Any:
+        group_by = [d for d in COST_DIMENSIONS if d in _group_by(options)]
+        return usage.costs(bucket_width="1d", group_by=group_by, **params)
 
     streams.append(
         _Stream(
             endpoint=COSTS_ENDPOINT,
+            label="Costs",
             step=DAY,
             max_buckets=MAX_COST_BUCKETS_PER_PAGE,
+            options=grouping_options(COST_DIMENSIONS),
             fetch=fetch_costs,
             write=lambda buckets, stamp: _write_cost_page(org, buckets, stamp),
         )
@@ -562,12 +627,19 @@ def _peek_cursor(text: str) -> str | None:
         return None
 
 
-def _pages(stream: _Stream, start: dt.datetime, end: dt.datetime) -> Iterator[_JsonPage]:
-    """Each page of one window, with the largest page the API allows.
+def _pages(
+    stream: _Stream,
+    start: dt.datetime,
+    end: dt.datetime,
+    options: Sequence[str] | None = None,
+) -> Iterator[_JsonPage]:
+    """Each page of one window, with the largest page the API allows, sending `options` (all
+    the stream's by default).
 
     The next page is fetched in the background while this one is written: the sync takes about
     as long as the fetching alone.
     """
+    options = stream.options if options is None else options
     buckets = -(-(end - start) // stream.step)  # start and end are bucket boundaries
     limit = min(stream.max_buckets, max(1, buckets))
 
@@ -580,7 +652,7 @@ def _pages(stream: _Stream, start: dt.datetime, end: dt.datetime) -> Iterator[_J
         if cursor:
             params["page"] = cursor
         with api_errors():
-            raw = stream.fetch(**params)
+            raw = stream.fetch(options, **params)
         response = raw.http_response
         text = response.content.decode("utf-8")
         return _JsonPage(text, raw.request_id), _peek_cursor(text)
@@ -612,6 +684,77 @@ def _relaxed_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+class _Options:
+    """The optional parameters a stream sends, and what to do when the API refuses one.
+
+    Options the endpoint refused before are left out, unless the refusal is older than
+    API_CAPABILITY_RECHECK_HOURS: then they are asked for again, and if the API takes them the
+    stream's whole held range is fetched again, so that the history gets them back.
+    """
+
+    def __init__(self, org: Organization, stream: _Stream, now: dt.datetime) -> None:
+        self.org, self.stream = org, stream
+        capability = capability_get(org=org, endpoint=stream.endpoint)
+        refused = set(capability.refused) if capability else set()
+        self.rechecking = capability_recheck_due(capability, now)
+        self.sending = [o for o in stream.options if self.rechecking or o not in refused]
+        self.confirmed = False
+        self.restored: list[str] = []
+
+    def refuse(self, error: OrgAPIError) -> bool:
+        """Drop the option a 400 is about and record it; False when it is about none of ours."""
+        candidates = refused_candidates(error, self.sending)
+        if not candidates:
+            return False
+        option = candidates[0]
+        self.sending.remove(option)
+        capability_refuse(org=self.org, endpoint=self.stream.endpoint, option=option, error=error)
+        return True
+
+    def accepted(self) -> None:
+        """The API answered a request with the options sent: record it (once per run)."""
+        if self.confirmed:
+            return
+        self.confirmed = True
+        self.restored = capability_accept(
+            org=self.org, endpoint=self.stream.endpoint, options=self.sending
+        )
+
+
+def _sync_window(
+    org: Organization,
+    stream: _Stream,
+    recorder: RunRecorder,
+    options: _Options,
+    window: tuple[dt.datetime, dt.datetime],
+    known: tuple[dt.datetime, dt.datetime] | None,
+    now: dt.datetime,
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """Fetch and store one window; returns the endpoint's held range after it."""
+    # Whole buckets only, so that a window costs exactly ceil(buckets / limit) pages.
+    window_start, window_end = floor_to(window[0], stream.step), ceil_to(window[1], stream.step)
+    while True:
+        try:
+            for json_page in _pages(stream, window_start, window_end, options.sending):
+                options.accepted()
+                stamp = timezone.now()
+                with transaction.atomic():
+                    _relaxed_commit()
+                    page = stream.write(json_page.buckets(), stamp)
+                    if page is not None:
+                        # Never claim beyond the moment of fetching: the current bucket is partial.
+                        fetched_to = min(page.last_end, now)
+                        known = _extend_known(
+                            org, stream.endpoint, known, (window_start, fetched_to)
+                        )
+                recorder.page(rows=page.rows if page else 0)
+            return known
+        except OrgAPIError as exc:
+            if not options.refuse(exc):
+                raise
+            recorder.page(rows=0)  # the refused request; the window starts again without it
+
+
 def _sync_stream(
     org: Organization,
     stream: _Stream,
@@ -630,22 +773,15 @@ def _sync_stream(
         if refetch
         else windows_to_fetch(start=start, end=end, known=known, settle=settle)
     )
-    for window_start, window_end in windows:
-        # Whole buckets only, so that a window costs exactly ceil(buckets / limit) pages.
-        window_start, window_end = (
-            floor_to(window_start, stream.step),
-            ceil_to(window_end, stream.step),
-        )
-        for json_page in _pages(stream, window_start, window_end):
-            stamp = timezone.now()
-            with transaction.atomic():
-                _relaxed_commit()
-                page = stream.write(json_page.buckets(), stamp)
-                if page is not None:
-                    # Never claim beyond the moment of fetching: the current bucket is partial.
-                    fetched_to = min(page.last_end, now)
-                    known = _extend_known(org, stream.endpoint, known, (window_start, fetched_to))
-            recorder.page(rows=page.rows if page else 0)
+    options = _Options(org, stream, now)
+    held_before = known
+    for window in windows:
+        known = _sync_window(org, stream, recorder, options, window, known, now)
+    if options.restored and held_before and windows:
+        # The API takes again what it refused: fetch what we held without it once more.
+        first = min(w[0] for w in windows)
+        if held_before[0] < first:
+            _sync_window(org, stream, recorder, options, (held_before[0], first), known, now)
 
 
 def usage_sync(
@@ -660,9 +796,11 @@ def usage_sync(
     """Sync usage buckets and costs for [start, end) into our tables; returns the recorded run.
 
     Without `start`, each endpoint resumes from its watermark minus the settle window (or backfills
-    USAGE_BACKFILL_DAYS on the first run). `refetch` fetches the whole window again. Raises
-    SyncBusy when another usage sync of this organization is running, and OrgAPIError (recorded on
-    the run) when the API fails after the SDK's retries.
+    USAGE_BACKFILL_DAYS on the first run). `refetch` fetches the whole window again. A stream that
+    fails after the SDK's retries is recorded and the others go on: the run ends "partial".
+    Raises SyncBusy when another usage sync of this organization is running, and OrgAPIError
+    (recorded on the run) when every stream failed, or on an error that would fail them all
+    (the key refused, the quota spent, the API unreachable).
     """
     now = timezone.now()
     end = min(end or now, now)
@@ -679,7 +817,9 @@ def usage_sync(
     with sync_run(
         org=org, kind=SyncRun.Kind.USAGE, params=params, triggered_by=triggered_by
     ) as recorder:
-        for stream in _streams(org, client, families):
+        streams = _streams(org, client, families)
+        last_error: Exception | None = None
+        for stream in streams:
             stream_start = start
             if stream_start is None:
                 known = _known(org, stream.endpoint)
@@ -689,7 +829,16 @@ def usage_sync(
                     if known
                     else now - dt.timedelta(days=settings.USAGE_BACKFILL_DAYS)
                 )
-            _sync_stream(
-                org, stream, recorder, start=stream_start, end=end, refetch=refetch, now=now
-            )
+            try:
+                _sync_stream(
+                    org, stream, recorder, start=stream_start, end=end, refetch=refetch, now=now
+                )
+            except (OrgAPIError, SyncDataError) as exc:
+                if isinstance(exc, OrgAPIError) and exc.account_wide:
+                    raise
+                log.warning("usage sync of %s: %s failed: %s", org, stream.label, exc)
+                recorder.stream_failed(stream=stream.endpoint, label=stream.label, error=exc)
+                last_error = exc
+        if last_error is not None and len(recorder.failures) == len(streams):
+            raise last_error
     return recorder.run

@@ -62,7 +62,9 @@ def sync_never_synced() -> dict[str, list[str]]:
     for org in Organization.objects.order_by("pk"):
         if org.status == Organization.Status.UNVERIFIED:
             connection_verify(org=org)
-        done = SyncRun.objects.filter(org=org, status=SyncRun.Status.SUCCEEDED)
+        done = SyncRun.objects.filter(
+            org=org, status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL]
+        )
         ran = set(done.values_list("kind", flat=True).distinct())
         for kind, task in first.items():
             if kind not in ran:

@@ -51,6 +51,16 @@ class OrgAPIError(Exception):
         return " · ".join(parts)
 
     @property
+    def account_wide(self) -> bool:
+        """True when every other request would fail the same way: the key is refused, the
+        quota is spent, or the API can't be reached. One endpoint's error is not."""
+        return (
+            self.status in (401, 403)
+            or self.code == "insufficient_quota"
+            or self.code == "connection_error"
+        )
+
+    @property
     def retryable(self) -> bool:
         """True for faults worth retrying later: no response, 408/409/429, or a 5xx."""
         return self.status is None or self.status in (408, 409, 429) or self.status >= 500
@@ -136,10 +146,13 @@ def api_errors() -> Iterator[None]:
     except openai.APIStatusError as exc:
         raise _from_status_error(exc) from None
     except openai.APITimeoutError:
-        raise OrgAPIError("The OpenAI API did not answer in time. Try again.") from None
+        raise OrgAPIError(
+            "The OpenAI API did not answer in time. Try again.", code="timeout"
+        ) from None
     except openai.APIConnectionError:
         raise OrgAPIError(
-            "Could not reach the OpenAI API. Check the base URL and the network."
+            "Could not reach the OpenAI API. Check the base URL and the network.",
+            code="connection_error",
         ) from None
     except openai.APIError as exc:  # e.g. a response the SDK could not parse
         raise OrgAPIError(f"Unexpected answer from the OpenAI API: {exc.message}") from None

@@ -6,6 +6,12 @@
                 written = upsert(page)
             run.page(rows=written)          # counts, and renews the lease
 
+A run that could store some of its streams and not others ends "partial" (`run.stream_failed`),
+with each failed stream, its error and request id on the run.
+
+An optional request parameter that the API refuses (HTTP 400) is recorded as an ApiCapability
+(`capability_refuse`), left out of the following requests, and asked for again once a day.
+
 A run holds a lease on (org, kind). A second run started meanwhile raises SyncBusy. If a worker
 dies mid-run, its lease runs out after SYNC_LEASE_SECONDS; the next run takes over and marks the
 dead one abandoned. A run that lost its lease stops at its next page (SyncLeaseLost) instead of
@@ -15,7 +21,8 @@ writing beside the newer run.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -24,7 +31,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from orgadmin.models import Organization, SyncLock, SyncRun, SyncWatermark
+from orgadmin.client import OrgAPIError
+from orgadmin.models import ApiCapability, Organization, SyncLock, SyncRun, SyncWatermark
 
 
 class SyncBusy(Exception):
@@ -44,6 +52,19 @@ class RunRecorder:
 
     def __init__(self, run: SyncRun) -> None:
         self.run = run
+        self.failures: list[dict[str, Any]] = []
+
+    def stream_failed(self, *, stream: str, label: str, error: Exception) -> None:
+        """Record that one stream failed after its retries; the run goes on with the others."""
+        self.failures.append(
+            {
+                "stream": stream,
+                "label": label,
+                "error": getattr(error, "message", None) or str(error),
+                "status": getattr(error, "status", None),
+                "request_id": getattr(error, "request_id", None) or "",
+            }
+        )
 
     def page(self, *, rows: int = 0, requests: int = 1) -> None:
         """Record one page fetched and its rows written; renew the lease."""
@@ -105,14 +126,33 @@ def sync_run(
     except BaseException as exc:
         run.status = SyncRun.Status.FAILED
         run.error = str(exc) or exc.__class__.__name__
+        run.failures = recorder.failures
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "error", "finished_at"])
+        run.save(update_fields=["status", "error", "failures", "finished_at"])
         _release(run)
         raise
-    run.status = SyncRun.Status.SUCCEEDED
+    run.failures = recorder.failures
+    if recorder.failures:
+        run.status = SyncRun.Status.PARTIAL
+        run.error = failures_summary(recorder.failures)
+    else:
+        run.status = SyncRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "finished_at"])
+    run.save(update_fields=["status", "error", "failures", "finished_at"])
     _release(run)
+
+
+def failures_summary(failures: Sequence[dict[str, Any]]) -> str:
+    """One line naming each failed stream with its error: "Costs: Bad gateway. · HTTP 502 ..."."""
+    parts = []
+    for failure in failures:
+        detail = [failure["error"]]
+        if failure.get("status"):
+            detail.append(f"HTTP {failure['status']}")
+        if failure.get("request_id"):
+            detail.append(f"request id {failure['request_id']}")
+        parts.append(f"{failure['label']}: {' · '.join(detail)}")
+    return "; ".join(parts)
 
 
 def is_running(*, org: Organization, kind: str) -> bool:
@@ -134,3 +174,81 @@ def watermark_get(*, org: Organization, endpoint: str) -> dt.datetime | None:
 def watermark_set(*, org: Organization, endpoint: str, value: dt.datetime) -> None:
     """Move an endpoint's watermark (call it inside the transaction that wrote the data)."""
     SyncWatermark.objects.update_or_create(org=org, endpoint=endpoint, defaults={"value": value})
+
+
+# --- capabilities: optional parameters a server refuses ---------------------------------------
+
+_LISTS_ACCEPTED = re.compile(
+    r"\bonly\b|\bone of\b|\b(?:supported|allowed|valid) values\b|\bmust be\b", re.I
+)
+
+
+def refused_candidates(error: OrgAPIError, sent: Sequence[str]) -> list[str]:
+    """The options of `sent` that a 400 may be about, the most likely first; [] if none.
+
+    Options are "group_by:<dimension>" for a grouping and the parameter's name for a filter, in
+    the order the caller would rather give them up. A 400 names the parameter (`param`) and
+    usually the value, either as the one refused ("'api_key_id' is not supported") or among the
+    ones accepted ("only project_id and line_item"). The other groupings follow as fallbacks,
+    so a wording we can't read costs a retry per option at most, never the stream.
+    """
+    if error.status != 400 or not sent:
+        return []
+    text = f"{error.param or ''} {error.message}"
+    filters = [o for o in sent if not o.startswith("group_by:")]
+    blamed = [f for f in filters if f == error.param or re.search(rf"\b{re.escape(f)}\b", text)]
+    if blamed:
+        return blamed
+    groupings = [o for o in sent if o.startswith("group_by:")]
+    if not groupings or "group_by" not in text:
+        return []
+    named = [
+        o for o in groupings if re.search(rf"\b{re.escape(o.partition(':')[2])}\b", error.message)
+    ]
+    if named and _LISTS_ACCEPTED.search(error.message):
+        named = [o for o in groupings if o not in named]  # the message lists what it accepts
+    return named + [o for o in groupings if o not in named]
+
+
+def capability_get(*, org: Organization, endpoint: str) -> ApiCapability | None:
+    """What the endpoint refused when last asked, or None if it never refused anything."""
+    return ApiCapability.objects.filter(org=org, endpoint=endpoint).first()
+
+
+def capability_recheck_due(capability: ApiCapability | None, now: dt.datetime) -> bool:
+    """True when refused options should be asked for again (once a day by default)."""
+    if capability is None or not capability.refused:
+        return False
+    hours = getattr(settings, "API_CAPABILITY_RECHECK_HOURS", 24)
+    return now - capability.checked_at >= dt.timedelta(hours=hours)
+
+
+def capability_refuse(
+    *, org: Organization, endpoint: str, option: str, error: OrgAPIError
+) -> ApiCapability:
+    """Record that the endpoint refused an option (its message and request id kept to show)."""
+    capability, _ = ApiCapability.objects.get_or_create(
+        org=org, endpoint=endpoint, defaults={"checked_at": timezone.now()}
+    )
+    if option not in capability.refused:
+        capability.refused = [*capability.refused, option]
+    capability.checked_at = timezone.now()
+    capability.message = error.message
+    capability.request_id = error.request_id or ""
+    capability.save()
+    return capability
+
+
+def capability_accept(*, org: Organization, endpoint: str, options: Sequence[str]) -> list[str]:
+    """Record that the endpoint took these options; returns those it used to refuse."""
+    capability = capability_get(org=org, endpoint=endpoint)
+    if capability is None:
+        return []
+    restored = [o for o in capability.refused if o in options]
+    if restored:
+        capability.refused = [o for o in capability.refused if o not in options]
+        capability.checked_at = timezone.now()
+        if not capability.refused:
+            capability.message, capability.request_id = "", ""
+        capability.save()
+    return restored

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import time
@@ -145,6 +146,32 @@ def simulator():
     app = create_app(scenario="demo", seed=0, admin_keys=[SIM_ADMIN_KEY], now=lambda: SIM_NOW)
     with install_transport(SIM_BASE_URL, httpx.WSGITransport(app=app)):
         yield app
+
+
+class Clock:
+    """One clock for the dashboard (`timezone.now`) and a simulator (`now=`), moved by hand."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __call__(self) -> float:
+        return self.seconds
+
+    def datetime(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.seconds, dt.UTC)
+
+    def advance(self, **delta: float) -> None:
+        self.seconds += dt.timedelta(**delta).total_seconds()
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Half past the simulator's hour; `clock.advance(hours=8)` moves both sides together."""
+    from django.utils import timezone
+
+    moving = Clock(SIM_NOW + 1800)
+    monkeypatch.setattr(timezone, "now", moving.datetime)
+    return moving
 
 
 @pytest.fixture

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 import openai
 import pytest
 
 from dashboard.models import USAGE_MODELS, CostBucket
 from dashboard.sync import usage_sync
-from orgadmin.client import OrgAPIError
+from orgadmin.client import OrgAPIError, install_transport
 from orgadmin.models import AuditEvent, SyncRun
 from orgadmin.services import audit_log_sync, directory_sync
 from orgadmin.services.directory_cache import DirectorySyncIncomplete
-from orgadmin.simulator import FaultConfig
+from orgadmin.simulator import FaultConfig, create_app
+from orgadmin.simulator.quirks import Quirks
+from tests.conftest import SIM_ADMIN_KEY, SIM_BASE_URL
+from tests.dashboard.test_live_api import _costs_stored, _costs_truth, _usage_matches
 from tests.dashboard.test_sync import NOW, _assert_matches_simulator
 from tests.orgadmin.test_directory_sync import cached_directory, truth
 
@@ -96,6 +100,24 @@ def test_the_usage_sync_converges_under_the_fault_mix(org, simulator):
     assert CostBucket.objects.count() == costs
     _assert_matches_simulator(simulator, start)
     _assert_failures_readable(org, SyncRun.Kind.USAGE)
+
+
+def test_the_usage_sync_converges_under_the_fault_mix_with_the_live_quirks(org, clock):
+    """String amounts, buckets labelled from the request and ending at "now", and closed
+    buckets revised upward for hours: still exact under the storm, revisions included."""
+    app = create_app(
+        scenario="demo", seed=0, admin_keys=[SIM_ADMIN_KEY], now=clock, quirks=Quirks.live()
+    )
+    app.faults = storm(seed=14)
+    start = clock.datetime() - dt.timedelta(days=4)
+    with install_transport(SIM_BASE_URL, httpx.WSGITransport(app=app)):
+        until_it_succeeds(lambda: usage_sync(org=org, start=start))
+        clock.advance(hours=8)  # every late report of the last hours is in by now
+        until_it_succeeds(lambda: usage_sync(org=org))
+    assert sum(app.fault_counts.values()) >= 5
+    _usage_matches(app, clock, start=start)
+    cost_dims = ("project_id", "line_item", "api_key_id")
+    assert _costs_stored(cost_dims) == _costs_truth(app, clock, cost_dims, start)
 
 
 SYNCS = {

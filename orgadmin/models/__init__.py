@@ -5,6 +5,7 @@ from __future__ import annotations
 from orgadmin.models.audit import AuditEvent, AuditEventCount, AuditEventResource, AuditName
 from orgadmin.models.core import (
     ActionLog,
+    ApiCapability,
     KeyUnreadable,
     Organization,
     SyncLock,
@@ -38,6 +39,7 @@ __all__ = [
     "RATE_LIMIT_FIELDS",
     "ActionLog",
     "AdminApiKey",
+    "ApiCapability",
     "AuditEvent",
     "AuditEventCount",
     "AuditEventResource",

@@ -94,6 +94,7 @@ class SyncRun(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partly synced"
         FAILED = "failed", "Failed"
         ABANDONED = "abandoned", "Abandoned (the worker stopped)"
 
@@ -107,6 +108,8 @@ class SyncRun(models.Model):
     rows_written = models.PositiveIntegerField(default=0)
     params = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # A partial run's streams that failed: [{"stream", "label", "error", "status", "request_id"}].
+    failures = models.JSONField(default=list, blank=True)
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -121,6 +124,11 @@ class SyncRun(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status == self.Status.RUNNING
+
+    @property
+    def stored_data(self) -> bool:
+        """True when the run ended having stored what it fetched (all of it, or some streams)."""
+        return self.status in (self.Status.SUCCEEDED, self.Status.PARTIAL)
 
 
 class SyncLock(models.Model):
@@ -159,6 +167,31 @@ class SyncWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint} @ {self.value:%Y-%m-%d %H:%M}"
+
+
+class ApiCapability(models.Model):
+    """The optional parameters one endpoint of a connection's API refused (HTTP 400).
+
+    The spec lists them, but a live server may not take them all (costs grouped by API key, for
+    one). The sync leaves them out while they are refused, and asks again once `checked_at` is
+    older than API_CAPABILITY_RECHECK_HOURS.
+    """
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.CharField(max_length=100)  # e.g. "costs", "usage/completions"
+    # Refused options: "group_by:api_key_id" for a grouping, the parameter name for a filter.
+    refused = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField()
+    message = models.TextField(blank=True)  # the API's words, for the pages
+    request_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "endpoint"], name="one_capability_per_endpoint")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} refuses {', '.join(self.refused) or 'nothing'}"
 
 
 class ActionLog(models.Model):

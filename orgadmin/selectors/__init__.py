@@ -40,7 +40,7 @@ from orgadmin.selectors.directory import (
     user_suggestions,
     users_list,
 )
-from orgadmin.selectors.sync import latest_sync_runs
+from orgadmin.selectors.sync import latest_sync_runs, refused_options
 
 __all__ = [
     "AuditFacets",
@@ -71,6 +71,7 @@ __all__ = [
     "project_keys",
     "project_status_counts",
     "projects_list",
+    "refused_options",
     "roles_list",
     "spend_alerts",
     "user_groups",

@@ -241,6 +241,7 @@ class _Builder:
         self.rng = random.Random(f"scenario:{scenario}:{seed}")
         self.store = Store(scenario=scenario, seed=seed, anchor=self.anchor, clock=clock)
         self.store.usage = UsageEngine(seed=seed, anchor=self.anchor)
+        self.store.usage.quirks = self.store.quirks  # one object: changes reach both
         self.store.audit = AuditLog()
         self.history_start = self.anchor - HISTORY_DAYS * DAY
         self.founded = self.anchor - (HISTORY_DAYS + 330) * DAY

@@ -223,7 +223,19 @@ class Store:
         self.retired: dict[str, tuple[Any, ...]] = {}  # sort keys of deleted ids, for cursors
         self.audit: AuditLog
         self.usage: UsageEngine
-        self.quirks = Quirks()  # live-API behaviours beyond the spec (create_app sets them)
+        self._quirks = Quirks()  # live-API behaviours beyond the spec (create_app sets them)
+
+    @property
+    def quirks(self) -> Quirks:
+        """The live-API behaviours this organization shows (see `orgadmin.simulator.quirks`)."""
+        return self._quirks
+
+    @quirks.setter
+    def quirks(self, quirks: Quirks) -> None:
+        self._quirks = quirks
+        usage = self.__dict__.get("usage")
+        if usage is not None:
+            usage.quirks = quirks  # the same object: a change mid-run reaches both
 
     def clone(self) -> Store:
         """An independent copy of this state (much faster than building the scenario again)."""

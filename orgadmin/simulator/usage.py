@@ -33,6 +33,7 @@ from operator import itemgetter
 from typing import Any
 
 from orgadmin.simulator.errors import invalid
+from orgadmin.simulator.quirks import Quirks
 
 DAY = 86400
 WIDTHS = {"1m": 60, "1h": 3600, "1d": DAY}
@@ -416,6 +417,16 @@ class UsageEngine:
         self._family_index = {name: i for i, name in enumerate(FAMILIES)}
         self._items_by_dims: dict[tuple[str, tuple[Any, ...]], tuple[LineItem, ...]] = {}
         self.bucket_cache = BucketCache()
+        self.quirks = Quirks()  # the store's, once the scenario is built
+
+    @property
+    def revision(self) -> int:
+        """Seconds after which every instant is reported (0: at once); see `_visible`."""
+        return max(0, int(getattr(self.quirks, "revision_hours", 0) or 0)) * 3600
+
+    def settled(self, moment: int, now: int) -> bool:
+        """True when nothing before `moment` can still change (no late report outstanding)."""
+        return moment + self.revision <= now
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -553,6 +564,19 @@ class UsageEngine:
         data.chunks[stream_index] = times
         return times
 
+    def _visible(self, family: str, day: int, stream_index: int, times: list[int], now: int):
+        """Which instants are reported by `now`: with revisions on, about a third of them are
+        reported late, from minutes to `revision` seconds after they happened, so a closed
+        bucket grows for a while after it closes, as the live API's do."""
+        rng = random.Random(self._mix(self._family_index[family], day, stream_index + 1, 0xDE1A))
+        revision = self.revision
+        out = []
+        for t in times:
+            late = rng.random() < 0.35
+            delay = 60 + int(rng.random() * (revision - 60)) if late and revision > 60 else 0
+            out.append(t + delay <= now)
+        return out
+
     def _mix(self, *parts: int) -> int:
         value = self.seed & 0xFFFFFFFF
         for part in parts:
@@ -605,7 +629,10 @@ class UsageEngine:
         for day in range(start // DAY, (stop - 1) // DAY + 1):
             day0, day1 = day * DAY, (day + 1) * DAY
             data = self._day(family, day)
-            whole = start <= day0 and day1 <= stop and (width is None or width >= DAY)
+            revising = not self.settled(day1, now)
+            whole = (
+                start <= day0 and day1 <= stop and (width is None or width >= DAY) and not revising
+            )
             if fam.gauge:
                 self._accumulate_gauge(
                     data,
@@ -637,6 +664,14 @@ class UsageEngine:
                 if lo >= hi:
                     continue
                 n = len(times)
+                if revising:
+                    visible = self._visible(family, day, index, times, now)
+                    for j in range(lo, hi):
+                        if visible[j]:
+                            bucket = 0 if width is None else (times[j] - base) // width
+                            part = tuple(v * (j + 1) // n - v * j // n for v in leaves)
+                            _add(out, bucket, group, part)
+                    continue
                 j = lo
                 while j < hi:
                     bucket = 0 if width is None else (times[j] - base) // width
@@ -758,7 +793,7 @@ class UsageEngine:
                 }
             for day in days:
                 day0, day1 = day * DAY, (day + 1) * DAY
-                whole = start <= day0 and day1 <= stop
+                whole = start <= day0 and day1 <= stop and self.settled(day1, now)
                 bucket = 0 if width is None else (day0 - base) // width
                 partial: set[int] = set()
                 for index, rows in self._cost_rows(family, day):
@@ -968,15 +1003,17 @@ def encode_page(bucket_start: int, query_start: int) -> str:
     return "page_" + base64.urlsafe_b64encode(raw).decode()
 
 
-def decode_page(cursor: str, *, start: int, width: int) -> int:
-    """The bucket start that a `page` cursor points at; a 400 if it is not one of ours."""
+def decode_page(cursor: str, *, start: int, width: int, base: int = 0) -> int:
+    """The bucket start that a `page` cursor points at; a 400 if it is not one of ours.
+
+    Buckets are `base + k * width` (base 0: aligned to the width)."""
     try:
         if not cursor.startswith("page_"):
             raise ValueError(cursor)
         bucket_start, query_start = struct.unpack(">qq", base64.urlsafe_b64decode(cursor[5:]))
     except (ValueError, struct.error, TypeError) as exc:
         raise invalid("page", f"Invalid 'page' cursor: '{cursor}'.") from exc
-    if query_start != start or bucket_start % width or bucket_start < start - width:
+    if query_start != start or (bucket_start - base) % width or bucket_start < start - width:
         raise invalid("page", f"Invalid 'page' cursor for this query: '{cursor}'.")
     return bucket_start
 

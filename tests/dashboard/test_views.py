@@ -365,15 +365,16 @@ def test_it_pins_the_queries_of_each_page(acme, client_as, finance, django_asser
     client.get(reverse("costs"))  # warm the session
     # Every page: session, user, its permissions (2), current org, org list, groups: 7 (the
     # session is written again once a minute at most, not by these). Then the page's own:
-    # costs: timezone, freshness, rows, names, previous period
-    with django_assert_num_queries(12):
+    # costs: timezone, freshness, rows, names, previous period, what the API refuses
+    with django_assert_num_queries(13):
         client.get(reverse("costs"), period(group_by="project_id"))
-    # usage: timezone, freshness, rows, names (+ the batch split for completions)
-    with django_assert_num_queries(11):
+    # usage: timezone, freshness, rows, names, what the API refuses (+ the batch split for
+    # completions)
+    with django_assert_num_queries(12):
         client.get(reverse("usage"), {"family": "completions"})
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get(reverse("usage"), {"family": "embeddings"})
     # overview: sync badges, timezone, spend, top projects, top keys, top models, names,
-    # sparklines (one UNION of every family), freshness
-    with django_assert_num_queries(16):
+    # sparklines (one UNION of every family), freshness, what the API refuses
+    with django_assert_num_queries(17):
         client.get(reverse("home"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from orgadmin.simulator.errors import invalid
@@ -46,6 +47,13 @@ def _usage_query(family: Family) -> tuple[Param, ...]:
     )
 
 
+def _base(ctx: Ctx, width: int) -> int:
+    """Where the query's buckets start: aligned to the width (the spec's reading), or, as the
+    live API does, at `start_time` truncated to the minute."""
+    start = ctx.query["start_time"]
+    return start - start % 60 if ctx.store.quirks.live_buckets else start - start % width
+
+
 def _window(ctx: Ctx, width: int, limit: int) -> tuple[int, int, list[int], int | None]:
     """The query's window and this page's bucket starts; also the next page's first bucket."""
     q = ctx.query
@@ -55,8 +63,10 @@ def _window(ctx: Ctx, width: int, limit: int) -> tuple[int, int, list[int], int 
     if end is not None and end <= start:
         raise invalid("end_time", "Invalid 'end_time': it must be later than 'start_time'.")
     stop = min(end if end is not None else ctx.now + 1, ctx.now + 1)
-    first = start - start % width
-    cursor = first if q["page"] is None else decode_page(q["page"], start=start, width=width)
+    first = _base(ctx, width)
+    cursor = (
+        first if q["page"] is None else decode_page(q["page"], start=start, width=width, base=first)
+    )
     buckets = []
     b = cursor
     while b < stop and len(buckets) < limit:
@@ -74,11 +84,12 @@ def _page_json(parts: list[str], following: int | None, start: int) -> RawJSON:
     return RawJSON(body.encode())
 
 
-def _bucket_json(start: int, width: int, results: list[dict[str, Any]]) -> str:
+def _bucket_json(start: int, width: int, results: list[dict[str, Any]], now: int) -> str:
     bucket = {
         "object": "bucket",
         "start_time": start,
-        "end_time": start + width,
+        # The live API ends the open bucket at "now" (with `live_buckets`; see _buckets).
+        "end_time": min(start + width, now) if now else start + width,
         "results": results,
     }
     return json.dumps(bucket, separators=(",", ":"))
@@ -98,12 +109,18 @@ def _buckets(
 
     `compute(lo, hi)` returns {bucket start: [result dicts]} for the buckets in `[lo, hi)`.
     """
-    cache = ctx.store.usage.bucket_cache
+    engine = ctx.store.usage
+    cache = engine.bucket_cache
+    open_end = ctx.now if ctx.store.quirks.live_buckets else 0
+
+    def cacheable(b: int) -> bool:
+        # Only a closed bucket that no late report can still change.
+        return start <= b and b + width <= end and engine.settled(b + width, ctx.now)
+
     parts: dict[int, str] = {}
     missing = []
     for b in buckets:
-        cacheable = start <= b and b + width <= end and b + width <= ctx.now
-        found = cache.get((kind, b, width, variant)) if cacheable else None
+        found = cache.get((kind, b, width, variant)) if cacheable(b) else None
         if found is None:
             missing.append(b)
         else:
@@ -111,8 +128,8 @@ def _buckets(
     if missing:
         computed = compute(max(start, missing[0]), min(end, missing[-1] + width))
         for b in missing:
-            parts[b] = _bucket_json(b, width, computed.get(b, []))
-            if start <= b and b + width <= end and b + width <= ctx.now:
+            parts[b] = _bucket_json(b, width, computed.get(b, []), open_end)
+            if cacheable(b):
                 cache.put((kind, b, width, variant), parts[b])
     return [parts[b] for b in buckets]
 
@@ -148,7 +165,7 @@ def _usage_handler(family: Family) -> Any:
         group_by = [d for d in family.dims if d in set(q["group_by"] or ())]
         group_idx = tuple(family.dims.index(d) for d in group_by)
         filters = {p: q[p] for p in filter_names if q[p] is not None}
-        base = start - start % width
+        base = _base(ctx, width)
 
         def compute(lo: int, hi: int) -> dict[int, list[dict[str, Any]]]:
             sums = engine.accumulate(
@@ -204,11 +221,14 @@ for _family in FAMILIES.values():
 )
 def costs(ctx: Ctx) -> RawJSON:
     q = ctx.query
+    quirks = ctx.store.quirks
     width = WIDTHS["1d"]
+    if quirks.strict_costs:
+        _refuse_key_costs(q)
     start, end, buckets, following = _window(ctx, width, q["limit"])
     group_by = tuple(d for d in COST_DIMS if d in set(q["group_by"] or ()))
     filters = {p: q[p] for p in ("project_ids", "api_key_ids") if q[p]}
-    base = start - start % width
+    base = _base(ctx, width)
 
     def compute(lo: int, hi: int) -> dict[int, list[dict[str, Any]]]:
         sums = ctx.store.usage.cost_groups(
@@ -217,13 +237,18 @@ def costs(ctx: Ctx) -> RawJSON:
         out = {}
         for k, groups in sums.items():
             results = []
-            for group in sorted(groups, key=sort_key):
+            for i, group in enumerate(sorted(groups, key=sort_key)):
                 pico, quantity, unit = groups[group]
                 named = dict(zip(group_by, group, strict=True))
+                # Live: some amounts come as decimal strings ("12.5"), not numbers.
+                as_text = quirks.string_amounts and (k + i) % 3 == 0
                 results.append(
                     {
                         "object": "organization.costs.result",
-                        "amount": {"value": pico / PICO, "currency": "usd"},
+                        "amount": {
+                            "value": _decimal_text(pico) if as_text else pico / PICO,
+                            "currency": "usd",
+                        },
                         "line_item": named.get("line_item"),
                         "project_id": named.get("project_id"),
                         "api_key_id": named.get("api_key_id"),
@@ -234,9 +259,31 @@ def costs(ctx: Ctx) -> RawJSON:
             out[base + k * width] = results
         return out
 
-    variant = _variant(
-        {**q, "group_by": list(group_by)}, ("group_by", "project_ids", "api_key_ids")
+    variant = (
+        *_variant({**q, "group_by": list(group_by)}, ("group_by", "project_ids", "api_key_ids")),
+        quirks.string_amounts,
     )
     return _page_json(
         _buckets(ctx, "costs", buckets, width, start, end, variant, compute), following, start
     )
+
+
+def _decimal_text(pico: int) -> str:
+    """Pico-dollars as the live API's string amounts: a plain decimal, e.g. "12.5"."""
+    return format((Decimal(pico) / PICO).normalize(), "f")
+
+
+def _refuse_key_costs(q: dict[str, Any]) -> None:
+    """`strict_costs`: the 400 a live organization was reported to answer for costs by key."""
+    if "api_key_id" in (q["group_by"] or ()):
+        raise invalid(
+            "group_by",
+            "Invalid value for 'group_by': only `project_id` and `line_item` are supported "
+            "for this organization.",
+        )
+    if q["api_key_ids"]:
+        raise invalid(
+            "api_key_ids",
+            "Unrecognized request argument supplied: api_key_ids. Filtering costs by API key "
+            "is not supported for this organization.",
+        )
