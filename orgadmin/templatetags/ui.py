@@ -32,7 +32,7 @@ def plotly_chart(figure, chart_id: str, css_class: str = "chart", drilldown: str
     if text is None:
         text = pio.to_json(figure, validate=False)
     return format_html(
-        '<div class="{}" id="{}" data-plotly="{}-data" data-drilldown="{}" role="img" '
+        '<div class="{}" id="{}" data-plotly="{}-data" data-drilldown="{}" role="figure" '
         'aria-label="{}"></div><template id="{}-data">{}</template>',
         css_class,
         chart_id,
