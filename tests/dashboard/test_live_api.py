@@ -423,3 +423,18 @@ def test_an_unaligned_bucket_counts_in_the_hour_and_day_that_hold_its_start(
             )
         )
         assert sum(int(r["input_tokens"]) for r in rows) == 123, width
+
+
+def test_the_command_names_the_streams_a_partial_run_missed(live, org, clock, settings):
+    from django.core.management import CommandError, call_command
+
+    settings.USAGE_SYNC_MAX_RETRIES = 0
+    live.fail.add("/organization/costs")
+    out, err = io.StringIO(), io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("sync_usage", "--days", "2", stdout=out, stderr=err)
+
+    assert "rows written" in out.getvalue()  # the usage streams were stored
+    assert "not synced: Costs: Bad gateway." in err.getvalue()
+    assert "request id req_live_test_0001" in err.getvalue()

@@ -71,5 +71,9 @@ class Command(BaseCommand):
                 f"{connection}: {run.requests_made} pages, {run.rows_written} rows written "
                 f"in {time.monotonic() - began:.1f} s"
             )
+            if run.failures:
+                # Partial: the other streams are stored; say which were not, and fail the command.
+                self.stderr.write(f"{connection}: not synced: {run.error}")
+                failed = True
         if failed:
             raise CommandError("Some syncs did not finish; see above.")
