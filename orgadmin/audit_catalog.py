@@ -59,6 +59,9 @@ _CATEGORY_ALIASES = {
 # Resource families whose ids repeat across projects (a rate limit id is "rl-gpt-4o" in every
 # project), so their history is per project.
 PROJECT_SCOPED_CATEGORIES = frozenset({"rate_limit", "service_account", "user"})
+# Of those, the ones that exist only inside a project: an event about one that came without its
+# project (the live API sends such events) can't be placed in any project's history.
+PROJECT_BOUND_CATEGORIES = frozenset({"rate_limit", "service_account"})
 
 MAX_TYPE_LENGTH = 120
 MAX_ID_LENGTH = 200

@@ -87,6 +87,9 @@ class Description:
     sentence: Sentence
     changes: list[Change]
     refs: list[Ref]  # the things the event is about, for links
+    # The type has a payload, but the event came without it (the live API sends such events):
+    # what it changed, and on what, is not known.
+    payload_missing: bool = False
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -736,6 +739,34 @@ def _generic(c: _Ctx) -> list[Part]:
     return [*parts, *c.in_project()]
 
 
+# Types whose sentence needs nothing from the payload: a sign-in says who and from where.
+_WHOLE_WITHOUT_PAYLOAD = frozenset(
+    [t for t in DESCRIBERS if t.startswith(("login.", "logout.", "scim."))]
+    + ["organization.updated"]
+)
+
+
+_BARE = {
+    "role.bound_to_resource": "bound a role to a resource",
+    "role.unbound_from_resource": "unbound a role from a resource",
+}
+
+
+def _without_payload(c: _Ctx) -> list[Part]:
+    """A type with its own sentence whose event came without its payload: "… created an API
+    key in Project X", the thing itself unnamed."""
+    event_type = _s(c.raw.get("type"))
+    head, _, verb = event_type.rpartition(".")
+    noun = humanize(head)
+    if noun.endswith(("s", "storage")):  # "activated certificates", "registered external storage"
+        what = noun
+    else:
+        what = f"{'an' if noun[:1].lower() in 'aeio' else 'a'} {noun}"
+    done = _BARE.get(event_type) or f"{_VERBS.get(verb, humanize(verb))} {what}"
+    where = c.in_project("to" if verb in ("added", "sent") else "in")
+    return [c.actor, f" {done}", *where]
+
+
 def has_own_sentence(event_type: str) -> bool:
     return event_type in DESCRIBERS
 
@@ -754,10 +785,19 @@ def describe(
         refs.append(project)
     changes = diff(raw, history)
     ctx = _Ctx(raw, payload_of(raw), names, changes, actor, project, refs)
-    describer = DESCRIBERS.get(_s(raw.get("type")), _generic)
+    event_type = _s(raw.get("type"))
+    describer = DESCRIBERS.get(event_type, _generic)
+    missing = (
+        event_type in DESCRIBERS
+        and event_type not in _WHOLE_WITHOUT_PAYLOAD
+        and not isinstance(raw.get(event_type), dict)
+    )
+    if missing:
+        describer = _without_payload
     try:
         parts = describer(ctx)
     except (AttributeError, TypeError, ValueError, KeyError):
         # A payload that doesn't match its schema: say what we can rather than fail the page.
         parts = _generic(ctx)
-    return Description(Sentence([p for p in parts if p != ""]), changes, ctx.refs)
+    sentence = Sentence([p for p in parts if p != ""])
+    return Description(sentence, changes, ctx.refs, payload_missing=missing)

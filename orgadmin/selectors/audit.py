@@ -28,6 +28,7 @@ from django.db.models.functions import Cast
 
 from orgadmin.audit_catalog import (
     KNOWN_TYPES,
+    PROJECT_BOUND_CATEGORIES,
     PROJECT_SCOPED_CATEGORIES,
     category_of,
     date_of_day,
@@ -585,6 +586,8 @@ def audit_event_history(*, org: Organization, event: AuditEvent, limit: int = 20
     """Earlier events about the same resource, oldest first: what it looked like before."""
     if not event.resource_id:
         return []
+    if event.category in PROJECT_BOUND_CATEGORIES and not event.project_id:
+        return []  # "rl-gpt-4o" in which project? Another project's limit is not its before.
     qs = AuditEvent.objects.filter(
         org=org,
         resource_id=event.resource_id,

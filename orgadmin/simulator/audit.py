@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -167,6 +168,24 @@ NO_PAYLOAD = frozenset(
     [t for t in EVENT_TYPES if t.startswith(("tenant.", "tunnel."))] + ["resource.deleted"]
 )
 
+# Live-API shapes (`Quirks.live_audit_shapes`): the share of events listed without their
+# `project`, and of events (of a type with a payload) listed without their payload key.
+LIVE_NO_PROJECT = 0.12
+LIVE_NO_PAYLOAD = 0.06
+# Where a session's IP address is, as the live API's `ip_address_details` says: country, city,
+# region, region_code, asn, latitude, longitude (every value a string, as captured).
+LOCATIONS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
+    ("US", "San Francisco", "California", "CA", "7922", "37.77490", "-122.41940"),
+    ("US", "New York", "New York", "NY", "701", "40.71280", "-74.00600"),
+    ("US", "Austin", "Texas", "TX", "7018", "30.26720", "-97.74310"),
+    ("CA", "Toronto", "Ontario", "ON", "812", "43.65320", "-79.38320"),
+    ("GB", "London", "England", "ENG", "2856", "51.50740", "-0.12780"),
+    ("DE", "Berlin", "Berlin", "BE", "3320", "52.52000", "13.40500"),
+    ("FR", "Paris", "Île-de-France", "IDF", "12322", "48.85660", "2.35220"),
+    ("IN", "Bengaluru", "Karnataka", "KA", "24560", "12.97160", "77.59460"),
+    ("JP", "Tokyo", "Tokyo", "13", "2516", "35.67620", "139.65030"),
+)
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -214,6 +233,26 @@ class Event:
     @property
     def sort_key(self) -> tuple[int, int]:
         return (self.data["effective_at"], self.seq)
+
+    @property
+    def live_lacks_project(self) -> bool:
+        """Whether the live shape of this event leaves its `project` out (seeded by its id)."""
+        return "project" in self.data and _share("project", self.data["id"]) < LIVE_NO_PROJECT
+
+    def live(self) -> dict[str, Any]:
+        """The event as the live API shows it (`Quirks.live_audit_shapes`); the stored object is
+        not changed, so the switch can be turned off again mid-run."""
+        data = self.data
+        event_type = data["type"]
+        shaped: dict[str, Any] = {"object": "organization.audit_log", **data}
+        if self.live_lacks_project:
+            del shaped["project"]
+        if event_type in shaped and _share("payload", data["id"]) < LIVE_NO_PAYLOAD:
+            del shaped[event_type]
+        session = (data.get("actor") or {}).get("session")
+        if session is not None:
+            shaped["actor"] = {**data["actor"], "session": _live_session(session)}
+        return shaped
 
 
 def audit_id(rng_token: str, effective_at: int) -> str:
@@ -285,12 +324,14 @@ class AuditLog:
             if include_tenant or e.data["type"] not in TENANT_SCOPED
         ]
 
-    def events(self) -> list[dict[str, Any]]:
-        """Every event's API object, newest first."""
-        return [e.data for e in reversed(self._events)]
+    def events(self, *, live: bool = False) -> list[dict[str, Any]]:
+        """Every event's API object, newest first; `live` gives the live API's shapes."""
+        return [e.live() if live else e.data for e in reversed(self._events)]
 
-    def query(self, q: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
-        """One page of the list endpoint for parsed query `q`."""
+    def query(self, q: dict[str, Any], *, live: bool = False) -> tuple[list[dict[str, Any]], bool]:
+        """One page of the list endpoint for parsed query `q`; `live` lists the live API's
+        shapes (`Quirks.live_audit_shapes`), and an event listed without its project then
+        doesn't match `project_ids[]` either."""
         tenant_only = bool(q["tenant_only"])
         types = set(q["event_types"] or ())
         for t in types:
@@ -316,11 +357,17 @@ class AuditLog:
                 (e.data["type"] in TENANT_SCOPED) == tenant_only
                 and (not types or e.data["type"] in types)
                 and _in_bounds(e.data["effective_at"], bounds)
-                and (not projects or e.project_id in projects)
+                and (
+                    not projects
+                    or (e.project_id in projects and not (live and e.live_lacks_project))
+                )
                 and (not actors or bool(actors & e.actor_ids))
                 and (not emails or (e.actor_email or "").lower() in emails)
                 and (not resources or bool(resources & e.resource_ids))
             )
+
+        def shape(e: Event) -> dict[str, Any]:
+            return e.live() if live else e.data
 
         limit, after, before = q["limit"], q["after"], q["before"]
         if after is not None and before is not None:
@@ -336,7 +383,7 @@ class AuditLog:
                     if len(found) > limit:
                         break
             page = found[:limit]
-            return [e.data for e in reversed(page)], len(found) > limit
+            return [shape(e) for e in reversed(page)], len(found) > limit
         stop = len(self._events)
         if after is not None:
             stop = bisect_left(keys, self._cursor(after, "after"))
@@ -346,7 +393,7 @@ class AuditLog:
                 found.append(e)
                 if len(found) > limit:
                     break
-        return [e.data for e in found[:limit]], len(found) > limit
+        return [shape(e) for e in found[:limit]], len(found) > limit
 
     def _cursor(self, event_id: str, param: str) -> tuple[int, int]:
         event = self._by_id.get(event_id)
@@ -362,3 +409,34 @@ def _in_bounds(value: int, bounds: dict[str, int]) -> bool:
         and ("lt" not in bounds or value < bounds["lt"])
         and ("lte" not in bounds or value <= bounds["lte"])
     )
+
+
+def _share(kind: str, event_id: str) -> float:
+    """A number in [0, 1) fixed by the event's id (itself drawn from the scenario's seed)."""
+    digest = hashlib.blake2b(f"{kind}:{event_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest) / 2**64
+
+
+def _live_session(session: dict[str, Any]) -> dict[str, Any]:
+    """A session actor with the live API's TLS fingerprints and IP location: the same browser
+    has the same fingerprints, the same address the same place."""
+    shaped = dict(session)
+    agent = str(session.get("user_agent") or "")
+    tls = hashlib.blake2b(f"tls:{agent}".encode(), digest_size=32).hexdigest()
+    shaped["ja3"] = tls[:32]  # an MD5-sized hex digest
+    ciphers, extensions = 15 + int(tls[32], 16) % 4, 12 + int(tls[33], 16) % 6
+    shaped["ja4"] = f"t13d{ciphers:02d}{extensions:02d}h2_{tls[34:46]}_{tls[46:58]}"
+    ip = session.get("ip_address")
+    if ip:
+        at = hashlib.blake2b(f"ip:{ip}".encode(), digest_size=8).digest()
+        country, city, region, code, asn, lat, lon = LOCATIONS[int.from_bytes(at) % len(LOCATIONS)]
+        shaped["ip_address_details"] = {
+            "country": country,
+            "city": city,
+            "region": region,
+            "region_code": code,
+            "asn": asn,
+            "latitude": lat,
+            "longitude": lon,
+        }
+    return shaped

@@ -194,6 +194,35 @@ def test_it_reads_like_a_sentence(raw, sentence):
     assert describe(raw).sentence.text() == sentence
 
 
+@pytest.mark.parametrize(
+    ("raw", "sentence"),
+    [
+        (
+            event("api_key.created", project=PROJECT_X),
+            "alice@acme.com created an API key in Project X",
+        ),
+        (event("user.added", project=PROJECT_X), "alice@acme.com added a user to Project X"),
+        (event("rate_limit.updated"), "alice@acme.com updated a rate limit"),
+        (event("certificates.activated"), "alice@acme.com activated certificates"),
+        (event("role.bound_to_resource"), "alice@acme.com bound a role to a resource"),
+        (
+            event("project.updated", None, **{"project.updated": None}),
+            "alice@acme.com updated a project",
+        ),
+        # Types whose sentence needs nothing from the payload keep it.
+        (event("login.succeeded"), "alice@acme.com signed in from 1.2.3.4"),
+        (event("organization.updated"), "alice@acme.com changed the organization settings"),
+    ],
+)
+def test_it_says_what_it_can_of_an_event_the_api_sent_without_its_payload(raw, sentence):
+    described = describe(raw, history=[])
+    assert described.sentence.text() == sentence
+    assert described.changes == []
+    assert described.payload_missing == (
+        raw["type"] not in ("login.succeeded", "organization.updated")
+    )
+
+
 def test_it_names_the_things_an_event_touches_for_links():
     raw = event("user.deleted", {"id": "user-bob"}, project=PROJECT_X)
     refs = {(r.kind, r.id) for r in describe(raw).refs}

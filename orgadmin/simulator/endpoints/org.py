@@ -342,7 +342,7 @@ def invites_delete(ctx: Ctx) -> dict[str, Any]:
     ),
 )
 def audit_logs_list(ctx: Ctx) -> dict[str, Any]:
-    page, more = ctx.store.audit.query(ctx.query)
+    page, more = ctx.store.audit.query(ctx.query, live=ctx.store.quirks.live_audit_shapes)
     return list_a(page, more)
 
 
