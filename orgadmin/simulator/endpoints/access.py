@@ -410,7 +410,9 @@ def roles_update(ctx: Ctx) -> dict[str, Any]:
             changes.update(permissions_added=added, permissions_removed=removed)
             role.permissions = new
     if "description" in body and body["description"] != role.description:
-        changes["description"] = role.description = body["description"]
+        role.description = body["description"]
+        # The spec types it a string: a cleared description is "" in the event, not null.
+        changes["description"] = role.description or ""
     if changes:
         role.updated_at = ctx.now
         emit(ctx, "role.updated", {"id": role.id, "changes_requested": changes})

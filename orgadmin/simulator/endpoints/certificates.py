@@ -78,6 +78,12 @@ def _list(ctx: Ctx, scope: str, active: Any) -> dict[str, Any]:
     return list_a([_listed(c, scope, active(c)) for c in page], more)
 
 
+def _named(cert: Certificate) -> dict[str, Any]:
+    """A certificate in an audit payload: the spec types `name` a string, so a certificate
+    uploaded without one leaves it out rather than sending null."""
+    return {"id": cert.id} if cert.name is None else {"id": cert.id, "name": cert.name}
+
+
 def _toggle_targets(ctx: Ctx) -> list[Certificate]:
     """The certificates named in the body; all must exist (activation is atomic)."""
     ids = list(dict.fromkeys(ctx.body["certificate_ids"]))
@@ -115,7 +121,7 @@ def certificates_upload(ctx: Ctx) -> dict[str, Any]:
         expires_at=expires_at,
     )
     store.certificates[cert.id] = cert
-    emit(ctx, "certificate.created", {"id": cert.id, "name": cert.name})
+    emit(ctx, "certificate.created", _named(cert))
     return certificate_api(cert)
 
 
@@ -132,7 +138,7 @@ def certificates_activate(ctx: Ctx) -> dict[str, Any]:
     emit(
         ctx,
         "certificates.activated",
-        {"certificates": [{"id": c.id, "name": c.name} for c in targets]},
+        {"certificates": [_named(c) for c in targets]},
     )
     return {
         "object": "organization.certificate.activation",
@@ -153,7 +159,7 @@ def certificates_deactivate(ctx: Ctx) -> dict[str, Any]:
     emit(
         ctx,
         "certificates.deactivated",
-        {"certificates": [{"id": c.id, "name": c.name} for c in targets]},
+        {"certificates": [_named(c) for c in targets]},
     )
     return {
         "object": "organization.certificate.deactivation",
@@ -182,7 +188,7 @@ def certificates_modify(ctx: Ctx) -> dict[str, Any]:
     cert = ctx.store.get_certificate(ctx.path["certificate_id"])
     if "name" in ctx.body and ctx.body["name"] != cert.name:
         cert.name = ctx.body["name"]
-        emit(ctx, "certificate.updated", {"id": cert.id, "name": cert.name})
+        emit(ctx, "certificate.updated", _named(cert))
     return certificate_api(cert)
 
 
@@ -199,7 +205,7 @@ def certificates_delete(ctx: Ctx) -> dict[str, Any]:
         )
     del store.certificates[cert.id]
     store.retire(cert.id, _key(cert))
-    emit(ctx, "certificate.deleted", {"id": cert.id, "name": cert.name, "certificate": cert.pem})
+    emit(ctx, "certificate.deleted", {**_named(cert), "certificate": cert.pem})
     return {"object": "certificate.deleted", "id": cert.id}
 
 
@@ -237,7 +243,7 @@ def _toggle_project(ctx: Ctx, active: bool) -> dict[str, Any]:
     emit(
         ctx,
         f"certificates.{kind}",
-        {"certificates": [{"id": c.id, "name": c.name} for c in targets]},
+        {"certificates": [_named(c) for c in targets]},
         project=project,
         resource_ids=tuple(c.id for c in targets),
     )
