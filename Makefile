@@ -40,9 +40,11 @@ setup: $(VENV)/.runtime .env  ## install, migrate, create demo users and the sim
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) demo_setup
 
+# honcho would load .env over the shell's environment; Django reads .env under it instead (the
+# shell wins), in every process and in demo_setup above, so they all see the same values.
 run: setup  ## set up and start web, worker, beat and the simulator (Ctrl-C stops all)
 	@echo "Open http://127.0.0.1:$${WEB_PORT:-8000} and sign in with a demo user printed above."
-	$(BIN)/honcho start -f Procfile
+	$(BIN)/honcho start -f Procfile --env /dev/null
 
 # --- checks --------------------------------------------------------------------
 

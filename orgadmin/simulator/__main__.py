@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from orgadmin.simulator.quirks import Quirks
 from orgadmin.simulator.scenarios import SIZES
 from orgadmin.simulator.server import run
 
@@ -21,13 +22,14 @@ def main(argv: list[str] | None = None) -> None:
         fault_rate=options.faults,
         latency_ms=options.latency_ms,
         admin_key=options.admin_key,
+        quirks=quirks_of(options.quirks, strict_costs=options.strict_costs),
     )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options shared with the `simulate_openai` management command."""
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--port", type=int, default=None, help="default: SIMULATOR_PORT, else 8001")
     parser.add_argument("--scenario", default="demo", choices=sorted(SIZES))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--faults", type=float, default=0.0, help="fault rate, 0..1")
@@ -37,6 +39,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="admin key to accept (prefer the SIMULATOR_ADMIN_KEY environment variable)",
     )
+    parser.add_argument(
+        "--quirks",
+        choices=("live", "none"),
+        default="live",
+        help="live (the default): what the real API is known to do beyond the spec; "
+        "none: the spec's behaviour only (see orgadmin/simulator/README.md)",
+    )
+    parser.add_argument(
+        "--strict-costs",
+        action="store_true",
+        help="the costs endpoint refuses group_by=api_key_id and api_key_ids with a 400, "
+        "as some organizations' do",
+    )
+
+
+def quirks_of(choice: str, *, strict_costs: bool = False) -> Quirks:
+    """The `Quirks` that `--quirks` and `--strict-costs` ask for."""
+    if choice == "live":
+        return Quirks.live(strict_costs=strict_costs)
+    return Quirks(strict_costs=strict_costs)
 
 
 if __name__ == "__main__":

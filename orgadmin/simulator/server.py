@@ -13,8 +13,10 @@ from typing import Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from orgadmin.simulator.faults import ConnectionDropped
+from orgadmin.simulator.quirks import Quirks
 
 log = logging.getLogger(__name__)
+DEFAULT_PORT = 8001
 
 
 class _Handler(ServerHandler):
@@ -78,34 +80,76 @@ def base_url(server: ThreadingWSGIServer) -> str:
     return f"http://{host}:{port}/v1"
 
 
+def configured_admin_key() -> str:
+    """`SIMULATOR_ADMIN_KEY` as this process sees it ("" when unset).
+
+    The one reading of it: the simulator (`run`) and `manage.py demo_setup`, which registers the
+    demo connection, both use it, so they agree. Under Django the settings have already read
+    `.env` into the environment without overriding it: the environment's key, else `.env`'s.
+    """
+    return os.environ.get("SIMULATOR_ADMIN_KEY", "").strip()
+
+
+def configured_port() -> int:
+    """`SIMULATOR_PORT` as this process sees it (read like `configured_admin_key`), else 8001."""
+    value = os.environ.get("SIMULATOR_PORT", "").strip()
+    if not value:
+        return DEFAULT_PORT
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise ValueError(f"SIMULATOR_PORT must be a port number, not {value!r}.")
+    return int(value)
+
+
+def quirks_line(quirks: Quirks) -> str:
+    """The startup line naming the live-API behaviours on."""
+    on = []
+    for name in Quirks.names():
+        value = getattr(quirks, name)
+        if value is True:
+            on.append(name)
+        elif value:
+            on.append(f"{name}={value}")
+    if not on:
+        return "Live-API quirks: none (the spec's behaviour; --quirks live for the real API's)"
+    return f"Live-API quirks: {', '.join(on)} (--quirks none for the spec's behaviour)"
+
+
 def run(
     *,
     host: str = "127.0.0.1",
-    port: int = 8001,
+    port: int | None = None,
     scenario: str = "demo",
     seed: int = 0,
     fault_rate: float = 0.0,
     latency_ms: int = 0,
     admin_key: str | None = None,
+    quirks: Quirks | None = None,
     write: Any = print,
 ) -> None:
-    """Build a scenario and serve it until interrupted (the management command's body)."""
+    """Build a scenario and serve it until interrupted (the management command's body).
+
+    The key is `admin_key`, else `SIMULATOR_ADMIN_KEY`, else `DEFAULT_ADMIN_KEY`; the port is
+    `port`, else `SIMULATOR_PORT`, else 8001; `quirks` defaults to none (the spec's behaviour).
+    """
     from orgadmin.simulator import DEFAULT_ADMIN_KEY, FaultConfig, create_app
 
-    key = admin_key or os.environ.get("SIMULATOR_ADMIN_KEY") or DEFAULT_ADMIN_KEY
+    key = admin_key or configured_admin_key() or DEFAULT_ADMIN_KEY
+    quirks = quirks or Quirks()
     app = create_app(
         scenario=scenario,
         seed=seed,
         admin_keys=[key],
         faults=FaultConfig(rate=fault_rate, latency_ms=latency_ms, seed=seed),
+        quirks=quirks,
     )
-    server = make_server(app, host, port)
+    server = make_server(app, host, configured_port() if port is None else port)
     write(f"OpenAI Admin API simulator: scenario {scenario!r}, seed {seed}, faults {fault_rate}")
     write(f"Base URL: {base_url(server)}")
     if key == DEFAULT_ADMIN_KEY:
         write(f"Admin key: {key} (set SIMULATOR_ADMIN_KEY to choose another)")
     else:
-        write("Admin key: the one you gave (SIMULATOR_ADMIN_KEY or --admin-key)")
+        write("Admin key: the one you gave (--admin-key or SIMULATOR_ADMIN_KEY)")
+    write(quirks_line(quirks))
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -11,6 +11,9 @@ from pathlib import Path
 import openai
 import pytest
 
+from orgadmin.simulator import __main__ as cli
+from orgadmin.simulator import server as server_module
+from orgadmin.simulator.quirks import LIVE_REVISION_HOURS, Quirks
 from orgadmin.simulator.server import base_url, serve_in_thread
 from tests.simulator.support import KEY, make_app
 
@@ -73,6 +76,72 @@ def test_it_offers_a_management_command(monkeypatch: pytest.MonkeyPatch) -> None
     assert seen["scenario"] == "large"
     assert seen["fault_rate"] == 0.1
     assert seen["admin_key"] is None  # taken from SIMULATOR_ADMIN_KEY, or the default
+    assert seen["quirks"] == Quirks.live()  # the demo serves what the real API does
+
+    call_command("simulate_openai", "--quirks", "none", "--strict-costs")
+    assert seen["quirks"] == Quirks(strict_costs=True)
+
+
+@pytest.mark.parametrize(
+    ("argv", "quirks"),
+    [
+        ([], Quirks.live()),
+        (["--strict-costs"], Quirks.live(strict_costs=True)),
+        (["--quirks", "none"], Quirks()),
+        (["--quirks", "none", "--strict-costs"], Quirks(strict_costs=True)),
+    ],
+)
+def test_it_takes_the_quirks_from_the_command_line(monkeypatch, argv, quirks) -> None:
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(cli, "run", lambda **kwargs: seen.update(kwargs))
+    cli.main(argv)
+    assert seen["quirks"] == quirks
+    with pytest.raises(SystemExit):
+        cli.main(["--quirks", "some"])
+
+
+class _Server:
+    def __init__(self, app, host: str, port: int) -> None:
+        self.app, self.server_address = app, (host, port)
+
+    def serve_forever(self) -> None:
+        raise KeyboardInterrupt  # Ctrl-C at once
+
+    def server_close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("quirks", "line"),
+    [
+        (
+            Quirks.live(),
+            "Live-API quirks: string_amounts, live_buckets, "
+            f"revision_hours={LIVE_REVISION_HOURS}, live_audit_shapes "
+            "(--quirks none for the spec's behaviour)",
+        ),
+        (
+            Quirks(strict_costs=True),
+            "Live-API quirks: strict_costs (--quirks none for the spec's behaviour)",
+        ),
+        (
+            Quirks(),
+            "Live-API quirks: none (the spec's behaviour; --quirks live for the real API's)",
+        ),
+    ],
+)
+def test_it_serves_the_quirks_it_was_given_and_says_which(monkeypatch, quirks, line) -> None:
+    made: list[_Server] = []
+    monkeypatch.setattr(
+        server_module, "make_server", lambda *a: made.append(_Server(*a)) or made[-1]
+    )
+    lines: list[str] = []
+
+    server_module.run(port=0, seed=2, quirks=quirks, write=lines.append)
+
+    assert made[0].app.quirks == quirks
+    assert lines[1].startswith("Base URL: ")
+    assert lines[-1] == line
 
 
 def test_it_serves_concurrent_requests_consistently() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -11,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from orgadmin import services
 from orgadmin.access import Role
+from orgadmin.simulator.server import configured_admin_key, configured_port
 
 DEMO_USERS = {"admin": Role.ADMIN, "finance": Role.FINANCE, "auditor": Role.AUDITOR}
 DEMO_CONNECTION = "Demo organization (simulator)"
@@ -46,12 +46,18 @@ class Command(BaseCommand):
                 "New passwords: python manage.py demo_setup --reset-passwords"
             )
 
-        key = os.environ.get("SIMULATOR_ADMIN_KEY", "")
-        port = os.environ.get("SIMULATOR_PORT", "8001")
+        # The same reading of the key and port as the simulator's (`simulate_openai`), so the
+        # connection's key is the one the simulator accepts.
+        key, port = configured_admin_key(), configured_port()
         if key:
             org, created = services.connection_register(
                 name=DEMO_CONNECTION, base_url=f"http://127.0.0.1:{port}/v1", admin_key=key
             )
             self.stdout.write(
                 f"{'Added' if created else 'Kept'} the connection “{org.name}” → {org.base_url}"
+            )
+        else:
+            self.stdout.write(
+                "No simulator connection: SIMULATOR_ADMIN_KEY is not set (make run writes it "
+                "into .env)."
             )

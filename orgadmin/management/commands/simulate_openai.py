@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from orgadmin.simulator.__main__ import add_arguments
+from orgadmin.simulator.__main__ import add_arguments, quirks_of
 from orgadmin.simulator.server import run
 
 
@@ -25,5 +25,6 @@ class Command(BaseCommand):
             fault_rate=options["faults"],
             latency_ms=options["latency_ms"],
             admin_key=options["admin_key"],
+            quirks=quirks_of(options["quirks"], strict_costs=options["strict_costs"]),
             write=lambda line: self.stdout.write(line),
         )
