@@ -136,7 +136,9 @@ def _unknown(key: str) -> ApiError:
 
 
 def _split(raw: str) -> list[str]:
-    return [part for part in raw.split(",") if part != ""]
+    # An empty part is a value too: `group_by=` is refused by the enum check, and `project_ids=`
+    # filters on an id that matches nothing, rather than quietly meaning "no filter".
+    return raw.split(",")
 
 
 def _quoted(values: tuple[str, ...]) -> str:

@@ -82,6 +82,7 @@ def error_of(response: httpx.Response, status: int) -> dict[str, Any]:
             {"start_time": TODAY, "group_by": "colour"},
             "group_by",
         ),
+        ("/organization/usage/completions", {"start_time": TODAY, "group_by": ""}, "group_by"),
         ("/organization/usage/completions", {"start_time": TODAY, "page": "garbage"}, "page"),
         ("/organization/usage/completions", {"start_time": TODAY, "page": "page_AAAA"}, "page"),
         ("/organization/usage/embeddings", {"start_time": TODAY, "batch": "true"}, "batch"),
@@ -191,6 +192,13 @@ def test_it_rejects_a_body_that_is_not_json(http: httpx.Client) -> None:
     response = http.post(
         "/organization/groups", content=b"{nope", headers={"content-type": "application/json"}
     )
+    assert error_of(response, 400)["code"] == "invalid_json"
+
+
+def test_it_rejects_a_body_of_whitespace(app: SimulatorApp, http: httpx.Client) -> None:
+    """Whitespace is a body that is not JSON, even where every field is optional."""
+    role = f"/organization/roles/{scenario_ids(app).custom_role}"
+    response = http.post(role, content=b"\t", headers={"content-type": "application/json"})
     assert error_of(response, 400)["code"] == "invalid_json"
 
 
