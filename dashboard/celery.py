@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import setup_logging, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
@@ -25,6 +26,24 @@ def ensure_embedded_broker(**_: object) -> None:
         return
     with app.connection_for_write() as connection:
         connection.default_channel._get_or_create(app.conf.task_default_queue)
+
+
+@setup_logging.connect
+def use_django_logging(*, loglevel: int | None = None, **_: object) -> None:
+    """Keep Django's LOGGING, which redacts keys, in the worker and beat.
+
+    With no receiver of this signal, Celery replaces the root logger's handlers with its own, which
+    don't. Its --loglevel still sets the level, and what a task prints still becomes a log line
+    (worker_redirect_stdouts, which Celery skips when logging is ours) instead of raw output.
+    """
+    from django.conf import settings
+    from django.utils.log import configure_logging
+
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)
+    if app.conf.worker_redirect_stdouts:
+        app.log.redirect_stdouts(app.conf.worker_redirect_stdouts_level)
 
 
 @worker_ready.connect

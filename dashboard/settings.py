@@ -299,13 +299,32 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "orgadmin.logging.RedactSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # Every handler formats with RedactingFormatter, which redacts keys from the whole text it
+    # writes: message, arguments, traceback and stack. Celery's worker and beat keep this config
+    # (dashboard/celery.py).
+    "formatters": {
+        "plain": {
+            "class": "orgadmin.logging.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        },
+        "gunicorn": {
+            "class": "orgadmin.logging.RedactingFormatter",
+            "format": "%(asctime)s [%(process)d] [%(levelname)s] %(message)s",
+            "datefmt": "[%Y-%m-%d %H:%M:%S %z]",
+        },
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "gunicorn": {"class": "logging.StreamHandler", "formatter": "gunicorn"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own handlers would print django.* a second time, unredacted, under DEBUG (and
+        # mail tracebacks to ADMINS): only ours.
+        "django": {"handlers": []},
+        # A web worker's gunicorn error log (errors outside Django's handling), in gunicorn's own
+        # format on stderr, redacted.
+        "gunicorn.error": {"handlers": ["gunicorn"], "propagate": False},
         # httpx logs every request line at INFO; keep it for debugging only.
         "httpx": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
