@@ -3,6 +3,7 @@
 No Django here, so tests assert on `fig.data`. Colours and fonts follow the page's theme in
 static/js/charts.js. A trace's `meta.drill` is the URL that narrows the page to that series; a
 point's `customdata` is a link for that bucket (the audit log of that day, on the Costs chart).
+A series' name is escaped as it enters the figure (`plotly_text`): names come from the API.
 
 A figure is plain Plotly JSON (`Figure`), not a `plotly.graph_objects.Figure`: building and
 validating graph objects cost more than the SQL of a page. Its JSON is what `go.Figure` would give
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from typing import Any
+
+from orgadmin.charts import plotly_text
 
 # A palette that reads in light and dark themes; "Other" is always grey.
 PALETTE = (
@@ -130,10 +133,10 @@ def _bars(
             _clean(
                 {
                     "customdata": s.links or None,
-                    "hovertemplate": f"%{{x}}<br>{s.name}: {hover}<extra></extra>",
+                    "hovertemplate": f"%{{x}}<br>%{{fullData.name}}: {hover}<extra></extra>",
                     "marker": {"color": OTHER_COLOR if other else colors[i % len(colors)]},
                     "meta": {"drill": s.drill} if s.drill else None,
-                    "name": s.name,
+                    "name": plotly_text(s.name),  # a project's or key's name: text, not markup
                     "x": x,
                     "y": list(s.values),
                     "type": "bar",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Mapping
 
 import plotly.graph_objects as go
@@ -35,6 +36,17 @@ MAX_DAILY_BARS = 400
 # The busiest categories get their own colour; the rest stack together as "Other".
 MAX_SERIES = 8
 DAY_MS = 86_400_000
+
+
+def plotly_text(text: str) -> str:
+    """`text` as Plotly shows it, letter for letter: Plotly reads `<a href>`, `<b>`, `<br>` and
+    entities in trace names, titles and hover labels, so a name from the API (a project called
+    `<a href=...>`) would become markup. Escaped, Plotly draws `&lt;` as `<`: the name as typed.
+
+    Every name that enters a figure goes through here once; put it in `hovertemplate` as
+    `%{fullData.name}`, not pasted in, or a `%{y}` in a name would be filled in too.
+    """
+    return html.escape(text, quote=False)
 
 
 def category_color(category: str, index: int = 0) -> str:
@@ -71,7 +83,8 @@ def audit_events_figure(
     ends = [min(b + dt.timedelta(days=width), end).isoformat() for b in buckets]
     traces = []
     for index, category in enumerate(order):
-        label = "Other" if category == OTHER else category_label(category)
+        # An unknown category is the first word of an event type the API sent: text, not markup.
+        label = plotly_text("Other" if category == OTHER else category_label(category))
         # Only the periods that have events: a year of a rare category stays small.
         points = [i for i, n in enumerate(by_category[category]) if n]
         traces.append(
@@ -84,7 +97,7 @@ def audit_events_figure(
                 "marker": {"color": category_color(category, index)},
                 # Explicit widths: plotly sizes a lone bar by its neighbours, of which it has none.
                 "width": width * DAY_MS * 0.8,
-                "hovertemplate": f"%{{x|%b %-d, %Y}}<br>{label}: %{{y:,}}<extra></extra>",
+                "hovertemplate": "%{x|%b %-d, %Y}<br>%{fullData.name}: %{y:,}<extra></extra>",
             }
         )
     tallest = max((sum(column) for column in zip(*by_category.values(), strict=True)), default=0)

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
-from django.urls import path
+import re
 
+from django.urls import path, register_converter
+
+from orgadmin.audit_catalog import MAX_ID_LENGTH
 from orgadmin.views import (
     activity,
     audit_log,
@@ -16,9 +19,52 @@ from orgadmin.views import (
     projects,
 )
 
+
+class ApiId:
+    """An OpenAI id in a URL, never a path: `.`, `..` (also typed as `%2E%2E`), a NUL or anything
+    else no API id looks like is a 404 before any view runs. (The SDK refuses dot segments with a
+    ValueError, PostgreSQL a NUL: both were a 500.)
+
+    The shape is every id the API hands out: a letter or digit, then letters, digits and `_-.:`,
+    as in `user-abc`, `proj_abc`, `group_01JB...` (a ULID) and rate limits named after a model,
+    `rl-gpt-4.1` or `rl-ft:gpt-4o-mini:acme::id`. The regex is str's own, so a link to an odd id
+    the API did send still reverses (and answers 404) instead of failing the page that lists it.
+    """
+
+    regex = "[^/]+"
+    shape = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,199}")
+
+    def to_python(self, value: str) -> str:
+        if not self.shape.fullmatch(value):
+            raise ValueError(value)
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class AuditEventId:
+    """An audit event's id as the API sent it, `/` included: looked up in our table only, which
+    holds no NUL (PostgreSQL refuses one: a 500) and no id longer than MAX_ID_LENGTH."""
+
+    regex = ".+"
+    control = re.compile(r"[\x00-\x1f\x7f]")
+
+    def to_python(self, value: str) -> str:
+        if len(value) > MAX_ID_LENGTH or self.control.search(value):
+            raise ValueError(value)
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ApiId, "api_id")
+register_converter(AuditEventId, "audit_event_id")
+
 app_name = "orgadmin"
 
-P = "projects/<str:project_id>/"
+P = "projects/<api_id:project_id>/"
 
 urlpatterns = [
     path("connections/", connections.connections, name="connections"),
@@ -30,7 +76,7 @@ urlpatterns = [
     path("audit-log/", audit_log.audit_log, name="audit_log"),
     path("audit-log/export.csv", audit_log.audit_export_csv, name="audit_export_csv"),
     path("audit-log/export.jsonl", audit_log.audit_export_jsonl, name="audit_export_jsonl"),
-    path("audit-log/events/<path:event_id>/", audit_log.audit_event, name="audit_event"),
+    path("audit-log/events/<audit_event_id:event_id>/", audit_log.audit_event, name="audit_event"),
     path("audit-log/sync/", audit_log.audit_sync, name="audit_sync"),
     path("audit-log/sync/status/", audit_log.audit_sync_status, name="audit_sync_status"),
     # The directory cache.
@@ -43,45 +89,49 @@ urlpatterns = [
     path("members/invites/", invites.invites, name="invites"),
     path("members/invites/new/", invites.invite_create, name="invite_create"),
     path("members/invites/bulk/", invites.invite_bulk, name="invite_bulk"),
-    path("members/invites/<str:invite_id>/revoke/", invites.invite_revoke, name="invite_revoke"),
+    path("members/invites/<api_id:invite_id>/revoke/", invites.invite_revoke, name="invite_revoke"),
     # Groups and roles.
     path("members/groups/", groups.groups, name="groups"),
     path("members/groups/new/", groups.group_create, name="group_create"),
-    path("members/groups/<str:group_id>/", groups.group, name="group"),
-    path("members/groups/<str:group_id>/rename/", groups.group_rename, name="group_rename"),
-    path("members/groups/<str:group_id>/delete/", groups.group_delete, name="group_delete"),
-    path("members/groups/<str:group_id>/users/add/", groups.group_user_add, name="group_user_add"),
+    path("members/groups/<api_id:group_id>/", groups.group, name="group"),
+    path("members/groups/<api_id:group_id>/rename/", groups.group_rename, name="group_rename"),
+    path("members/groups/<api_id:group_id>/delete/", groups.group_delete, name="group_delete"),
     path(
-        "members/groups/<str:group_id>/users/<str:user_id>/remove/",
+        "members/groups/<api_id:group_id>/users/add/", groups.group_user_add, name="group_user_add"
+    ),
+    path(
+        "members/groups/<api_id:group_id>/users/<api_id:user_id>/remove/",
         groups.group_user_remove,
         name="group_user_remove",
     ),
     path(
-        "members/groups/<str:group_id>/roles/add/",
+        "members/groups/<api_id:group_id>/roles/add/",
         groups.group_role_assign,
         name="group_role_assign",
     ),
     path(
-        "members/groups/<str:group_id>/roles/<str:role_id>/remove/",
+        "members/groups/<api_id:group_id>/roles/<api_id:role_id>/remove/",
         groups.group_role_unassign,
         name="group_role_unassign",
     ),
     path("members/roles/", groups.roles, name="roles"),
     path("members/roles/new/", groups.role_create, name="role_create"),
-    path("members/roles/<str:role_id>/edit/", groups.role_edit, name="role_edit"),
-    path("members/roles/<str:role_id>/delete/", groups.role_delete, name="role_delete"),
-    path("members/<str:user_id>/", members.member, name="member"),
-    path("members/<str:user_id>/role/", members.member_role, name="member_role"),
-    path("members/<str:user_id>/remove/", members.member_remove, name="member_remove"),
+    path("members/roles/<api_id:role_id>/edit/", groups.role_edit, name="role_edit"),
+    path("members/roles/<api_id:role_id>/delete/", groups.role_delete, name="role_delete"),
+    path("members/<api_id:user_id>/", members.member, name="member"),
+    path("members/<api_id:user_id>/role/", members.member_role, name="member_role"),
+    path("members/<api_id:user_id>/remove/", members.member_remove, name="member_remove"),
     path(
-        "members/<str:user_id>/projects/add/",
+        "members/<api_id:user_id>/projects/add/",
         members.member_project_add,
         name="member_project_add",
     ),
-    path("members/<str:user_id>/groups/add/", members.member_group_add, name="member_group_add"),
-    path("members/<str:user_id>/roles/add/", members.member_role_assign, name="member_role_assign"),
+    path("members/<api_id:user_id>/groups/add/", members.member_group_add, name="member_group_add"),
     path(
-        "members/<str:user_id>/roles/<str:role_id>/remove/",
+        "members/<api_id:user_id>/roles/add/", members.member_role_assign, name="member_role_assign"
+    ),
+    path(
+        "members/<api_id:user_id>/roles/<api_id:role_id>/remove/",
         members.member_role_unassign,
         name="member_role_unassign",
     ),
@@ -92,9 +142,9 @@ urlpatterns = [
     path(P + "rename/", projects.project_rename, name="project_rename"),
     path(P + "archive/", projects.project_archive, name="project_archive"),
     path(P + "users/add/", projects.project_user_add, name="project_user_add"),
-    path(P + "users/<str:user_id>/role/", projects.project_user_role, name="project_user_role"),
+    path(P + "users/<api_id:user_id>/role/", projects.project_user_role, name="project_user_role"),
     path(
-        P + "users/<str:user_id>/remove/",
+        P + "users/<api_id:user_id>/remove/",
         projects.project_user_remove,
         name="project_user_remove",
     ),
@@ -104,25 +154,27 @@ urlpatterns = [
         name="service_account_create",
     ),
     path(
-        P + "service-accounts/<str:account_id>/edit/",
+        P + "service-accounts/<api_id:account_id>/edit/",
         projects.service_account_edit,
         name="service_account_edit",
     ),
     path(
-        P + "service-accounts/<str:account_id>/delete/",
+        P + "service-accounts/<api_id:account_id>/delete/",
         projects.service_account_delete,
         name="service_account_delete",
     ),
     path(
-        P + "service-accounts/<str:account_id>/keys/new/",
+        P + "service-accounts/<api_id:account_id>/keys/new/",
         projects.service_account_key_create,
         name="service_account_key_create",
     ),
     path(
-        P + "api-keys/<str:key_id>/delete/", projects.project_key_delete, name="project_key_delete"
+        P + "api-keys/<api_id:key_id>/delete/",
+        projects.project_key_delete,
+        name="project_key_delete",
     ),
     path(
-        P + "rate-limits/<str:limit_id>/edit/",
+        P + "rate-limits/<api_id:limit_id>/edit/",
         project_settings.rate_limit_edit,
         name="rate_limit_edit",
     ),
@@ -138,12 +190,12 @@ urlpatterns = [
         name="project_spend_alert_create",
     ),
     path(
-        P + "spend-alerts/<str:alert_id>/edit/",
+        P + "spend-alerts/<api_id:alert_id>/edit/",
         org_settings.project_spend_alert_edit,
         name="project_spend_alert_edit",
     ),
     path(
-        P + "spend-alerts/<str:alert_id>/delete/",
+        P + "spend-alerts/<api_id:alert_id>/delete/",
         org_settings.project_spend_alert_delete,
         name="project_spend_alert_delete",
     ),
@@ -167,7 +219,7 @@ urlpatterns = [
     path(P + "data-retention/", project_settings.project_retention, name="project_retention"),
     path(P + "groups/add/", project_settings.project_group_add, name="project_group_add"),
     path(
-        P + "groups/<str:group_id>/remove/",
+        P + "groups/<api_id:group_id>/remove/",
         project_settings.project_group_remove,
         name="project_group_remove",
     ),
@@ -177,7 +229,7 @@ urlpatterns = [
     path("keys/", keys.keys, name="keys"),
     path("keys/admin/", keys.admin_keys, name="admin_keys"),
     path("keys/admin/new/", keys.admin_key_create, name="admin_key_create"),
-    path("keys/admin/<str:key_id>/delete/", keys.admin_key_delete, name="admin_key_delete"),
+    path("keys/admin/<api_id:key_id>/delete/", keys.admin_key_delete, name="admin_key_delete"),
     # Organization settings.
     path("settings/", org_settings.org_settings, name="org_settings"),
     path(
@@ -191,23 +243,23 @@ urlpatterns = [
         name="certificates_toggle",
     ),
     path(
-        "settings/certificates/<str:certificate_id>/rename/",
+        "settings/certificates/<api_id:certificate_id>/rename/",
         org_settings.certificate_rename,
         name="certificate_rename",
     ),
     path(
-        "settings/certificates/<str:certificate_id>/delete/",
+        "settings/certificates/<api_id:certificate_id>/delete/",
         org_settings.certificate_delete,
         name="certificate_delete",
     ),
     path("settings/spend-alerts/new/", org_settings.spend_alert_create, name="spend_alert_create"),
     path(
-        "settings/spend-alerts/<str:alert_id>/edit/",
+        "settings/spend-alerts/<api_id:alert_id>/edit/",
         org_settings.spend_alert_edit,
         name="spend_alert_edit",
     ),
     path(
-        "settings/spend-alerts/<str:alert_id>/delete/",
+        "settings/spend-alerts/<api_id:alert_id>/delete/",
         org_settings.spend_alert_delete,
         name="spend_alert_delete",
     ),

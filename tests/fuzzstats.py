@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from typing import Literal
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
-# Examples per URL: pages (query strings) and forms (bodies). `ci` is the service tier's.
-_PER_URL = {"dev": (12, 10), "ci": (40, 30)}
+# Examples per URL: pages (query strings), forms (bodies), and per argument of a URL's path
+# (`/members/<user_id>/`), per method. `ci` is the service tier's.
+_PER_URL = {
+    "dev": {"page": 12, "form": 10, "path": 4},
+    "ci": {"page": 40, "form": 30, "path": 20},
+}
 
 ran: Counter[str] = Counter()
 matrix_cells = 0  # access-matrix cells answered in this run
 
 
-def examples(*, get: bool) -> int:
-    pages, bodies = _PER_URL.get(PROFILE, _PER_URL["dev"])
-    return pages if get else bodies
+def examples(kind: Literal["page", "form", "path"]) -> int:
+    return _PER_URL.get(PROFILE, _PER_URL["dev"])[kind]
 
 
 def count(name: str) -> None:

@@ -1,13 +1,17 @@
-"""Fuzzing every form and every query parameter with hypothesis, against the simulator.
+"""Fuzzing every form, every query parameter and every id in a URL with hypothesis, against the
+simulator.
 
 The URLs come from ACCESS (the access matrix), and the fields of each from the forms its view
 actually builds (recorded on a first request), so a new view or field is fuzzed without anyone
-listing it here. Values: odd unicode, huge strings, negative and enormous numbers, malformed dates
-and PEMs, injection strings, repeated and missing fields, and plausible values to reach deeper.
+listing it here. Values: odd unicode (emoji, right-to-left text, control characters next to NUL),
+path-like values (`..`, `%2E%2E`, `a/../b`), huge strings, negative and enormous numbers, malformed
+dates and PEMs, injection strings, repeated and missing fields, and plausible values to reach
+deeper. The same values go into the ids in each URL's path (`/members/%2E%2E/`).
 
 For every example: never a 500. When a form refuses the input: nothing is written locally (row
 counts of every model of ours are unchanged), the simulator received no change request, and the
-page shows each refused field's label with its message.
+page shows each refused field's label with its message. An id that is a dot segment answers 404,
+having written nothing and asked the API nothing.
 
 `HYPOTHESIS_PROFILE=ci` (the service tier) runs more examples than the default `dev` profile.
 """
@@ -18,6 +22,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from unittest import mock
+from urllib.parse import quote, unquote
 
 import httpx
 import pytest
@@ -26,9 +31,9 @@ from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.forms import BaseForm
 from django.forms.utils import pretty_name
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import escape
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from orgadmin.client import install_transport
@@ -75,7 +80,41 @@ ODD_UNICODE = [
     "ﷺ" * 10,
     " ",
     "",
+    "مرحبا بالعالم",  # right-to-left script
+    "שלום\u200f",  # with a right-to-left mark
+    "abc \u05d0\u05d1 123",  # mixed directions
+    "👩\u200d👩\u200d👧\u200d👦",  # one emoji of seven code points
+    "🏳️\u200d🌈🇺🇦",
+    "\x01",
+    "\x1f",
+    "\x7f",
+    "a\x00b",
+    "\x00\x01\x02",
+    "\x1b[31mred",
+    "\x85\u2028\u2029",  # line separators
 ]
+# Ids and values that read as a path. As typed, so `%2E%2E` arrives decoded as `..`.
+PATH_LIKE = [
+    ".",
+    "..",
+    "%2E%2E",
+    "%2e%2e",
+    "%2E",
+    ".%2E",
+    "a/../b",
+    "../",
+    "a%2Fb",
+    "%252E%252E",
+    "..%2F..%2Fetc%2Fpasswd",
+    "....//",
+    "..\\..\\",
+    "~",
+    "//evil.example",
+    "%00",
+    "a%00b",
+]
+# Within a path segment the server decodes, these are dot segments (the SDK refuses them).
+DOT_SEGMENTS = {".", ".."}
 NUMBERS = [
     "-1",
     "0",
@@ -122,11 +161,16 @@ text = st.text(
 )  # no lone surrogates: a browser can't send them either
 nasty = st.one_of(
     text,
-    st.sampled_from(INJECTIONS + ODD_UNICODE + NUMBERS + BAD_DATES + BAD_PEMS),
+    st.sampled_from(INJECTIONS + ODD_UNICODE + PATH_LIKE + NUMBERS + BAD_DATES + BAD_PEMS),
     st.integers(min_value=-(10**40), max_value=10**40).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.integers(min_value=256, max_value=120_000).map(lambda n: "A" * n),  # huge
     st.integers(min_value=1, max_value=4000).map(lambda n: "é" * n),
+    # Long values of wide characters, right-to-left text, climbing paths, control characters.
+    st.tuples(
+        st.sampled_from(["🤖", "👩\u200d👩\u200d👧", "مرحبا ", "../", "%2E%2E/", "\x01\x00"]),
+        st.integers(min_value=100, max_value=5000),
+    ).map(lambda pair: pair[0] * pair[1]),
 )
 dates = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)).map(dt.date.isoformat)
 emails = st.emails().map(str)
@@ -169,7 +213,9 @@ def field_values(fields: dict[str, forms.Field]) -> st.SearchStrategy:
         return st.one_of(st.none(), value, st.lists(value, min_size=2, max_size=3))
 
     known = st.fixed_dictionaries({name: one(name, field) for name, field in fields.items()})
-    extra = st.dictionaries(st.sampled_from(["page", "q", "x", "🦄", "a" * 300]), nasty, max_size=2)
+    # Also the parameters some views read without a form (search boxes, the audit drawer, next).
+    keys = ["page", "q", "x", "next", "event", "user", "🦄", "a" * 300]
+    extra = st.dictionaries(st.sampled_from(keys), nasty, max_size=2)
     return st.tuples(known, extra).map(
         lambda pair: {k: v for k, v in {**pair[1], **pair[0]}.items() if v is not None}
     )
@@ -256,7 +302,7 @@ def rig(org, simulator, client_as, admin, finance, auditor):
 def _url(name: str, samples: dict) -> str | None:
     converters = url_patterns()[name].pattern.converters
     if name == "orgadmin:audit_event":
-        samples = {**samples, "event_id": "audit_log-fuzz"}
+        samples = {"event_id": "audit_log-fuzz", **samples}
     if any(k not in samples for k in converters):
         return None
     return reverse(name, kwargs={k: samples[k] for k in converters})
@@ -318,12 +364,73 @@ POST_URLS = sorted(n for n, r in ACCESS.items() if "POST" in r.methods and n not
 
 def test_it_survives_fuzzed_query_strings_on_every_page(rig):
     for name in GET_URLS:
-        _fuzz(rig, "GET", name, fuzzstats.examples(get=True))
+        _fuzz(rig, "GET", name, fuzzstats.examples("page"))
 
 
 def test_it_survives_fuzzed_bodies_on_every_form(rig):
     for name in POST_URLS:
-        _fuzz(rig, "POST", name, fuzzstats.examples(get=False))
+        _fuzz(rig, "POST", name, fuzzstats.examples("form"))
+
+
+# An argument of a URL's path: as typed into the address bar (PATH_LIKE, `%2E%2E` included), or
+# any other value percent-encoded as a browser sends it. With what the server decodes it to.
+path_segments = st.one_of(
+    st.sampled_from(PATH_LIKE).map(lambda typed: (typed, unquote(typed))),
+    nasty.map(lambda value: (quote(value, safe=""), value)),
+)
+# Stand-ins that each converter reverses (str, slug, api_id, path; int), swapped for the fuzz.
+PLACEHOLDERS = ("FUZZ-ARG", "4242424242")
+
+
+def _url_with_placeholder(name: str, arg: str, samples: dict) -> tuple[str, str] | None:
+    for placeholder in PLACEHOLDERS:
+        try:
+            url = _url(name, {**samples, arg: placeholder})
+        except NoReverseMatch:  # e.g. an export format: only csv or json ever reverse
+            continue
+        if url is not None:
+            return url, placeholder
+    return None
+
+
+def _fuzz_path(rig, method: str, name: str, arg: str, examples: int) -> None:
+    client, recorder = rig["admin"], rig["recorder"]
+    found = _url_with_placeholder(name, arg, rig["samples"])
+    if found is None:
+        return
+    url, placeholder = found
+
+    @settings(max_examples=examples)
+    @given(segment=path_segments, htmx=st.booleans())
+    @example(segment=("%2E%2E", ".."), htmx=False)  # the one the security review found, always
+    def one(segment, htmx):
+        fuzzstats.count(name)
+        typed, decoded = segment
+        path = url.replace(placeholder, typed)
+        headers = {"HX-Request": "true"} if htmx else {}
+        dots = decoded in DOT_SEGMENTS
+        before, changes = _row_counts() if dots else None, recorder.changes
+        if method == "GET":
+            response = client.get(path, headers=headers)
+        else:
+            response = client.post(path, {}, headers=headers)
+        where = f"{method} {path[:300]} ({arg})"
+        assert response.status_code < 500, f"{where}: {response.status_code}"
+        if dots:
+            assert response.status_code == 404, f"{where}: {response.status_code}"
+            assert recorder.changes == changes, f"{where}: a path-like id reached the API"
+            assert _row_counts() == before, f"{where}: a path-like id wrote something"
+
+    one()
+
+
+def test_it_survives_fuzzed_ids_in_every_url_path(rig):
+    for name, rule in sorted(ACCESS.items()):
+        if name in SKIP:
+            continue
+        for arg in url_patterns()[name].pattern.converters:
+            for method in sorted(rule.methods):
+                _fuzz_path(rig, method, name, arg, fuzzstats.examples("path"))
 
 
 @pytest.mark.django_db

@@ -35,6 +35,7 @@ from orgadmin.forms import AuditFilterForm
 from orgadmin.models import AuditEvent, Organization, SyncRun
 from orgadmin.selectors import AuditFacets, AuditFilters
 from orgadmin.selectors.audit import SAMPLE_LIMIT
+from orgadmin.views.common import query_text
 
 PER_PAGE = 50
 EXPORT_CHUNK = 1000
@@ -329,7 +330,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if org is None:
         return render(request, "orgadmin/audit_log.html", {"org": None})
     context = _explorer(request, org) | _sync_context(request, org)
-    event_id = request.GET.get("event", "")
+    event_id = query_text(request, "event")
     if event_id and not request.htmx:
         context |= _drawer(org, event_id) or {"missing_event": event_id}
     template = "orgadmin/audit_log.html"

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.forms.utils import pretty_name
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import escape
@@ -82,8 +82,16 @@ def back(request: HttpRequest, fallback: str, **kwargs: Any) -> HttpResponse:
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(target)
+        # A checked URL, never a view name: redirect("abc") would try to reverse it (a 500).
+        return HttpResponseRedirect(target)
     return redirect(fallback, **kwargs)
+
+
+def query_text(request: HttpRequest, name: str, *, limit: int = 200) -> str:
+    """A free-text query parameter, as something a database can hold: no NUL (PostgreSQL
+    refuses it in text, a 500), no other control characters, trimmed, at most `limit` long."""
+    value = request.GET.get(name, "")
+    return "".join(c for c in value if c >= " " and c != "\x7f").strip()[:limit]
 
 
 def changed(response: HttpResponse) -> HttpResponse:

@@ -12,7 +12,14 @@ from django_htmx.http import HttpResponseStopPolling
 from orgadmin import selectors
 from orgadmin.access import Perm, requires
 from orgadmin.tasks import sync_directory
-from orgadmin.views.common import back, can_manage, changed, freshness, with_org
+from orgadmin.views.common import (
+    back,
+    can_manage,
+    changed,
+    freshness,
+    query_text,
+    with_org,
+)
 
 # Stop polling for a refresh that no worker has finished after this long.
 POLL_GIVE_UP_SECONDS = 600
@@ -62,5 +69,5 @@ def directory_status(request: HttpRequest) -> HttpResponse:
 @with_org
 def member_suggestions(request: HttpRequest) -> HttpResponse:
     """`<option>`s of members matching what was typed, for a `<datalist>`."""
-    users = selectors.user_suggestions(org=request.org, q=request.GET.get("user", ""))
+    users = selectors.user_suggestions(org=request.org, q=query_text(request, "user"))
     return render(request, "orgadmin/_member_options.html", {"users": users})

@@ -20,6 +20,7 @@ from orgadmin.views.common import (
     base_context,
     first_error,
     inline_result,
+    query_text,
     with_org,
 )
 
@@ -42,7 +43,7 @@ def _get_role_or_404(request: HttpRequest, role_id: str) -> OrgRole:
 
 
 def _groups_page(request: HttpRequest, form: GroupForm, *, fragment: str = "") -> HttpResponse:
-    q = request.GET.get("q", "").strip()[:200]
+    q = query_text(request, "q")
     context = {
         **base_context(request),
         "groups": selectors.groups_list(org=request.org, q=q),

@@ -28,10 +28,16 @@
     return out;
   }
 
+  // A trace's name arrives escaped for Plotly (orgadmin/charts.py plotly_text): the name as typed,
+  // for a URL or a textContent, undoes html.escape(quote=False).
+  function plain(name) {
+    return String(name || "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  }
+
   function fill(template, point) {
     return template
       .replace("{x}", encodeURIComponent(point.x))
-      .replace("{name}", encodeURIComponent(point.data.name || ""))
+      .replace("{name}", encodeURIComponent(plain(point.data.name)))
       .replace("{customdata}", encodeURIComponent(point.customdata == null ? "" : point.customdata));
   }
 
@@ -63,7 +69,7 @@
       });
       el.on("plotly_legendclick", function (event) {
         if (!el.hasAttribute("data-legend-drilldown")) return true;
-        var name = event.data[event.curveNumber].name;
+        var name = plain(event.data[event.curveNumber].name);
         window.location.href = el.getAttribute("data-legend-drilldown").replace("{name}", encodeURIComponent(name));
         return false;
       });
@@ -111,9 +117,9 @@
     menu.className = "drill-menu";
     menu.setAttribute("role", "menu");
     var title = document.createElement("strong");
-    title.textContent = point.data.name + " · " + point.x;
+    title.textContent = plain(point.data.name) + " · " + point.x;
     menu.appendChild(title);
-    var first = menuItem(menu, "Show only " + point.data.name, function () { narrow(drill, target); }, drill);
+    var first = menuItem(menu, "Show only " + plain(point.data.name), function () { narrow(drill, target); }, drill);
     menuItem(menu, "What changed on " + point.x + " (audit log)", null, link);
     var e = event.event || {};
     menu.style.left = Math.min((e.pageX || 0) + 8, window.scrollX + window.innerWidth - 280) + "px";
