@@ -11,6 +11,9 @@ class OrgAdminConfig(AppConfig):
 
     def ready(self) -> None:
         from orgadmin.access import ensure_roles
+        from orgadmin.client import allowed_api_hosts_check
 
         # The roles live in code; every migrate brings the groups in line with it.
         post_migrate.connect(ensure_roles, sender=self, dispatch_uid="orgadmin.ensure_roles")
+        # A mistyped ALLOWED_API_HOSTS stops every process as it starts, not its first request.
+        allowed_api_hosts_check()

@@ -2,25 +2,51 @@
 
 Everything that talks to the Admin API calls `admin_client(org)` and wraps calls in
 `api_errors()`. Nothing else knows base URLs, headers or keys.
+
+It also decides where an admin key may go. A base URL names an allowed API host
+(`ALLOWED_API_HOSTS`), over https unless `DEBUG` is on or the entry says `http://`, with no
+query, fragment or user info, and its host resolves to public addresses only, unless the list
+names the address. Forms, services and `org_add` check a URL when it is entered
+(`base_url_check`); `admin_client` checks the stored one again before every client it builds,
+and the client's connections go only to addresses checked as they connect (`_VettingBackend`),
+so a name that resolves elsewhere later (DNS rebinding) reaches nothing.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import httpcore
 import httpx
 import openai
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
     from openai.resources.admin.organization import Organization as OrganizationResource
 
     from orgadmin.models import Organization
 
-__all__ = ["OrgAPIError", "admin_client", "api_errors", "install_transport", "request_id_of"]
+__all__ = [
+    "BaseURLRefused",
+    "OrgAPIError",
+    "admin_client",
+    "admin_key_well_formed",
+    "allowed_api_hosts_check",
+    "api_errors",
+    "base_url_check",
+    "connection_badge",
+    "install_transport",
+    "request_id_of",
+]
 
 
 class OrgAPIError(Exception):
@@ -54,16 +80,226 @@ class OrgAPIError(Exception):
     def account_wide(self) -> bool:
         """True when every other request would fail the same way: the key is refused, the
         quota is spent, or the API can't be reached. One endpoint's error is not."""
-        return (
-            self.status in (401, 403)
-            or self.code == "insufficient_quota"
-            or self.code == "connection_error"
+        return self.status in (401, 403) or self.code in (
+            "insufficient_quota",
+            "connection_error",
+            *_REFUSED_HERE,
         )
 
     @property
     def retryable(self) -> bool:
         """True for faults worth retrying later: no response, 408/409/429, or a 5xx."""
+        if self.code in _REFUSED_HERE:
+            return False
         return self.status is None or self.status in (408, 409, 429) or self.status >= 500
+
+
+# Refused here before anything was sent: the base URL, or a key no header can carry.
+_REFUSED_HERE = ("base_url_refused", "key_malformed")
+
+
+# --- where an admin key may go ----------------------------------------------------------------
+
+# The vendors' own APIs: a connection to anything else wears a badge (`connection_badge`).
+VENDOR_API_HOSTS = frozenset({"api.openai.com"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_NOT_A_URL = "Enter a full http(s) URL, such as https://api.openai.com/v1."
+_IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class BaseURLRefused(ValueError):
+    """A base URL a connection may not use; `message` says why, ready to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class _HostEntry:
+    host: str  # lower case, IDNA-encoded, no trailing dot; an IPv6 address without brackets
+    port: int | None  # None: the scheme's default port
+    plain_http: bool  # written `http://host`: http allowed even with DEBUG off
+    text: str
+
+
+@dataclass(frozen=True)
+class _Policy:
+    hosts: tuple[_HostEntry, ...]
+    networks: tuple[_IPNetwork, ...]  # addresses named by the list: private ones allowed
+
+
+def _policy() -> _Policy:
+    entries = list(settings.ALLOWED_API_HOSTS)
+    if settings.DEBUG:
+        # `make run`'s demo: the built-in simulator, where demo_setup registers it.
+        from orgadmin.simulator.server import configured_port
+
+        entries.append(f"http://127.0.0.1:{configured_port()}")
+    return _parse_policy(tuple(entries))
+
+
+@lru_cache(maxsize=16)
+def _parse_policy(entries: tuple[str, ...]) -> _Policy:
+    hosts: list[_HostEntry] = []
+    networks: list[_IPNetwork] = []
+    for raw in entries:
+        text = raw.strip().lower()
+        if not text:
+            continue
+        if "/" in text and "://" not in text:  # an address range, e.g. 10.20.0.0/16
+            try:
+                networks.append(ipaddress.ip_network(text, strict=False))
+            except ValueError:
+                raise ImproperlyConfigured(
+                    f"ALLOWED_API_HOSTS: {raw!r} is not an address range."
+                ) from None
+            continue
+        try:
+            url = httpx.URL(text if "://" in text else f"https://{text}")
+        except httpx.InvalidURL:
+            url = None
+        if (
+            url is None
+            or url.scheme not in _DEFAULT_PORTS
+            or not url.raw_host
+            or url.userinfo
+            or url.raw_path != b"/"
+            or url.query
+            or url.fragment
+        ):
+            raise ImproperlyConfigured(
+                f"ALLOWED_API_HOSTS: {raw!r} is not a host, host:port or address range."
+            )
+        entry = _HostEntry(_host_of(url), url.port, url.scheme == "http", text)
+        hosts.append(entry)
+        if (address := _ip(entry.host)) is not None:
+            networks.append(ipaddress.ip_network(address))
+    return _Policy(tuple(hosts), tuple(networks))
+
+
+def allowed_api_hosts_check() -> None:
+    """Raise ImproperlyConfigured when an entry of ALLOWED_API_HOSTS can't be read."""
+    _policy()
+
+
+def _host_of(url: httpx.URL) -> str:
+    return url.raw_host.decode("ascii").lower().rstrip(".")
+
+
+def _ip(host: str) -> _IPAddress | None:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _entry_for(policy: _Policy, url: httpx.URL) -> _HostEntry | None:
+    host, default = _host_of(url), _DEFAULT_PORTS[url.scheme]
+    port = url.port or default
+    return next((e for e in policy.hosts if e.host == host and (e.port or default) == port), None)
+
+
+def _address_allowed(policy: _Policy, address: str) -> bool:
+    """Public unicast, or named by ALLOWED_API_HOSTS; never loopback, private, link-local,
+    reserved or multicast otherwise."""
+    ip = _ip(address.partition("%")[0])  # an IPv6 scope (fe80::1%eth0) is not part of it
+    if ip is None:
+        return False
+    if any(ip in network for network in policy.networks):
+        return True
+    return ip.is_global and not ip.is_multicast
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    """The addresses a host name resolves to (an address resolves to itself)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def base_url_check(base_url: str, *, resolve: bool = True) -> str:
+    """Return the base URL, without its trailing slash, if a connection may use it.
+
+    Raises `BaseURLRefused` saying why not. `resolve` also looks the host up in DNS (skipped for
+    a URL with a mounted transport: nothing of it reaches the network); an address that can't be
+    found now is left to the check every connection makes.
+    """
+    url_text = base_url.strip()
+    if "?" in url_text or "#" in url_text:
+        raise BaseURLRefused(
+            "A base URL can't have a query (?…) or a fragment (#…): the API's paths go after it."
+        )
+    if "@" in url_text:
+        raise BaseURLRefused("A base URL can't carry a user name or password (…@).")
+    if not url_text or any(ch.isspace() or not ch.isprintable() or ch == "\\" for ch in url_text):
+        raise BaseURLRefused(_NOT_A_URL)
+    try:
+        url = httpx.URL(url_text)
+    except httpx.InvalidURL:
+        raise BaseURLRefused(_NOT_A_URL) from None
+    if url.scheme not in _DEFAULT_PORTS or not url.raw_host or url.userinfo:
+        raise BaseURLRefused(_NOT_A_URL)
+    policy = _policy()
+    entry = _entry_for(policy, url)
+    if entry is None:
+        where = url.netloc.decode("ascii")
+        allowed = ", ".join(e.text for e in policy.hosts) or "none"
+        raise BaseURLRefused(
+            f"{where} is not an allowed API host (allowed: {allowed}). To use a gateway or a "
+            "simulator, an operator adds it to ALLOWED_API_HOSTS."
+        )
+    if url.scheme == "http" and not (settings.DEBUG or entry.plain_http):
+        raise BaseURLRefused(
+            "Use https: over plain http the admin key would cross the network readable by anyone "
+            "on the way."
+        )
+    if resolve and url_text.rstrip("/") not in _transports:
+        try:
+            addresses = _resolve(_host_of(url), url.port or _DEFAULT_PORTS[url.scheme])
+        except OSError:
+            addresses = []  # not found now: each connection checks again
+        if not all(_address_allowed(policy, a) for a in addresses):
+            raise BaseURLRefused(
+                f"{_host_of(url)} resolves to a loopback, private or link-local address, which a "
+                "connection may reach only when ALLOWED_API_HOSTS names that address."
+            )
+    return url_text.rstrip("/")
+
+
+def _request_host_allowed(url: httpx.URL) -> bool:
+    return url.scheme in _DEFAULT_PORTS and _entry_for(_policy(), url) is not None
+
+
+def connection_badge(base_url: str) -> str:
+    """The badge of a connection: none for a vendor's own API, "Simulator" for a loopback or
+    `.test` host, "Gateway" for any other."""
+    try:
+        url = httpx.URL(base_url)
+        host = _host_of(url)
+    except (httpx.InvalidURL, UnicodeDecodeError):
+        return "Gateway"
+    if host in VENDOR_API_HOSTS:
+        return ""
+    ip = _ip(host)
+    if (
+        host == "localhost"
+        or host.endswith((".test", ".localhost"))
+        or (ip is not None and ip.is_loopback)
+    ):
+        return "Simulator"
+    return "Gateway"
+
+
+_KEY_CHARACTERS = re.compile(r"[!-~]+")  # visible ASCII: what an HTTP header carries as is
+
+
+def admin_key_well_formed(key: str) -> bool:
+    """True when the key is visible ASCII only: no accent, space, invisible or control character."""
+    return _KEY_CHARACTERS.fullmatch(key) is not None
 
 
 # Transports by base URL: tests mount the in-process simulator here, and a gateway or proxy can
@@ -107,22 +343,73 @@ class _Client(httpx.Client):
         return response
 
 
+class _AddressRefused(httpcore.ConnectError):
+    """The host resolved to an address a connection may not reach; nothing was sent."""
+
+
+class _VettingBackend(httpcore.SyncBackend):
+    """httpcore's sockets, opened only to addresses the policy allows, checked as they connect:
+    the address connected to is the one checked, whatever the name resolves to later."""
+
+    def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        try:
+            addresses = _resolve(host, port)
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        policy = _policy()
+        if not addresses or not all(_address_allowed(policy, a) for a in addresses):
+            raise _AddressRefused(f"{host} resolves to an address connections may not reach")
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, *args, **kwargs)
+            except httpcore.ConnectError as exc:  # the next address, as socket.create_connection
+                error = exc
+        raise error or httpcore.ConnectError(host)
+
+
+class _VettedTransport(httpx.HTTPTransport):
+    """httpx's transport over `_VettingBackend`. TLS still checks the host's name, not the
+    address's. (A proxy from the environment is httpx's own transport: it resolves the host.)"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # httpx 0.28 takes no network backend; its pool has one, used for every new connection.
+        self._pool._network_backend = _VettingBackend()
+
+
 def admin_client(
     org: Organization, *, max_retries: int | None = None, timeout: float | None = None
 ) -> OrganizationResource:
     """Build the SDK's `admin.organization` resource for a connection.
 
-    Raises `KeyUnreadable` when the stored key can't be decrypted.
+    Raises `KeyUnreadable` when the stored key can't be decrypted, and `OrgAPIError` when the
+    stored base URL or key may not be used (a connection saved before they were checked).
     """
+    try:
+        base_url_check(org.base_url, resolve=False)  # addresses: checked as each one connects
+    except BaseURLRefused as exc:
+        raise OrgAPIError(
+            f"This connection's base URL is refused: {exc.message} Remove the connection, or "
+            "add it again with an allowed URL.",
+            code="base_url_refused",
+        ) from None
+    admin_key = org.admin_key
+    if not admin_key_well_formed(admin_key):
+        raise OrgAPIError(
+            "The stored admin key has a character that can't be part of an API key. "
+            "Replace the key on Connections.",
+            code="key_malformed",
+        )
     timeout = settings.OPENAI_TIMEOUT if timeout is None else timeout
-    transport = _transports.get(org.base_url.rstrip("/"))
+    transport = _transports.get(org.base_url.rstrip("/")) or _VettedTransport()
     http_client = _Client(
         transport=transport,
         timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
-        follow_redirects=False,
+        follow_redirects=False,  # a redirect could lead anywhere: it is an error, never followed
     )
     client = openai.OpenAI(
-        admin_api_key=org.admin_key,
+        admin_api_key=admin_key,
         # An empty project key keeps OPENAI_API_KEY from the environment out of our requests.
         api_key="",
         base_url=org.base_url,
@@ -149,16 +436,46 @@ def api_errors() -> Iterator[None]:
         raise OrgAPIError(
             "The OpenAI API did not answer in time. Try again.", code="timeout"
         ) from None
-    except openai.APIConnectionError:
+    except openai.APIConnectionError as exc:
+        if _caused_by(exc, _AddressRefused):
+            raise OrgAPIError(
+                "The API host now resolves to a loopback, private or link-local address; "
+                "nothing was sent. ALLOWED_API_HOSTS has to name that address for it to be used.",
+                code="base_url_refused",
+            ) from None
         raise OrgAPIError(
             "Could not reach the OpenAI API. Check the base URL and the network.",
             code="connection_error",
         ) from None
     except openai.APIError as exc:  # e.g. a response the SDK could not parse
         raise OrgAPIError(f"Unexpected answer from the OpenAI API: {exc.message}") from None
+    except ValueError as exc:
+        # The SDK refuses an id that would make a path segment "." or ".." before sending
+        # anything (openai/_utils/_path.py). URLs can't carry one (orgadmin/urls.py's api_id);
+        # this covers ids from anywhere else.
+        if "dot-segment" not in str(exc):
+            raise
+        raise OrgAPIError(
+            "That id is not one the OpenAI API hands out.", code="invalid_id"
+        ) from None
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _from_status_error(exc: openai.APIStatusError) -> OrgAPIError:
+    request_id = exc.request_id or exc.response.headers.get("x-request-id")
+    if not _request_host_allowed(exc.response.request.url):
+        # Not an allowed API host: its answer is never shown, only its status and request id.
+        return OrgAPIError(
+            _fallback_message(exc.status_code), status=exc.status_code, request_id=request_id
+        )
     body = exc.body if isinstance(exc.body, dict) else {}
     # The SDK unwraps {"error": {...}} into body for most errors; accept both shapes.
     error = body.get("error", body) if isinstance(body.get("error", body), dict) else {}
@@ -168,7 +485,7 @@ def _from_status_error(exc: openai.APIStatusError) -> OrgAPIError:
         status=exc.status_code,
         code=error.get("code") or error.get("type"),
         param=error.get("param"),
-        request_id=exc.request_id or exc.response.headers.get("x-request-id"),
+        request_id=request_id,
     )
 
 

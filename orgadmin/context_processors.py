@@ -43,6 +43,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_items": items,
         "current_org": getattr(request, "org", None),
-        "all_orgs": list(Organization.objects.only("id", "name", "status")),
+        # base_url: the switcher shows each name's badge (Organization.api_badge).
+        "all_orgs": list(Organization.objects.only("id", "name", "status", "base_url")),
         "user_roles": roles_of(user),
     }

@@ -8,10 +8,17 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.validators import URLValidator
 
 from orgadmin.audit_catalog import category_of
+from orgadmin.client import BaseURLRefused, admin_key_well_formed, base_url_check
 from orgadmin.models import Organization
+
+# Said of a key with a character no key has; the key itself is never shown back.
+KEY_CHARACTER_ERROR = (
+    "This key has a character that can't be part of an API key (an accent, a curly quote, an "
+    "invisible or control character, often picked up when copying from a document). Copy it "
+    "again straight from the OpenAI page."
+)
 
 
 class AdminKeyField(forms.CharField):
@@ -33,8 +40,10 @@ class AdminKeyField(forms.CharField):
 
     def clean(self, value):
         value = super().clean(value).strip()
-        if any(ch.isspace() for ch in value) or len(value) < 8:
+        if any(ch in " \t\r\n" for ch in value) or len(value) < 8:
             raise forms.ValidationError("This doesn't look like an API key (sk-admin-…).")
+        if not admin_key_well_formed(value):
+            raise forms.ValidationError(KEY_CHARACTER_ERROR)
         return value
 
 
@@ -60,7 +69,10 @@ class ConnectionForm(forms.Form):
         label="Base URL",
         max_length=300,
         initial=settings.DEFAULT_OPENAI_BASE_URL,
-        help_text="Leave as is for OpenAI. Change it for a gateway or a simulator.",
+        help_text=(
+            "Leave as is for OpenAI. A gateway or a simulator works once an operator has added "
+            "its host to ALLOWED_API_HOSTS."
+        ),
     )
     admin_key = AdminKeyField()
 
@@ -68,14 +80,10 @@ class ConnectionForm(forms.Form):
         return _clean_name(self.cleaned_data["name"])
 
     def clean_base_url(self) -> str:
-        url = self.cleaned_data["base_url"].strip()
         try:
-            URLValidator(schemes=["http", "https"])(url)
-        except forms.ValidationError:
-            raise forms.ValidationError(
-                "Enter a full http(s) URL, such as https://api.openai.com/v1."
-            ) from None
-        return url.rstrip("/")
+            return base_url_check(self.cleaned_data["base_url"])
+        except BaseURLRefused as exc:
+            raise forms.ValidationError(exc.message) from None
 
 
 class RenameConnectionForm(forms.Form):

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from orgadmin import crypto
+from orgadmin.client import admin_key_well_formed, connection_badge
 
 
 class KeyUnreadable(Exception):
@@ -68,9 +69,17 @@ class Organization(models.Model):
         except crypto.InvalidToken:
             raise KeyUnreadable(self.name) from None
 
+    @property
+    def api_badge(self) -> str:
+        """The badge its name wears: "Simulator" or "Gateway" unless it is a vendor's own API."""
+        return connection_badge(self.base_url)
+
     def set_admin_key(self, value: str) -> None:
-        """Encrypt and store a new admin key (the caller saves)."""
+        """Encrypt and store a new admin key (the caller saves); ValueError if no header can
+        carry it (forms and `org_add` refuse such a key first, with a message)."""
         value = value.strip()
+        if not admin_key_well_formed(value):
+            raise ValueError("An admin key is visible ASCII characters only.")
         self.admin_key_encrypted = crypto.encrypt(value)
         self.admin_key_masked = mask_key(value)
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from orgadmin import crypto
-from orgadmin.client import OrgAPIError, admin_client, api_errors, request_id_of
+from orgadmin.client import OrgAPIError, admin_client, api_errors, base_url_check, request_id_of
 from orgadmin.models import KeyUnreadable, Organization
 from orgadmin.services.action_log import action_record
 
@@ -30,8 +30,11 @@ def _probe(org: Organization) -> str:
 
 @sensitive_variables("admin_key", "candidate")
 def connection_create(*, name: str, base_url: str, admin_key: str, actor: Any) -> Organization:
-    """Verify a new connection against the API and store it only if the API accepts the key."""
-    org = Organization(name=name, base_url=base_url.rstrip("/"), added_by=actor)
+    """Verify a new connection against the API and store it only if the API accepts the key.
+
+    Raises `BaseURLRefused` for a base URL no connection may use, before anything is sent.
+    """
+    org = Organization(name=name, base_url=base_url_check(base_url), added_by=actor)
     org.set_admin_key(admin_key)
     try:
         request_id = _probe(org)
@@ -170,12 +173,16 @@ def connection_delete(*, org: Organization, actor: Any) -> None:
 
 @sensitive_variables("admin_key", "candidate")
 def connection_register(*, name: str, base_url: str, admin_key: str) -> tuple[Organization, bool]:
-    """Create or update a connection by name without calling the API (for `org_add`)."""
+    """Create or update a connection by name without calling the API (for `org_add`).
+
+    Raises `BaseURLRefused` for a base URL no connection may use.
+    """
+    base_url = base_url_check(base_url)
     org = Organization.objects.filter(name=name).first()
     created = org is None
     if org is None:
         org = Organization(name=name)
-    org.base_url = base_url.rstrip("/")
+    org.base_url = base_url
     org.set_admin_key(admin_key)
     org.status = Organization.Status.UNVERIFIED
     org.save()

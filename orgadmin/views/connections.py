@@ -12,7 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from orgadmin import services
 from orgadmin.access import Perm, requires, signed_in
-from orgadmin.client import OrgAPIError
+from orgadmin.client import BaseURLRefused, OrgAPIError
 from orgadmin.forms import (
     ConnectionForm,
     ConnectionKeyForm,
@@ -48,6 +48,8 @@ def connections(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             org = services.connection_create(**form.cleaned_data, actor=request.user)
+        except BaseURLRefused as exc:
+            form.add_error("base_url", exc.message)
         except OrgAPIError as exc:
             form.add_error("admin_key", f"The API refused this connection: {exc}")
         else:
@@ -102,7 +104,10 @@ def connection_key(request: HttpRequest, pk: int) -> HttpResponse:
                 org=org, admin_key=form.cleaned_data["admin_key"], actor=request.user
             )
         except OrgAPIError as exc:
-            form.add_error("admin_key", f"The API refused this key: {exc}")
+            if exc.code == "base_url_refused":  # the connection's URL, not the key: nothing sent
+                form.add_error(None, exc.message)
+            else:
+                form.add_error("admin_key", f"The API refused this key: {exc}")
         else:
             messages.success(request, f"New key saved for “{org.name}”. The API accepted it.")
             return redirect("orgadmin:connections")

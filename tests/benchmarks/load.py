@@ -129,6 +129,7 @@ class LoadRig:
         self.gunicorn: subprocess.Popen | None = None
         self.manage("migrate", "--noinput", "-v", "0")
         self.manage("collectstatic", "--noinput", "-v", "0")
+        self.env["ALLOWED_API_HOSTS"] = base_url(self.server).removesuffix("/v1")
         self.manage("org_add", "--name", "Large", "--base-url", base_url(self.server))
         self.manage("sync_directory", "--org", "Large")
         self.manage("sync_usage", "--org", "Large", "--days", str(usage_days))

@@ -83,6 +83,7 @@ def _time(client: Client, url: str) -> list[float]:
 @pytest.mark.django_db
 def test_directory_pages_render_under_budget_with_the_large_scenario_cached(settings):
     settings.OPENAI_MAX_RETRIES = 0
+    settings.ALLOWED_API_HOSTS = ["http://demo.simulator.test", "http://large.simulator.test"]
     admin = UserFactory(username="bench-admin", role=Role.ADMIN)
     client = Client()
     client.force_login(admin)

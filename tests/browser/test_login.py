@@ -27,7 +27,8 @@ def test_it_signs_in_each_role_and_shows_its_home_page(page, login, org, role, t
     page.emulate_media(color_scheme=theme)
     login(user)
 
-    assert page.locator("h1").first.inner_text() == org.name
+    # The simulator's organization wears its badge beside its name.
+    assert page.locator("h1").first.inner_text() == f"{org.name} Simulator"
     nav = set(page.locator("nav.sidebar a").all_inner_texts())
     assert NAV_BY_ROLE[role] <= nav
     assert not (HIDDEN_BY_ROLE[role] & nav)

@@ -85,7 +85,8 @@ def test_it_refuses_a_duplicate_name(client_as, admin, org):
     assert Organization.objects.count() == 1
 
 
-def test_it_says_when_the_api_cannot_be_reached(client_as, admin, db):
+def test_it_says_when_the_api_cannot_be_reached(client_as, admin, db, settings):
+    settings.ALLOWED_API_HOSTS = ["http://127.0.0.1:9"]  # allowed, and nothing listens there
     response = _add(client_as(admin), base_url="http://127.0.0.1:9/v1")
     assert "Could not reach the OpenAI API" in response.content.decode()
     assert not Organization.objects.exists()

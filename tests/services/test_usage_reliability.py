@@ -80,6 +80,8 @@ class Rig:
             "USAGE_SYNC_TIMEOUT": "10",
             "SYNC_LEASE_SECONDS": "4",
             "OPENAI_ADMIN_KEY": KEY,
+            # The simulator on loopback, named as an operator would name a local one.
+            "ALLOWED_API_HOSTS": base_url(self.server).removesuffix("/v1"),
             **env,
         }
         self.database_url = self.env["DATABASE_URL"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import sys
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.core.validators import URLValidator
 
 from orgadmin import services
+from orgadmin.client import BaseURLRefused, admin_key_well_formed, base_url_check
+from orgadmin.forms import KEY_CHARACTER_ERROR
 
 
 class Command(BaseCommand):
@@ -30,14 +30,16 @@ class Command(BaseCommand):
         if not name:
             raise CommandError("--name must not be empty.")
         try:
-            URLValidator(schemes=["http", "https"])(base_url)
-        except ValidationError:
-            raise CommandError(f"--base-url is not an http(s) URL: {base_url!r}") from None
+            base_url = base_url_check(base_url)
+        except BaseURLRefused as exc:
+            raise CommandError(f"--base-url {base_url!r}: {exc.message}") from None
         key = os.environ.get("OPENAI_ADMIN_KEY", "").strip()
         if not key and not sys.stdin.isatty():
             key = sys.stdin.readline().strip()
         if not key:
             raise CommandError("No admin key: set OPENAI_ADMIN_KEY or pipe the key on stdin.")
+        if not admin_key_well_formed(key):
+            raise CommandError(KEY_CHARACTER_ERROR)
         org, created = services.connection_register(name=name, base_url=base_url, admin_key=key)
         verb = "Added" if created else "Updated"
         self.stdout.write(
