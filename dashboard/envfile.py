@@ -1,6 +1,7 @@
-"""Print a fresh `.env` for the local demo: `python -m dashboard.envfile > .env`.
+"""Write a fresh `.env` for the local demo: `python -m dashboard.envfile .env` (what `make` runs).
 
-It holds generated secrets, so it is written once and never committed.
+It holds generated secrets (the Fernet key among them), so it is created readable by its owner
+only, written once, and never committed. Without a path, the text goes to standard output.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import sys
+from pathlib import Path
 
 
 def render() -> str:
@@ -26,5 +29,27 @@ def render() -> str:
     )
 
 
+def write(path: Path) -> None:
+    """Create `path` with mode 0600 (whatever the umask) and a fresh demo `.env` in it; an
+    existing file is never overwritten, since its key is the only one that decrypts the database.
+    """
+    # O_EXCL: the mode applies from the first byte, and an existing file makes this fail.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(render())
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(render(), end="")
+        return 0
+    try:
+        write(Path(argv[0]))
+    except FileExistsError:
+        print(f"{argv[0]} exists already; not overwriting its secrets.", file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    print(render(), end="")
+    sys.exit(main(sys.argv[1:]))

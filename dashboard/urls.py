@@ -4,8 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from dashboard import views
-from orgadmin.forms import SignInForm
 from orgadmin.views.connections import healthz
+from orgadmin.views.sign_in import sign_in
 
 
 class ExportFormat:
@@ -31,15 +31,7 @@ urlpatterns = [
     path("usage/sync/", views.usage_sync_start, name="usage_sync"),
     path("usage/sync/status/", views.usage_sync_status, name="usage_sync_status"),
     path("usage/settings/", views.reporting_settings, name="reporting_settings"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            authentication_form=SignInForm,
-            redirect_authenticated_user=True,
-            http_method_names=["get", "post"],
-        ),
-        name="login",
-    ),
+    path("accounts/login/", sign_in, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
     path("", include("orgadmin.urls")),

@@ -6,24 +6,29 @@ import argparse
 
 from orgadmin.simulator.quirks import Quirks
 from orgadmin.simulator.scenarios import SIZES
-from orgadmin.simulator.server import run
+from orgadmin.simulator.server import RefusedToServe, debug_from_environment, run
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Parse the command line and serve."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    """Parse the command line and serve (only with `DEBUG` on in the environment, or --force)."""
+    parser = argparse.ArgumentParser(prog="python -m orgadmin.simulator", description=__doc__)
     add_arguments(parser)
     options = parser.parse_args(argv)
-    run(
-        host=options.host,
-        port=options.port,
-        scenario=options.scenario,
-        seed=options.seed,
-        fault_rate=options.faults,
-        latency_ms=options.latency_ms,
-        admin_key=options.admin_key,
-        quirks=quirks_of(options.quirks, strict_costs=options.strict_costs),
-    )
+    try:
+        run(
+            host=options.host,
+            port=options.port,
+            scenario=options.scenario,
+            seed=options.seed,
+            fault_rate=options.faults,
+            latency_ms=options.latency_ms,
+            admin_key=options.admin_key,
+            quirks=quirks_of(options.quirks, strict_costs=options.strict_costs),
+            debug=debug_from_environment(),
+            force=options.force,
+        )
+    except RefusedToServe as refused:
+        parser.exit(2, f"{parser.prog}: {refused}\n")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="live",
         help="live (the default): what the real API is known to do beyond the spec; "
         "none: the spec's behaviour only (see orgadmin/simulator/README.md)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="serve even with DEBUG off (never with the default admin key): the simulator is "
+        "for the local demo and tests, and refuses to start in production otherwise",
     )
     parser.add_argument(
         "--strict-costs",

@@ -17,6 +17,12 @@ from orgadmin.simulator.quirks import Quirks
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 8001
+# How django-environ (and so the settings) spell true: `DEBUG` means the same in both entry points.
+_TRUE = frozenset({"true", "on", "ok", "y", "yes", "1"})
+
+
+class RefusedToServe(Exception):
+    """The simulator won't start: with `DEBUG` off it could pass for the real API."""
 
 
 class _Handler(ServerHandler):
@@ -90,6 +96,33 @@ def configured_admin_key() -> str:
     return os.environ.get("SIMULATOR_ADMIN_KEY", "").strip()
 
 
+def debug_from_environment() -> bool:
+    """`DEBUG` as this process's environment has it: what `python -m orgadmin.simulator`, which
+    has no Django settings, goes by (off unless set, as in the settings)."""
+    return os.environ.get("DEBUG", "").strip().lower() in _TRUE
+
+
+def refusal(*, debug: bool, force: bool, key: str) -> str | None:
+    """Why the simulator must not serve with this `DEBUG`, `--force` and key; None if it may."""
+    from orgadmin.simulator import DEFAULT_ADMIN_KEY
+
+    if debug:
+        return None
+    if not force:
+        return (
+            "Refusing to serve: DEBUG is off. The simulator is a fake OpenAI Admin API with "
+            "made-up data, for the local demo and tests; a production dashboard must never reach "
+            "it. Set DEBUG=true for local use, or pass --force if you really mean to serve it."
+        )
+    if key == DEFAULT_ADMIN_KEY:
+        return (
+            "Refusing to serve with the public default admin key while DEBUG is off, even with "
+            "--force: anyone who has read the source knows it. Set SIMULATOR_ADMIN_KEY (or "
+            "--admin-key) to a key of your own."
+        )
+    return None
+
+
 def configured_port() -> int:
     """`SIMULATOR_PORT` as this process sees it (read like `configured_admin_key`), else 8001."""
     value = os.environ.get("SIMULATOR_PORT", "").strip()
@@ -124,16 +157,28 @@ def run(
     latency_ms: int = 0,
     admin_key: str | None = None,
     quirks: Quirks | None = None,
+    debug: bool,
+    force: bool = False,
     write: Any = print,
+    warn: Any = None,
 ) -> None:
     """Build a scenario and serve it until interrupted (the management command's body).
 
     The key is `admin_key`, else `SIMULATOR_ADMIN_KEY`, else `DEFAULT_ADMIN_KEY`; the port is
     `port`, else `SIMULATOR_PORT`, else 8001; `quirks` defaults to none (the spec's behaviour).
+    With `debug` off it raises `RefusedToServe`, unless `force`d, and never takes the default key.
     """
     from orgadmin.simulator import DEFAULT_ADMIN_KEY, FaultConfig, create_app
 
     key = admin_key or configured_admin_key() or DEFAULT_ADMIN_KEY
+    reason = refusal(debug=debug, force=force, key=key)
+    if reason:
+        raise RefusedToServe(reason)
+    if not debug:
+        (warn or (lambda line: print(line, file=sys.stderr)))(
+            "WARNING: serving the OpenAI Admin API simulator with DEBUG off (--force). It answers "
+            "like the real API with made-up data: never point a production dashboard at it."
+        )
     quirks = quirks or Quirks()
     app = create_app(
         scenario=scenario,

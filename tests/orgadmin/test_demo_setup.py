@@ -48,7 +48,8 @@ def test_it_creates_one_user_per_role_and_prints_each_password_once(db, monkeypa
     assert get_user_model().objects.count() == 3
 
 
-def test_it_registers_the_simulator_connection_once(db, monkeypatch):
+def test_it_registers_the_simulator_connection_once(db, monkeypatch, settings):
+    settings.DEBUG = True  # as in the demo's .env: the simulator's address is allowed
     monkeypatch.setenv("SIMULATOR_ADMIN_KEY", "sk-admin-demo-0000000000000000000000")
     monkeypatch.setenv("SIMULATOR_PORT", "8123")
     _run()
@@ -56,6 +57,23 @@ def test_it_registers_the_simulator_connection_once(db, monkeypatch):
     org = Organization.objects.get()
     assert org.base_url == "http://127.0.0.1:8123/v1"
     assert org.admin_key == "sk-admin-demo-0000000000000000000000"
+    assert org.api_badge == "Simulator"
+
+
+def test_it_registers_no_simulator_connection_with_debug_off_unless_it_is_allowed(
+    db, monkeypatch, settings
+):
+    monkeypatch.setenv("SIMULATOR_ADMIN_KEY", "sk-admin-demo-0000000000000000000000")
+    monkeypatch.setenv("SIMULATOR_PORT", "8123")
+
+    refused = _run()
+
+    assert "No simulator connection: 127.0.0.1:8123 is not an allowed API host" in refused
+    assert not Organization.objects.exists()
+
+    settings.ALLOWED_API_HOSTS = ["api.openai.com", "http://127.0.0.1:8123"]
+    _run()
+    assert Organization.objects.get().base_url == "http://127.0.0.1:8123/v1"
 
 
 def test_it_creates_a_superuser_without_prompting(tmp_path):
@@ -92,8 +110,10 @@ class _Server:
         pass
 
 
-def _served(monkeypatch) -> _Server:
+def _served(monkeypatch, settings) -> _Server:
     """What the Procfile's `manage.py simulate_openai …` would serve, without serving."""
+    # `make run`'s `.env` turns DEBUG on (dashboard/envfile.py); the simulator refuses without.
+    settings.DEBUG = True
     line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("simul"))
     argv = shlex.split(line.partition(":")[2])
     # A `--port ${SIMULATOR_PORT:-8001}` there is expanded from honcho's environment, which is
@@ -120,8 +140,9 @@ def _served(monkeypatch) -> _Server:
     ids=["environment", "dotenv", "both"],
 )
 def test_it_gives_the_simulator_and_the_demo_connection_the_same_key_and_port(
-    db, monkeypatch, tmp_path, environment, dotenv, key, port
+    db, monkeypatch, settings, tmp_path, environment, dotenv, key, port
 ):
+    settings.DEBUG = True  # as in the demo's .env: the simulator's address is allowed
     for name in ("SIMULATOR_ADMIN_KEY", "SIMULATOR_PORT"):
         monkeypatch.setenv(name, "-")  # so that monkeypatch puts back what was there
         monkeypatch.delenv(name)
@@ -132,7 +153,7 @@ def test_it_gives_the_simulator_and_the_demo_connection_the_same_key_and_port(
     environ.Env.read_env(tmp_path / ".env", overwrite=False)
 
     _run()
-    served = _served(monkeypatch)
+    served = _served(monkeypatch, settings)
 
     org = Organization.objects.get()
     assert org.admin_key == key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -33,7 +34,12 @@ def test_it_serves_the_sdk_over_http_with_request_ids() -> None:
 
 
 def test_it_runs_from_the_command_line_with_the_key_from_the_environment() -> None:
-    env = {**os.environ, "SIMULATOR_ADMIN_KEY": "sk-admin-from-env-0000", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SIMULATOR_ADMIN_KEY": "sk-admin-from-env-0000",
+        "PYTHONPATH": str(ROOT),
+        "DEBUG": "true",
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "orgadmin.simulator", "--port", "0", "--seed", "2"],
         cwd=ROOT,
@@ -77,6 +83,7 @@ def test_it_offers_a_management_command(monkeypatch: pytest.MonkeyPatch) -> None
     assert seen["fault_rate"] == 0.1
     assert seen["admin_key"] is None  # taken from SIMULATOR_ADMIN_KEY, or the default
     assert seen["quirks"] == Quirks.live()  # the demo serves what the real API does
+    assert (seen["debug"], seen["force"]) == (settings.DEBUG, False)
 
     call_command("simulate_openai", "--quirks", "none", "--strict-costs")
     assert seen["quirks"] == Quirks(strict_costs=True)
@@ -92,6 +99,7 @@ def test_it_offers_a_management_command(monkeypatch: pytest.MonkeyPatch) -> None
     ],
 )
 def test_it_takes_the_quirks_from_the_command_line(monkeypatch, argv, quirks) -> None:
+    monkeypatch.setenv("DEBUG", "true")
     seen: dict[str, object] = {}
     monkeypatch.setattr(cli, "run", lambda **kwargs: seen.update(kwargs))
     cli.main(argv)
@@ -137,7 +145,7 @@ def test_it_serves_the_quirks_it_was_given_and_says_which(monkeypatch, quirks, l
     )
     lines: list[str] = []
 
-    server_module.run(port=0, seed=2, quirks=quirks, write=lines.append)
+    server_module.run(port=0, seed=2, quirks=quirks, debug=True, write=lines.append)
 
     assert made[0].app.quirks == quirks
     assert lines[1].startswith("Base URL: ")
@@ -166,3 +174,94 @@ def test_it_serves_concurrent_requests_consistently() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- it can't pass for production -------------------------------------------------------------
+
+
+@pytest.fixture
+def served(monkeypatch) -> list[_Server]:
+    """The servers `run` would start, without serving; no SIMULATOR_ADMIN_KEY set."""
+    made: list[_Server] = []
+    monkeypatch.setattr(
+        server_module, "make_server", lambda *a: made.append(_Server(*a)) or made[-1]
+    )
+    monkeypatch.delenv("SIMULATOR_ADMIN_KEY", raising=False)
+    return made
+
+
+@pytest.mark.parametrize("debug", [None, "false", "0", "no", ""])
+def test_it_refuses_to_serve_from_the_command_line_with_debug_off(
+    monkeypatch, capsys, served, debug
+) -> None:
+    if debug is None:
+        monkeypatch.delenv("DEBUG", raising=False)
+    else:
+        monkeypatch.setenv("DEBUG", debug)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--port", "0"])
+    assert exited.value.code == 2
+    assert "Refusing to serve: DEBUG is off" in capsys.readouterr().err
+    assert not served
+
+
+def test_it_refuses_its_public_default_key_outside_debug_even_when_forced(
+    monkeypatch, capsys, served
+) -> None:
+    from orgadmin.simulator import DEFAULT_ADMIN_KEY
+
+    monkeypatch.setenv("DEBUG", "false")
+    for argv in (["--force"], ["--force", "--admin-key", DEFAULT_ADMIN_KEY]):
+        with pytest.raises(SystemExit):
+            cli.main([*argv, "--port", "0"])
+        assert "public default admin key" in capsys.readouterr().err
+    monkeypatch.setenv("SIMULATOR_ADMIN_KEY", DEFAULT_ADMIN_KEY)
+    with pytest.raises(SystemExit):
+        cli.main(["--force", "--port", "0"])
+    assert not served
+
+
+def test_it_serves_outside_debug_only_when_forced_with_its_own_key_and_says_so_loudly(
+    monkeypatch, capsys, served
+) -> None:
+    from orgadmin.simulator import DEFAULT_ADMIN_KEY
+
+    monkeypatch.setenv("DEBUG", "false")
+    monkeypatch.setenv("SIMULATOR_ADMIN_KEY", "sk-admin-chosen-for-this-0000")
+    cli.main(["--force", "--port", "0"])
+    assert len(served) == 1
+    out = capsys.readouterr()
+    assert "WARNING: serving the OpenAI Admin API simulator with DEBUG off (--force)" in out.err
+    assert "sk-admin-chosen" not in out.out + out.err
+    store = served[0].app.store
+    assert store.authenticate("sk-admin-chosen-for-this-0000", 0) is not None
+    assert store.authenticate(DEFAULT_ADMIN_KEY, 0) is None
+
+
+def test_it_serves_the_demo_with_debug_on_and_its_default_key(monkeypatch, capsys, served):
+    """What the local demo and `make bench` do (DEBUG=true in `.env` or the environment)."""
+    from orgadmin.simulator import DEFAULT_ADMIN_KEY
+
+    monkeypatch.setenv("DEBUG", "true")
+    cli.main(["--port", "0"])
+    assert served[0].app.store.authenticate(DEFAULT_ADMIN_KEY, 0) is not None
+    assert "WARNING" not in capsys.readouterr().err
+
+
+def test_the_management_command_goes_by_the_settings_debug(settings, served) -> None:
+    from django.core.management import CommandError, call_command
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="Refusing to serve: DEBUG is off"):
+        call_command("simulate_openai", "--port", "0")
+    with pytest.raises(CommandError, match="public default admin key"):
+        call_command("simulate_openai", "--port", "0", "--force")
+    assert not served
+    err = io.StringIO()
+    call_command(
+        "simulate_openai", "--port", "0", "--force", "--admin-key", "sk-admin-x-1", stderr=err
+    )
+    assert "WARNING: serving" in err.getvalue()
+    settings.DEBUG = True
+    call_command("simulate_openai", "--port", "0", stdout=io.StringIO())
+    assert len(served) == 2

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orgadmin.simulator.__main__ import add_arguments, quirks_of
-from orgadmin.simulator.server import run
+from orgadmin.simulator.server import RefusedToServe, run
 
 
 class Command(BaseCommand):
@@ -17,14 +18,20 @@ class Command(BaseCommand):
         add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        run(
-            host=options["host"],
-            port=options["port"],
-            scenario=options["scenario"],
-            seed=options["seed"],
-            fault_rate=options["faults"],
-            latency_ms=options["latency_ms"],
-            admin_key=options["admin_key"],
-            quirks=quirks_of(options["quirks"], strict_costs=options["strict_costs"]),
-            write=lambda line: self.stdout.write(line),
-        )
+        try:
+            run(
+                host=options["host"],
+                port=options["port"],
+                scenario=options["scenario"],
+                seed=options["seed"],
+                fault_rate=options["faults"],
+                latency_ms=options["latency_ms"],
+                admin_key=options["admin_key"],
+                quirks=quirks_of(options["quirks"], strict_costs=options["strict_costs"]),
+                debug=settings.DEBUG,
+                force=options["force"],
+                write=lambda line: self.stdout.write(line),
+                warn=lambda line: self.stderr.write(line),
+            )
+        except RefusedToServe as refused:
+            raise CommandError(str(refused)) from None
