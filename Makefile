@@ -8,34 +8,58 @@ PY := $(BIN)/python
 MANAGE := $(PY) manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run setup demo test lint fmt bench services-test clean
+.PHONY: help run setup demo test lint fmt bench services-test audit lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # --- environment -------------------------------------------------------------
 
+# Every package comes from a lock file, pinned with its hashes, as a wheel (no package's own
+# setup code runs): requirements.txt holds the runtime, pip and setuptools; requirements-dev.txt
+# adds the dev group. The project goes in last, without dependencies, built by the locked
+# setuptools. The stamp files remember the last install: a changed lock or pyproject.toml
+# re-installs. `pip check` stops here when pyproject.toml asks for what the lock doesn't hold.
+PIP_LOCKED := $(PY) -m pip install --quiet --require-hashes --only-binary :all:
+
+# The locked pip first, alone: the one a new venv bundles takes twice as long over the whole lock.
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade "pip>=25.1"
+	awk '/^pip==/ { p = 1 } p { print } p && !/\\$$/ { exit }' requirements.txt > $(VENV)/pip.txt
+	$(PIP_LOCKED) -r $(VENV)/pip.txt
 
-# Re-install when pyproject.toml changes; the stamp files remember the last install.
-$(VENV)/.runtime: pyproject.toml | $(PY)
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.runtime: requirements.txt pyproject.toml | $(PY)
+	$(PIP_LOCKED) -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; \
+	  echo "The lock no longer matches pyproject.toml: run make lock."; exit 1; }
 	@touch $@
 
-$(VENV)/.dev: pyproject.toml $(VENV)/.runtime
-	$(BIN)/pip install --quiet -e . --group dev
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(PIP_LOCKED) -r requirements-dev.txt
 	@touch $@
 
+# Re-pin from pyproject.toml's ranges: the pins the ranges still allow stay, UPGRADE=1 takes the
+# newest. One universal resolution for Python 3.11 (a developer's machine and the image alike),
+# with every file's hash; the dev lock keeps the runtime's pins, so the tests run what ships.
+LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+
+lock: | $(PY)  ## re-pin requirements.txt and requirements-dev.txt (UPGRADE=1: newest allowed)
+	$(PIP_LOCKED) -r requirements-dev.txt
+	$(LOCK) --group install -o requirements.txt
+	$(LOCK) --group install --group dev -c requirements.txt -o requirements-dev.txt
+
+# .env holds the Fernet keys and var/ the databases with the keys they encrypt: both are for this
+# user alone (0600, 0700), also when an earlier `make` left them readable by everyone.
 .env: | $(PY)
-	$(PY) -m dashboard.envfile > .env
-	@echo "Wrote .env with fresh secrets (git-ignored)."
+	$(PY) -m dashboard.envfile .env
+	@echo "Wrote .env with fresh secrets (git-ignored, readable by you only)."
 
 # --- the demo ------------------------------------------------------------------
 
 setup: $(VENV)/.runtime .env  ## install, migrate, create demo users and the simulator connection
-	@mkdir -p var
+	@mkdir -p -m 700 var && chmod 700 var && chmod 600 .env
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) demo_setup
@@ -64,6 +88,9 @@ bench: $(VENV)/.dev  ## run the benchmarks in tests/benchmarks and print their r
 
 services-test: $(VENV)/.dev  ## the CI service tier (PostgreSQL, Redis, Chromium must be up)
 	REQUIRE_SERVICES=1 $(BIN)/pytest -m services
+
+audit: $(VENV)/.dev  ## pip-audit the lock (says it skipped when the vulnerability service is down)
+	$(PY) .ci/audit.py requirements-dev.txt
 
 clean:  ## remove the virtualenv and runtime data
 	rm -rf $(VENV) var staticfiles
