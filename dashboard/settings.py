@@ -17,7 +17,19 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """`NAME=` with nothing after it means NAME's default, as for a NAME not set at all: a copy
+    of .env.example, which lists every setting, then keeps every default (`HTTPS=` on, say)."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        blank = not str(self.ENVIRON.get(f"{self.prefix}{var}", "set")).strip()
+        if blank and default is not self.NOTSET:
+            return self.parse_value(default, cast) if parse_default else default
+        return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+
+
+env = _Env()
 # A local `.env` (written by `make run`) fills in what the real environment does not set.
 # The test suite turns this off so that a developer's `.env` can't change its results.
 if env.bool("READ_DOT_ENV", default=True):
@@ -25,7 +37,8 @@ if env.bool("READ_DOT_ENV", default=True):
 
 # Runtime data of the embedded defaults (SQLite files, Celery broker, beat schedule).
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Created for this user only: it holds the SQLite databases (and so the encrypted admin keys).
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -139,14 +152,34 @@ SESSION_REFRESH_SECONDS = env.int("SESSION_REFRESH_SECONDS", default=60)
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# Login throttling (django-axes): lock a username+IP pair after repeated failures.
+# Login throttling (django-axes): lock a username+address pair after repeated failures, so that
+# wrong passwords for "admin" from one address never lock out the real admin at another.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 AXES_VERBOSE = False
+
+# The client's address (django-ipware, for the lock-out). Behind TRUSTED_PROXY_COUNT reverse
+# proxies, each appending the address it was reached from to X-Forwarded-For, the client is that
+# many entries from the header's right end; entries further left are whatever the client sent.
+# Without a proxy the header is ignored (anyone can send one): only the socket's address counts.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is a number of proxies: 0 or more.")
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    # ipware counts the proxies listed in the header: all but the nearest, whose address is
+    # REMOTE_ADDR. Not strict: a longer header (a client-sent prefix) still has our proxies' part.
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
+    IPWARE_STRICT = False
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
+# Sign-in attempts the whole site takes per clock minute, from all clients together: guessing
+# spread over many addresses gets past the per-address lock-out, not past this. 0 turns it off.
+SIGN_IN_ATTEMPTS_PER_MINUTE = env.int("SIGN_IN_ATTEMPTS_PER_MINUTE", default=30)
 
 # --- HTTPS and browser hardening -----------------------------------------------
 
@@ -228,6 +261,12 @@ FIELD_ENCRYPTION_KEYS = _encryption_keys()
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=4)
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+# The only hosts a connection may send its admin key to (orgadmin/client.py checks every base
+# URL): `host` or `host:port` over https; `http://host:port` also lets plain http through with
+# DEBUG off (a simulator or a gateway on this machine); an address or range (`10.20.0.0/16`)
+# lets a listed name resolve there, since loopback, private and link-local addresses are refused
+# otherwise. With DEBUG on, the built-in simulator (http://127.0.0.1:SIMULATOR_PORT) is allowed.
+ALLOWED_API_HOSTS = env.list("ALLOWED_API_HOSTS", default=["api.openai.com"])
 # A sync run holds a lease on its (organization, kind) for this long, renewed at every page; a
 # worker killed mid-run blocks the next run for at most this long.
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=300)

@@ -94,6 +94,15 @@ def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the site-wide sign-in count lives there, and one
+    test's sign-ins must not spend the next one's minute."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # --- people --------------------------------------------------------------------
 
 

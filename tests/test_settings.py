@@ -57,6 +57,47 @@ def test_it_passes_check_deploy_with_production_values():
     assert "no issues" in result.stdout
 
 
+def _production_example() -> dict[str, str]:
+    """What docker-compose.yml's `web` runs with: .env.example copied to `.env` with what it
+    asks for filled in, under the compose file's own environment for `web`."""
+    import re
+
+    import yaml
+
+    dotenv = dict(re.findall(r"^([A-Z_]+)=(.*)$", (ROOT / ".env.example").read_text(), re.M))
+    dotenv.update(
+        SECRET_KEY=PRODUCTION["SECRET_KEY"],
+        FIELD_ENCRYPTION_KEYS=PRODUCTION["FIELD_ENCRYPTION_KEYS"],
+        DOMAIN="dashboard.example.com",
+        POSTGRES_PASSWORD="a-database-password",
+    )
+    web = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]
+    compose = {
+        name: re.sub(r"\$\{([A-Z_]+)[^}]*\}", lambda m: dotenv[m.group(1)], str(value))
+        for name, value in web["environment"].items()
+    }
+    return {**dotenv, **compose}
+
+
+def test_it_passes_check_deploy_with_the_production_example():
+    """.env.example and the compose file as shipped: https on (`HTTPS=` is blank there, which
+    means its default), behind the proxy, on PostgreSQL and Redis."""
+    example = _production_example()
+    assert example["HTTPS"] == ""
+    assert example["USE_X_FORWARDED_PROTO"] == "true"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=_env(**example),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+    s = _settings("HTTPS", "SESSION_COOKIE_SECURE", "SECURE_HSTS_SECONDS", **example)
+    assert s == {"HTTPS": True, "SESSION_COOKIE_SECURE": True, "SECURE_HSTS_SECONDS": 31536000}
+
+
 def test_it_keeps_debug_off_unless_set():
     env = _env()
     env.pop("DEBUG")
