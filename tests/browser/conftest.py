@@ -91,3 +91,20 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# The two widths every changed page is looked at in: a desktop and a phone.
+SIZES = {"desktop": {"width": 1366, "height": 860}, "phone": {"width": 390, "height": 844}}
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's violations on the page as it is now (axe-playwright-python), one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in results.response["violations"]]
+
+
+def fits(page, size: str) -> bool:
+    """Nothing pushes the page wider than the screen (a table may scroll inside its own box)."""
+    return page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"] + 1

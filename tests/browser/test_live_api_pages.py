@@ -7,19 +7,16 @@ import datetime as dt
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from dashboard.sync import usage_sync
 from orgadmin.access import Role
 from orgadmin.client import install_transport
 from orgadmin.simulator import create_app
 from orgadmin.simulator.quirks import Quirks
-from tests.browser.conftest import screenshot, settle
+from tests.browser.conftest import SIZES, axe_violations, fits, screenshot, settle
 from tests.conftest import SIM_ADMIN_KEY, SIM_BASE_URL
 from tests.dashboard.test_live_api import Recorder
 from tests.factories import UserFactory
-
-SIZES = {"desktop": {"width": 1366, "height": 860}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.fixture
@@ -43,11 +40,6 @@ def strict(org, clock, settings):
         yield org
 
 
-def _violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in results.response["violations"]]
-
-
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("size", list(SIZES))
 def test_the_costs_page_says_what_the_api_does_not_offer(page, login, strict, theme, size):
@@ -65,8 +57,8 @@ def test_the_costs_page_says_what_the_api_does_not_offer(page, login, strict, th
     assert "Partly synced" in banner.inner_text()
     assert "Images usage" in banner.inner_text()
     # On a phone nothing spills sideways out of the page.
-    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"] + 1
-    assert _violations(page) == []
+    assert fits(page, size)
+    assert axe_violations(page) == []
     assert page.js_errors == []
 
 
@@ -79,4 +71,4 @@ def test_the_overview_says_why_there_are_no_top_keys(page, login, strict):
     assert "Cost by API key isn't offered by this organization's API." in keys
     assert "Not synced: Images usage" in page.locator("body").inner_text()
     screenshot(page, "live-api-overview-light-desktop")
-    assert _violations(page) == []
+    assert axe_violations(page) == []

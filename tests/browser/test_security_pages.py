@@ -5,21 +5,10 @@ organization's name and the sign-in page's site-wide limit, in both themes, on a
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from orgadmin.access import Role
-from tests.browser.conftest import screenshot, settle
+from tests.browser.conftest import SIZES, axe_violations, fits, screenshot, settle
 from tests.factories import UserFactory
-
-SIZES = {"desktop": {"width": 1366, "height": 860}, "phone": {"width": 390, "height": 844}}
-
-
-def _violations(page) -> list[str]:
-    return [f"{v['id']}: {v['help']}" for v in Axe().run(page).response["violations"]]
-
-
-def _fits(page, size: str) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"] + 1
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
@@ -34,8 +23,8 @@ def test_a_simulator_connection_wears_its_badge_on_every_page(page, login, org, 
 
     assert page.locator(".topbar").get_by_text("Simulator").first.is_visible()
     assert "Simulator" in page.locator("main").inner_text()
-    assert _fits(page, size)
-    assert _violations(page) == []
+    assert fits(page, size)
+    assert axe_violations(page) == []
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
@@ -54,5 +43,5 @@ def test_the_sign_in_limit_says_what_happened_and_what_to_do(page, db, settings,
 
     assert "Too many sign-in attempts" in page.locator("h1").inner_text()
     assert "Wait a minute, then try again." in page.locator("[role=alert]").inner_text()
-    assert _fits(page, size)
-    assert _violations(page) == []
+    assert fits(page, size)
+    assert axe_violations(page) == []
