@@ -48,7 +48,7 @@ NOT_OFFERED = "not offered by this organization's API"
 def _header(org: Organization, endpoint: str, columns: Iterable[str]) -> list[str]:
     """The CSV header, saying which dimension columns the API refuses to fill."""
     capability = refused_options(org=org).get(endpoint)
-    refused = {o.partition(":")[2] for o in capability.refused} if capability else set()
+    refused = set(capability.refused_groupings) if capability else set()
     return [f"{c} ({NOT_OFFERED})" if c in refused else c for c in columns]
 
 

@@ -192,9 +192,8 @@ def unavailable(
         return []
     wanted = set(dims)
     notes = []
-    for option in capability.refused:
-        kind, _, dim = option.partition(":")
-        if kind != "group_by" or dim not in wanted:
+    for dim in capability.refused_groupings:
+        if dim not in wanted:
             continue
         notes.append(
             {

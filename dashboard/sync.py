@@ -495,8 +495,10 @@ def grouping_options(dimensions: Sequence[str]) -> tuple[str, ...]:
     return tuple(f"group_by:{d}" for d in ordered)
 
 
-def _group_by(options: Sequence[str]) -> list[str]:
-    return [o.partition(":")[2] for o in options if o.startswith("group_by:")]
+def _group_by(options: Sequence[str], dimensions: Sequence[str]) -> list[str]:
+    """The dimensions that `options` still group by, in the endpoint's own order."""
+    sent = {o.removeprefix("group_by:") for o in options if o.startswith("group_by:")}
+    return [d for d in dimensions if d in sent]
 
 
 def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_Stream]:
@@ -509,7 +511,7 @@ def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_S
         method = getattr(usage, family.method, None)
 
         def fetch(options: Sequence[str], _m=method, _f=family, **params: Any) -> Any:
-            group_by = [d for d in _f.dimensions if d in _group_by(options)]
+            group_by = _group_by(options, _f.dimensions)
             return _m(bucket_width=SYNC_BUCKET_WIDTH, group_by=group_by, **params)
 
         streams.append(
@@ -525,7 +527,7 @@ def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_S
         )
 
     def fetch_costs(options: Sequence[str], **params: Any) -> Any:
-        group_by = [d for d in COST_DIMENSIONS if d in _group_by(options)]
+        group_by = _group_by(options, COST_DIMENSIONS)
         return usage.costs(bucket_width="1d", group_by=group_by, **params)
 
     streams.append(
@@ -695,9 +697,9 @@ class _Options:
     def __init__(self, org: Organization, stream: _Stream, now: dt.datetime) -> None:
         self.org, self.stream = org, stream
         capability = capability_get(org=org, endpoint=stream.endpoint)
-        refused = set(capability.refused) if capability else set()
+        self.refused = set(capability.refused) if capability else set()
         self.rechecking = capability_recheck_due(capability, now)
-        self.sending = [o for o in stream.options if self.rechecking or o not in refused]
+        self.sending = [o for o in stream.options if self.rechecking or o not in self.refused]
         self.confirmed = False
         self.restored: list[str] = []
 
@@ -716,6 +718,8 @@ class _Options:
         if self.confirmed:
             return
         self.confirmed = True
+        if self.refused.isdisjoint(self.sending):
+            return  # nothing sent was refused before: nothing to record (no query)
         self.restored = capability_accept(
             org=self.org, endpoint=self.stream.endpoint, options=self.sending
         )

@@ -202,6 +202,11 @@ class ApiCapability(models.Model):
     def __str__(self) -> str:
         return f"{self.endpoint} refuses {', '.join(self.refused) or 'nothing'}"
 
+    @property
+    def refused_groupings(self) -> list[str]:
+        """The dimensions the endpoint refuses to group by, in the order they were refused."""
+        return [o.removeprefix("group_by:") for o in self.refused if o.startswith("group_by:")]
+
 
 class ActionLog(models.Model):
     """What a person did through this dashboard, with the API's request id and the outcome."""
