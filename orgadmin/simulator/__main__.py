@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from orgadmin.simulator.quirks import Quirks
-from orgadmin.simulator.scenarios import SIZES
+from orgadmin.simulator.scenarios.base import SIZES
 from orgadmin.simulator.server import RefusedToServe, debug_from_environment, run
 
 

@@ -18,7 +18,7 @@ from orgadmin.simulator.faults import ConnectionDropped, FaultConfig, FaultInjec
 from orgadmin.simulator.params import parse_query, validate_body
 from orgadmin.simulator.quirks import Quirks
 from orgadmin.simulator.routing import ROUTES, Ctx, RawJSON, Route
-from orgadmin.simulator.scenarios import build
+from orgadmin.simulator.scenarios.builder import build
 from orgadmin.simulator.store import Store
 
 log = logging.getLogger(__name__)

@@ -334,18 +334,7 @@ class AuditLog:
         doesn't match `project_ids[]` either."""
         tenant_only = bool(q["tenant_only"])
         types = set(q["event_types"] or ())
-        for t in types:
-            if tenant_only and t not in TENANT_SCOPED:
-                raise invalid(
-                    "event_types[]",
-                    f"Event type '{t}' is not tenant-scoped; with 'tenant_only=true' every "
-                    "event type must be tenant-scoped.",
-                )
-            if not tenant_only and t in TENANT_SCOPED:
-                raise invalid(
-                    "tenant_only",
-                    f"Event type '{t}' is tenant-scoped and requires 'tenant_only=true'.",
-                )
+        _check_event_types(types, tenant_only=tenant_only)
         bounds = q["effective_at"] or {}
         projects = set(q["project_ids"] or ())
         actors = set(q["actor_ids"] or ())
@@ -400,6 +389,22 @@ class AuditLog:
         if event is None:
             raise invalid(param, f"Invalid '{param}' cursor: no event with id '{event_id}'.")
         return event.sort_key
+
+
+def _check_event_types(types: set[str], *, tenant_only: bool) -> None:
+    """Tenant-scoped types are listed with `tenant_only=true` only, and the others without."""
+    for t in types:
+        if tenant_only and t not in TENANT_SCOPED:
+            raise invalid(
+                "event_types[]",
+                f"Event type '{t}' is not tenant-scoped; with 'tenant_only=true' every "
+                "event type must be tenant-scoped.",
+            )
+        if not tenant_only and t in TENANT_SCOPED:
+            raise invalid(
+                "tenant_only",
+                f"Event type '{t}' is tenant-scoped and requires 'tenant_only=true'.",
+            )
 
 
 def _in_bounds(value: int, bounds: dict[str, int]) -> bool:

@@ -22,7 +22,7 @@ from orgadmin.simulator.quirks import Quirks
 
 if TYPE_CHECKING:
     from orgadmin.simulator.audit import AuditLog
-    from orgadmin.simulator.usage import UsageEngine
+    from orgadmin.simulator.usage.engine import UsageEngine
 
 ALNUM = string.ascii_letters + string.digits
 ULID = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

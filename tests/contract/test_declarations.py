@@ -10,7 +10,7 @@ import pytest
 
 from orgadmin.simulator.app import SimulatorApp  # noqa: F401 - importing registers the routes
 from orgadmin.simulator.routing import ROUTES, Route
-from orgadmin.simulator.usage import COST_LIMIT, LIMITS
+from orgadmin.simulator.usage.families import COST_LIMIT, LIMITS
 from tests.contract.spec_tools import Operation, operations, resolve
 
 BY_ID = {r.operation_id: r for r in ROUTES}

@@ -9,7 +9,7 @@ import pytest
 from openai.resources.admin.organization.organization import Organization
 
 from orgadmin.simulator import SimulatorApp
-from orgadmin.simulator import usage as prices
+from orgadmin.simulator.usage import prices
 from tests.simulator.support import DAY, NOW, TODAY, make_app, make_client
 from tests.simulator.test_usage import fetch
 

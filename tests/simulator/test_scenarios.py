@@ -10,7 +10,7 @@ import pytest
 
 from orgadmin.simulator import SimulatorApp, create_app
 from orgadmin.simulator.audit import NO_PAYLOAD
-from orgadmin.simulator.usage import FAMILIES
+from orgadmin.simulator.usage.families import FAMILIES
 from tests.simulator.support import DAY, KEY, NOW, TODAY, make_app, make_client
 
 

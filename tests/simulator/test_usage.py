@@ -9,7 +9,7 @@ import pytest
 from openai.resources.admin.organization.organization import Organization
 
 from orgadmin.simulator import SimulatorApp
-from orgadmin.simulator.usage import FAMILIES
+from orgadmin.simulator.usage.families import FAMILIES
 from tests.simulator.support import DAY, NOW, TODAY, make_app, make_client
 
 FLOWS = [name for name, fam in FAMILIES.items() if not fam.gauge]

@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
-from orgadmin.simulator.endpoints import access, certificates, org, projects, usage
+from orgadmin.simulator.endpoints import (
+    access,
+    certificates,
+    groups,
+    org,
+    project_keys,
+    project_settings,
+    projects,
+    usage,
+)
 
-__all__ = ["access", "certificates", "org", "projects", "usage"]
+__all__ = [
+    "access",
+    "certificates",
+    "groups",
+    "org",
+    "project_keys",
+    "project_settings",
+    "projects",
+    "usage",
+]

@@ -9,18 +9,9 @@ from typing import Any
 from orgadmin.simulator.errors import invalid
 from orgadmin.simulator.params import Param, q_array, q_bool, q_enum, q_int, q_str
 from orgadmin.simulator.routing import Ctx, RawJSON, route
-from orgadmin.simulator.usage import (
-    COST_DIMS,
-    COST_LIMIT,
-    FAMILIES,
-    LIMITS,
-    PICO,
-    WIDTHS,
-    Family,
-    decode_page,
-    encode_page,
-    sort_key,
-)
+from orgadmin.simulator.usage.costs import COST_DIMS
+from orgadmin.simulator.usage.families import COST_LIMIT, FAMILIES, LIMITS, PICO, WIDTHS, Family
+from orgadmin.simulator.usage.query import decode_page, encode_page, sort_key
 
 _FILTER_ENUMS = {
     "sources": ("image.generation", "image.edit", "image.variation"),
@@ -238,24 +229,9 @@ def costs(ctx: Ctx) -> RawJSON:
         for k, groups in sums.items():
             results = []
             for i, group in enumerate(sorted(groups, key=sort_key)):
-                pico, quantity, unit = groups[group]
-                named = dict(zip(group_by, group, strict=True))
                 # Live: some amounts come as decimal strings ("12.5"), not numbers.
                 as_text = quirks.string_amounts and (k + i) % 3 == 0
-                results.append(
-                    {
-                        "object": "organization.costs.result",
-                        "amount": {
-                            "value": _decimal_text(pico) if as_text else pico / PICO,
-                            "currency": "usd",
-                        },
-                        "line_item": named.get("line_item"),
-                        "project_id": named.get("project_id"),
-                        "api_key_id": named.get("api_key_id"),
-                        "quantity": quantity,
-                        "quantity_unit": unit,
-                    }
-                )
+                results.append(_cost_result(group_by, group, groups[group], as_text=as_text))
             out[base + k * width] = results
         return out
 
@@ -266,6 +242,27 @@ def costs(ctx: Ctx) -> RawJSON:
     return _page_json(
         _buckets(ctx, "costs", buckets, width, start, end, variant, compute), following, start
     )
+
+
+def _cost_result(
+    group_by: tuple[str, ...], group: tuple[Any, ...], sums: list[Any], *, as_text: bool
+) -> dict[str, Any]:
+    """One costs result: a group's `[pico-dollars, quantity, unit]`, its amount as a number
+    (or, `as_text`, as a decimal string)."""
+    pico, quantity, unit = sums
+    named = dict(zip(group_by, group, strict=True))
+    return {
+        "object": "organization.costs.result",
+        "amount": {
+            "value": _decimal_text(pico) if as_text else pico / PICO,
+            "currency": "usd",
+        },
+        "line_item": named.get("line_item"),
+        "project_id": named.get("project_id"),
+        "api_key_id": named.get("api_key_id"),
+        "quantity": quantity,
+        "quantity_unit": unit,
+    }
 
 
 def _decimal_text(pico: int) -> str:
