@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
-from orgadmin.audit_catalog import EVENT_TYPES
+from orgadmin.audit import EVENT_TYPES
 
 # (type, weight): roughly what a busy organization's year looks like.
 MIX: list[tuple[str, float]] = [

@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from orgadmin.audit_sentences import UNKNOWN, Ref, Sentence, format_value, humanize
+from orgadmin.audit import UNKNOWN, Ref, Sentence, format_value, humanize
 
 register = template.Library()
 

@@ -27,7 +27,7 @@ from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from orgadmin.models import AuditEvent, Organization  # noqa: E402
-from orgadmin.services import audit_events_store  # noqa: E402
+from orgadmin.sync.audit import audit_events_store  # noqa: E402
 
 EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "500000"))
 DAYS = 365

@@ -18,7 +18,7 @@ from django.urls import reverse
 from orgadmin.access import Role
 from orgadmin.client import install_transport
 from orgadmin.models import Project
-from orgadmin.services import directory_sync
+from orgadmin.sync.directory import directory_sync
 from tests.conftest import SIM_ADMIN_KEY, SIM_NOW
 from tests.factories import OrganizationFactory, UserFactory
 

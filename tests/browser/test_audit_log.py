@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from orgadmin import services
 from orgadmin.access import Role
+from orgadmin.sync.audit import audit_log_sync
 from tests.browser.conftest import screenshot, settle
 from tests.factories import UserFactory
 
@@ -25,7 +25,7 @@ def _swapping(page, action) -> None:
 
 @pytest.fixture
 def synced(org, simulator):
-    services.audit_log_sync(org=org)
+    audit_log_sync(org=org)
     return org
 
 

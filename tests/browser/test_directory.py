@@ -9,7 +9,7 @@ import pytest
 
 from orgadmin.access import Role
 from orgadmin.models import Certificate, Invite, Project, ProjectApiKey, RateLimit, ServiceAccount
-from orgadmin.services import directory_sync
+from orgadmin.sync.directory import directory_sync
 from tests.browser.conftest import screenshot, settle
 from tests.factories import UserFactory
 from tests.orgadmin.pem import make_pem

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from orgadmin.models import ActionLog
-from orgadmin.services import directory_sync
+from orgadmin.sync.directory import directory_sync
 
 HX = {"HX-Request": "true"}
 

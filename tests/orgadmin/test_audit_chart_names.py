@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orgadmin.charts import audit_events_figure
-from orgadmin.services import audit as services
+from orgadmin.sync.audit import audit_events_store
 from tests.factories import OrganizationFactory
 
 DAY = dt.date(2025, 3, 3)
@@ -40,7 +40,7 @@ def test_it_draws_an_event_type_from_the_api_as_text_on_the_explorer(client_as, 
         "effective_at": int(timezone.now().timestamp()) - 60,
     }
     with transaction.atomic():
-        services.audit_events_store(org=org, raws=[raw])
+        audit_events_store(org=org, raws=[raw])
 
     body = client_as(auditor).get(reverse("orgadmin:audit_log")).content.decode()
 

@@ -14,12 +14,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from orgadmin import services
-from orgadmin.audit_sentences import DESCRIBERS
+from orgadmin.audit import DESCRIBERS
 from orgadmin.client import OrgAPIError
 from orgadmin.models import AuditEvent, SyncRun
 from orgadmin.simulator import FaultConfig
 from orgadmin.simulator.quirks import Quirks
+from orgadmin.sync.audit import audit_events_store, audit_log_sync
 from tests.factories import OrganizationFactory
 
 URL = reverse("orgadmin:audit_log")
@@ -43,7 +43,7 @@ def live(simulator):
 
 @pytest.fixture
 def synced(org, live):
-    run = services.audit_log_sync(org=org)
+    run = audit_log_sync(org=org)
     assert run.status == SyncRun.Status.SUCCEEDED
     return org
 
@@ -78,7 +78,7 @@ def test_it_stores_exactly_the_simulators_events_as_the_live_api_shapes_them(syn
     assert any("project" in plain[i] and "project" not in r for i, r in raws.items())
     assert any(plain[i]["type"] in plain[i] and r["type"] not in r for i, r in raws.items())
 
-    again = services.audit_log_sync(org=synced)
+    again = audit_log_sync(org=synced)
     assert again.rows_written == 0
     assert len(_stored_ids(synced)) == len(truth)
 
@@ -88,7 +88,7 @@ def test_it_stores_each_event_once_under_the_fault_mix(org, live):
 
     for _ in range(40):
         try:
-            run = services.audit_log_sync(org=org)
+            run = audit_log_sync(org=org)
         except OrgAPIError:
             continue
         if run.status == SyncRun.Status.SUCCEEDED:
@@ -205,7 +205,7 @@ def test_it_opens_any_actor_in_the_drawer(client_as, auditor, db, actor):
         "actor": actor,
     }
     with transaction.atomic():
-        services.audit_events_store(org=org, raws=[raw])
+        audit_events_store(org=org, raws=[raw])
     event = AuditEvent.objects.get(org=org)
 
     response = _drawer(client_as(auditor), event, htmx=True)
@@ -231,7 +231,7 @@ def test_it_does_not_take_another_projects_limit_as_the_before(client_as, audito
         return raw | ({"project": project} if project else {})
 
     with transaction.atomic():
-        services.audit_events_store(
+        audit_events_store(
             org=org,
             raws=[
                 limit("audit_log-a", now - 600, 500, {"id": "proj_a", "name": "A"}),

@@ -9,8 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgadmin.audit_catalog import EVENT_TYPES, category_of, names_in, normalize
-from orgadmin.audit_sentences import DESCRIBERS, UNKNOWN, Change, describe, has_own_sentence
+from orgadmin.audit import (
+    DESCRIBERS,
+    EVENT_TYPES,
+    UNKNOWN,
+    Change,
+    category_of,
+    describe,
+    has_own_sentence,
+    names_in,
+    normalize,
+)
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "reference" / "ADMIN_API.md"
 ALICE = {

@@ -12,13 +12,13 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django.utils import timezone
 
-from orgadmin import services
 from orgadmin.client import OrgAPIError, admin_client
 from orgadmin.models import AuditEvent, AuditEventCount, SyncLock, SyncRun, SyncWatermark
-from orgadmin.services import audit as audit_service
 from orgadmin.simulator import FaultConfig
 from orgadmin.simulator.audit import Actor
-from orgadmin.syncing import SyncBusy
+from orgadmin.sync import audit as audit_sync
+from orgadmin.sync.audit import audit_counts_rebuild, audit_events_store, audit_log_sync
+from orgadmin.sync.runs import SyncBusy
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +52,7 @@ def _sync_until_done(org, *, attempts: int = 40) -> int:
     failures = 0
     for _ in range(attempts):
         try:
-            services.audit_log_sync(org=org)
+            audit_log_sync(org=org)
         except OrgAPIError:
             failures += 1
             continue
@@ -64,7 +64,7 @@ def test_it_syncs_the_whole_demo_history_exactly_and_again_adds_nothing(org, sim
     truth = simulator.store.audit_event_ids()
     assert len(truth) > 1000  # a year of history, tenant-scoped events included
 
-    run = services.audit_log_sync(org=org)
+    run = audit_log_sync(org=org)
 
     assert run.status == SyncRun.Status.SUCCEEDED
     stored = _stored(org)
@@ -74,23 +74,23 @@ def test_it_syncs_the_whole_demo_history_exactly_and_again_adds_nothing(org, sim
     tenant = simulator.store.audit_event_ids(include_tenant=True)
     assert set(tenant) - set(simulator.store.audit_event_ids(include_tenant=False)) <= set(stored)
 
-    again = services.audit_log_sync(org=org)
+    again = audit_log_sync(org=org)
     assert again.status == SyncRun.Status.SUCCEEDED
     assert again.rows_written == 0
     assert AuditEvent.objects.filter(org=org).count() == len(truth)
     # An incremental run reads only the overlap: one page per stream.
-    assert again.requests_made == len(audit_service.STREAMS)
+    assert again.requests_made == len(audit_sync.STREAMS)
 
 
 def test_it_stores_each_event_exactly_as_the_api_returned_it(org, simulator):
-    services.audit_log_sync(org=org)
+    audit_log_sync(org=org)
     by_id = {e["id"]: e for e in simulator.store.audit.events()}
     for event in AuditEvent.objects.filter(org=org).iterator():
         assert event.raw == by_id[event.event_id]
 
 
 def test_it_indexes_actor_project_session_and_resource_columns(org, simulator):
-    services.audit_log_sync(org=org)
+    audit_log_sync(org=org)
     raw = next(
         e
         for e in simulator.store.audit.events()
@@ -118,7 +118,7 @@ def test_it_indexes_actor_project_session_and_resource_columns(org, simulator):
 
 
 def test_it_keeps_the_counts_equal_to_a_recount_of_the_events(org, simulator):
-    services.audit_log_sync(org=org)
+    audit_log_sync(org=org)
     simulator.store.audit.add(
         event_id="audit_log-late_one",
         type="project.updated",
@@ -126,10 +126,10 @@ def test_it_keeps_the_counts_equal_to_a_recount_of_the_events(org, simulator):
         actor=Actor("session", "user-x", "x@example.com", ip_address="198.51.100.7"),
         payload={"id": "proj_x", "changes_requested": {"title": "X"}},
     )
-    services.audit_log_sync(org=org)
+    audit_log_sync(org=org)
     kept = _counts(org)
 
-    services.audit_counts_rebuild(org=org)
+    audit_counts_rebuild(org=org)
 
     assert kept == _counts(org)
     every = AuditEventCount.objects.filter(org=org, level=0, actor_key=AuditEventCount.ALL)
@@ -139,12 +139,12 @@ def test_it_keeps_the_counts_equal_to_a_recount_of_the_events(org, simulator):
 
 
 def test_it_picks_up_new_events_incrementally(org, simulator):
-    services.audit_log_sync(org=org)
+    audit_log_sync(org=org)
     before = AuditEvent.objects.filter(org=org).count()
     # A mutation through the API appends its audit event, as OpenAI's does.
     admin_client(org).invites.create(email="new.person@example.com", role="reader")
 
-    run = services.audit_log_sync(org=org)
+    run = audit_log_sync(org=org)
 
     assert run.rows_written == 1
     assert AuditEvent.objects.filter(org=org).count() == before + 1
@@ -177,7 +177,7 @@ def test_it_is_exact_under_injected_faults(org, simulator):
 
 def test_it_resumes_after_a_storm_of_server_errors_without_a_gap(org, simulator, settings):
     settings.OPENAI_MAX_RETRIES = 1
-    first = services.audit_log_sync(org=org)
+    first = audit_log_sync(org=org)
     watermark = SyncWatermark.objects.get(org=org, endpoint="audit_logs").value
     assert first.status == SyncRun.Status.SUCCEEDED
     # Older events we never saw: the API recorded them late, inside the overlap window.
@@ -194,17 +194,17 @@ def test_it_resumes_after_a_storm_of_server_errors_without_a_gap(org, simulator,
     simulator.faults = FaultConfig(script=["500"] * 2)  # one try and its one retry
 
     with pytest.raises(OrgAPIError):
-        services.audit_log_sync(org=org)
+        audit_log_sync(org=org)
     assert SyncWatermark.objects.get(org=org, endpoint="audit_logs").value == watermark
     assert SyncRun.objects.filter(org=org).first().status == SyncRun.Status.FAILED
 
-    services.audit_log_sync(org=org)
+    audit_log_sync(org=org)
     assert set(late) <= set(_stored(org))
     assert set(_stored(org)) == set(simulator.store.audit_event_ids())
 
 
 def test_it_resumes_after_the_worker_died_half_way(org, simulator, monkeypatch):
-    real_store = audit_service.audit_events_store
+    real_store = audit_sync.audit_events_store
     pages = {"n": 0}
 
     def dies_on_the_twentieth_page(**kwargs):
@@ -213,9 +213,9 @@ def test_it_resumes_after_the_worker_died_half_way(org, simulator, monkeypatch):
             raise SystemExit("worker killed")
         return real_store(**kwargs)
 
-    monkeypatch.setattr(audit_service, "audit_events_store", dies_on_the_twentieth_page)
+    monkeypatch.setattr(audit_sync, "audit_events_store", dies_on_the_twentieth_page)
     with pytest.raises(SystemExit):
-        services.audit_log_sync(org=org)
+        audit_log_sync(org=org)
     partial = len(_stored(org))
     assert 0 < partial < len(simulator.store.audit_event_ids())
     # A killed worker doesn't get to release its lock; the lease runs out instead.
@@ -224,9 +224,9 @@ def test_it_resumes_after_the_worker_died_half_way(org, simulator, monkeypatch):
     SyncLock.objects.filter(org=org).update(
         run=run, expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
-    monkeypatch.setattr(audit_service, "audit_events_store", real_store)
+    monkeypatch.setattr(audit_sync, "audit_events_store", real_store)
 
-    resumed = services.audit_log_sync(org=org)
+    resumed = audit_log_sync(org=org)
 
     assert SyncRun.objects.get(pk=run.pk).status == SyncRun.Status.ABANDONED
     assert set(_stored(org)) == set(simulator.store.audit_event_ids())
@@ -243,7 +243,7 @@ def test_it_refuses_a_second_run_while_one_holds_the_lock(org, simulator):
         expires_at=timezone.now() + dt.timedelta(minutes=5),
     )
     with pytest.raises(SyncBusy):
-        services.audit_log_sync(org=org)
+        audit_log_sync(org=org)
     assert not AuditEvent.objects.filter(org=org).exists()
 
 
@@ -271,7 +271,7 @@ def test_it_stores_unknown_event_types_and_skips_nothing(org):
         },
     ]
     with transaction.atomic():
-        assert services.audit_events_store(org=org, raws=raws) == 3
+        assert audit_events_store(org=org, raws=raws) == 3
     future = AuditEvent.objects.get(org=org, event_id="audit_log-future_1")
     assert (future.type, future.category, future.resource_id) == (
         "quantum_link.entangled",

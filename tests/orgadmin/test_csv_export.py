@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.models import USAGE_MODELS, CostBucket
-from orgadmin import services
 from orgadmin.csv_export import csv_stream
 from orgadmin.models import Project
+from orgadmin.sync.audit import audit_events_store
 from tests.factories import OrganizationFactory
 
 FORMULA = '=HYPERLINK("http://example.invalid","x")'
@@ -133,7 +133,7 @@ def hostile(db):
         "project.updated": {"id": "proj_x", "changes_requested": {"title": FORMULA}},
     }
     with transaction.atomic():
-        services.audit_events_store(org=org, raws=[raw])
+        audit_events_store(org=org, raws=[raw])
     return org
 
 

@@ -7,8 +7,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-import orgadmin.services.directory_cache as sync_module
-from orgadmin.client import admin_client
+from orgadmin.client import OrgAPIError, admin_client
 from orgadmin.models import (
     AdminApiKey,
     Certificate,
@@ -26,8 +25,11 @@ from orgadmin.models import (
     SyncLock,
     SyncRun,
 )
-from orgadmin.services import DirectorySyncIncomplete, OrgAPIError, directory_sync
-from orgadmin.syncing import SyncBusy
+from orgadmin.sync.directory import DirectorySyncIncomplete, directory_sync
+from orgadmin.sync.directory import run as directory_run
+from orgadmin.sync.directory.base import replace_rows
+from orgadmin.sync.directory.people import sync_users, user_fields
+from orgadmin.sync.runs import SyncBusy
 
 
 def cached_directory(org) -> dict:
@@ -159,21 +161,19 @@ def test_it_leaves_a_section_whole_when_one_of_its_pages_fails(org, simulator, s
     # Pages of 100 users: the simulator has 40, so make the page size tiny to get several
     # pages, and fail the second one beyond the SDK's retries.
     settings.OPENAI_MAX_RETRIES = 0
-    original = sync_module._sync_users
+    original = sync_users
 
     def users_in_small_pages(org, f):
-        rows = [sync_module.user_fields(u) for u in f.all(lambda: f.api.users.list(limit=10))]
-        return lambda: sync_module.replace_rows(
-            OrgUser, scope={"org": org}, key="openai_id", rows=rows
-        )
+        rows = [user_fields(u) for u in f.all(lambda: f.api.users.list(limit=10))]
+        return lambda: replace_rows(OrgUser, scope={"org": org}, key="openai_id", rows=rows)
 
-    sync_module._ORG_SECTION_FUNCS["users"] = users_in_small_pages
+    directory_run._ORG_SECTION_FUNCS["users"] = users_in_small_pages
     simulator.faults.script = ["ok", "500"]
     try:
         with pytest.raises(DirectorySyncIncomplete, match="users"):
             directory_sync(org=org, sections=["users", "invites"])
     finally:
-        sync_module._ORG_SECTION_FUNCS["users"] = original
+        directory_run._ORG_SECTION_FUNCS["users"] = original
 
     # Not one user changed: the first page was fetched, but nothing was written.
     assert cached_directory(org)["users"] == before["users"]
@@ -193,7 +193,7 @@ def test_it_stops_at_once_when_the_key_is_refused(org, simulator):
 
 
 def test_it_resumes_after_a_worker_died_midway(org, simulator, monkeypatch):
-    original = sync_module._run_section
+    original = directory_run._run_section
     calls = []
 
     def dies_on_the_fourth_project(org, fetcher, recorder, params, section):
@@ -202,16 +202,18 @@ def test_it_resumes_after_a_worker_died_midway(org, simulator, monkeypatch):
             raise SystemExit("worker killed")
         return original(org, fetcher, recorder, params, section)
 
-    monkeypatch.setattr(sync_module, "_run_section", dies_on_the_fourth_project)
+    monkeypatch.setattr(directory_run, "_run_section", dies_on_the_fourth_project)
     with pytest.raises(SystemExit):
         directory_sync(org=org)
-    monkeypatch.setattr(sync_module, "_run_section", original)
+    monkeypatch.setattr(directory_run, "_run_section", original)
     dead = SyncRun.objects.get()
     finished = list(dead.params["done"])
     assert len([s for s in finished if s.startswith("project:")]) == 3
 
     calls.clear()
-    monkeypatch.setattr(sync_module, "_run_section", lambda *a: calls.append(a[-1]) or original(*a))
+    monkeypatch.setattr(
+        directory_run, "_run_section", lambda *a: calls.append(a[-1]) or original(*a)
+    )
     run = directory_sync(org=org)
 
     assert run.params["resumed_from"] == dead.pk
@@ -220,7 +222,7 @@ def test_it_resumes_after_a_worker_died_midway(org, simulator, monkeypatch):
 
 
 def test_it_refuses_to_run_beside_another_directory_sync(org, simulator):
-    from orgadmin.syncing import sync_run
+    from orgadmin.sync.runs import sync_run
 
     with sync_run(org=org, kind=SyncRun.Kind.DIRECTORY), pytest.raises(SyncBusy):
         directory_sync(org=org)
@@ -229,7 +231,7 @@ def test_it_refuses_to_run_beside_another_directory_sync(org, simulator):
 
 def test_it_takes_over_after_a_dead_worker_s_lease(org, simulator, settings):
     settings.SYNC_LEASE_SECONDS = -1  # every lease is already over
-    from orgadmin.syncing import _acquire
+    from orgadmin.sync.runs import _acquire
 
     stale = _acquire(org=org, kind=SyncRun.Kind.DIRECTORY, params={}, triggered_by=None)
     run = directory_sync(org=org, sections=["users"])
@@ -284,7 +286,7 @@ class TestBusy:
     def test_it_retries_later_a_refresh_asked_for_by_a_change(self, org, simulator, monkeypatch):
         from celery.exceptions import Retry
 
-        from orgadmin.syncing import sync_run
+        from orgadmin.sync.runs import sync_run
         from orgadmin.tasks import BUSY_RETRY_SECONDS, sync_directory
 
         asked = []
@@ -304,7 +306,7 @@ class TestBusy:
         assert not OrgUser.objects.exists()
 
     def test_it_lets_a_full_sync_go_when_one_runs_already(self, org, simulator):
-        from orgadmin.syncing import sync_run
+        from orgadmin.sync.runs import sync_run
         from orgadmin.tasks import sync_directory
 
         with sync_run(org=org, kind=SyncRun.Kind.DIRECTORY):

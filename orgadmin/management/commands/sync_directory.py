@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from orgadmin import services
+from orgadmin.client import OrgAPIError
 from orgadmin.models import Organization
-from orgadmin.syncing import SyncBusy
+from orgadmin.sync.directory import DirectorySyncIncomplete, directory_sync
+from orgadmin.sync.runs import SyncBusy
 
 
 class Command(BaseCommand):
@@ -30,12 +31,12 @@ class Command(BaseCommand):
             names = ", ".join(Organization.objects.values_list("name", flat=True)) or "none"
             raise CommandError(f"No connection named “{org}”. Known connections: {names}.")
         try:
-            run = services.directory_sync(org=connection, sections=sections)
+            run = directory_sync(org=connection, sections=sections)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         except SyncBusy as exc:
             raise CommandError(f"{exc} Try again when it has finished.") from None
-        except (services.DirectorySyncIncomplete, services.OrgAPIError) as exc:
+        except (DirectorySyncIncomplete, OrgAPIError) as exc:
             raise CommandError(f"The sync did not complete: {exc}") from None
         self.stdout.write(
             f"Synced the directory of “{connection.name}”: {run.requests_made} request(s), "

@@ -1,96 +1,19 @@
-"""What we know about audit event types: the SDK's list, their categories, and how one raw event
-(a dict, exactly as the API returned it) maps onto the indexed columns we store.
+"""One raw event (a dict, exactly as the API returned it): safe reads of its fields, its payload
+and actor, the names it reveals, and how it maps onto the indexed columns we store.
 
-Pure functions, no Django: the sync, the selectors and the benchmark generator all use them. An
-event type we have never heard of is still stored and shown; it only gets a generic category.
+Pure functions, no Django: the sync, the sentences and the benchmark generator all use them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from openai.types.admin.organization.audit_log_list_params import AuditLogListParams
+from orgadmin.audit.catalog import MAX_ID_LENGTH, MAX_TYPE_LENGTH, category_of, day_number
 
-
-def _sdk_event_types() -> tuple[str, ...]:
-    """The event types openai-python knows, in its (the spec's) order: the spec's 145 and the
-    ones added since (external_storage.*, tenant.trusted_access.*)."""
-    hints = typing.get_type_hints(AuditLogListParams)
-    (literal,) = typing.get_args(hints["event_types"])
-    return typing.get_args(literal)
-
-
-EVENT_TYPES: tuple[str, ...] = _sdk_event_types()
-KNOWN_TYPES = frozenset(EVENT_TYPES)
-
-# Category (the resource an event is about) → label, in the order the filters list them.
-CATEGORIES: dict[str, str] = {
-    "api_key": "API keys",
-    "certificate": "Certificates",
-    "checkpoint": "Fine-tuning checkpoints",
-    "external_key": "External keys",
-    "external_storage": "External storage",
-    "group": "Groups",
-    "invite": "Invites",
-    "ip_allowlist": "IP allowlists",
-    "login": "Sign-ins",
-    "organization": "Organization",
-    "project": "Projects",
-    "rate_limit": "Rate limits",
-    "resource": "Resources",
-    "role": "Roles",
-    "scim": "SCIM",
-    "service_account": "Service accounts",
-    "tunnel": "Tunnels",
-    "user": "Users",
-    "workload_identity": "Workload identity",
-    "tenant": "Tenant",
-}
-# First segments that belong to another category.
-_CATEGORY_ALIASES = {
-    "certificates": "certificate",
-    "logout": "login",
-    "workload_identity_provider": "workload_identity",
-    "workload_identity_provider_mapping": "workload_identity",
-}
-# Resource families whose ids repeat across projects (a rate limit id is "rl-gpt-4o" in every
-# project), so their history is per project.
-PROJECT_SCOPED_CATEGORIES = frozenset({"rate_limit", "service_account", "user"})
-# Of those, the ones that exist only inside a project: an event about one that came without its
-# project (the live API sends such events) can't be placed in any project's history.
-PROJECT_BOUND_CATEGORIES = frozenset({"rate_limit", "service_account"})
-
-MAX_TYPE_LENGTH = 120
-MAX_ID_LENGTH = 200
 # The search text lives in an index: PostgreSQL caps an index entry near 2.7 kB.
 SEARCH_TEXT_BYTES = 1200
-
-
-def category_of(event_type: str) -> str:
-    """The category of a type: `certificates.activated` → `certificate`; unknown → first segment."""
-    head = (event_type or "").split(".", 1)[0].strip().lower() or "other"
-    return _CATEGORY_ALIASES.get(head, head)[:60]
-
-
-def category_label(category: str) -> str:
-    return CATEGORIES.get(category) or category.replace("_", " ").capitalize()
-
-
-def category_types(category: str) -> list[str]:
-    """The known types of a category, in spec order."""
-    return [t for t in EVENT_TYPES if category_of(t) == category]
-
-
-def day_number(moment: dt.datetime) -> int:
-    """Days since 1970-01-01 (UTC) of an aware datetime."""
-    return (moment.astimezone(dt.UTC).date() - dt.date(1970, 1, 1)).days
-
-
-def date_of_day(day: int) -> dt.date:
-    return dt.date(1970, 1, 1) + dt.timedelta(days=day)
 
 
 @dataclass
@@ -121,19 +44,28 @@ class MalformedEvent(ValueError):
     """An event without the three fields the spec requires (id, type, effective_at)."""
 
 
-def _str(value: Any, limit: int = MAX_ID_LENGTH) -> str:
+def as_text(value: Any) -> str:
+    """A scalar field as stripped text; "" for nothing, a dict or a list."""
     if value is None or isinstance(value, dict | list):
         return ""
-    return str(value).strip()[:limit]
+    return str(value).strip()
 
 
-def _dict(value: Any) -> dict:
+def as_dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any, limit: int = MAX_ID_LENGTH) -> str:
+    return as_text(value)[:limit]
 
 
 def payload_of(raw: dict) -> dict:
     """The type-specific payload: the key named exactly like the event type (may be absent)."""
-    return _dict(raw.get(raw.get("type") or ""))
+    return as_dict(raw.get(raw.get("type") or ""))
 
 
 def _ids_in(value: Any, key: str = "", depth: int = 0) -> list[str]:
@@ -203,7 +135,7 @@ def _named_objects(value: Any, depth: int = 0) -> dict[str, str]:
 def names_in(raw: dict) -> dict[str, str]:
     """Every id → name pair an event reveals: project, actor email, names in the payload."""
     names: dict[str, str] = {}
-    project = _dict(raw.get("project"))
+    project = as_dict(raw.get("project"))
     if _str(project.get("id")) and _str(project.get("name")):
         names[_str(project.get("id"))] = _str(project.get("name"), 254)
     who = actor_fields(raw)
@@ -213,7 +145,7 @@ def names_in(raw: dict) -> dict[str, str]:
     names.update(_named_objects(payload))
     section, name_field = _NAME_FIELDS.get(str(raw.get("type")), ("", ""))
     if name_field:
-        source = _dict(payload.get(section)) if section else payload
+        source = as_dict(payload.get(section)) if section else payload
         object_id, name = _str(payload.get("id")), _str(source.get(name_field), 254)
         if not name and raw.get("type") == "project.created":
             name = _str(source.get("name"), 254)
@@ -230,14 +162,14 @@ def names_in(raw: dict) -> dict[str, str]:
 
 def actor_fields(raw: dict) -> dict[str, str]:
     """Who did it: the actor's type, id, email, key id, IP and user agent (blank when unknown)."""
-    actor = _dict(raw.get("actor"))
-    session = _dict(actor.get("session"))
-    api_key = _dict(actor.get("api_key"))
+    actor = as_dict(raw.get("actor"))
+    session = as_dict(actor.get("session"))
+    api_key = as_dict(actor.get("api_key"))
     actor_type = _str(actor.get("type"), 20) or (
         "session" if session else "api_key" if api_key else ""
     )
-    user = _dict(session.get("user")) or _dict(api_key.get("user"))
-    service_account = _dict(api_key.get("service_account"))
+    user = as_dict(session.get("user")) or as_dict(api_key.get("user"))
+    service_account = as_dict(api_key.get("service_account"))
     actor_id = _str(user.get("id")) or _str(service_account.get("id"))
     email = _str(user.get("email"), 254).lower()
     key_id = _str(api_key.get("id"))
@@ -266,7 +198,7 @@ def normalize(raw: dict) -> Normalized:
         raise MalformedEvent(f"event {event_id or '?'} has no valid effective_at") from None
     if not event_id or not event_type:
         raise MalformedEvent("an event without an id or a type")
-    project = _dict(raw.get("project"))
+    project = as_dict(raw.get("project"))
     payload = payload_of(raw)
     who = actor_fields(raw)
     resources = list(dict.fromkeys(_ids_in(payload)))

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from orgadmin.audit_catalog import MalformedEvent, Normalized, normalize
+from orgadmin.audit import MalformedEvent, Normalized, normalize
 from orgadmin.client import OrgAPIError, admin_client, api_errors
 from orgadmin.models import (
     AuditEvent,
@@ -32,7 +32,7 @@ from orgadmin.models import (
     Organization,
     SyncRun,
 )
-from orgadmin.syncing import RunRecorder, sync_run, watermark_get, watermark_set
+from orgadmin.sync.runs import RunRecorder, sync_run, watermark_get, watermark_set
 
 logger = logging.getLogger(__name__)
 
@@ -170,24 +170,7 @@ def audit_events_store(*, org: Organization, raws: Iterable[dict]) -> int:
 
     Call it inside a transaction: events, resources and counts are written together or not at all.
     """
-    fresh: dict[str, tuple[Normalized, dict]] = {}
-    for raw in raws:
-        try:
-            n = normalize(raw)
-        except MalformedEvent as exc:
-            # The spec requires id, type and effective_at; without them an event can't be
-            # placed or de-duplicated. Say so loudly rather than guess.
-            logger.warning("Skipped a malformed audit event for %s: %s", org, exc)
-            continue
-        fresh.setdefault(n.event_id, (n, raw))
-    if not fresh:
-        return 0
-    stored = set(
-        AuditEvent.objects.filter(org=org, event_id__in=list(fresh)).values_list(
-            "event_id", flat=True
-        )
-    )
-    new = [pair for event_id, pair in fresh.items() if event_id not in stored]
+    new = _unstored(org, raws)
     if not new:
         return 0
     now = timezone.now()
@@ -229,6 +212,28 @@ def audit_events_store(*, org: Organization, raws: Iterable[dict]) -> int:
     _counts_add(org, [n for n, _ in new])
     _names_add(org, [n for n, _ in new])
     return len(new)
+
+
+def _unstored(org: Organization, raws: Iterable[dict]) -> list[tuple[Normalized, dict]]:
+    """The events of `raws` not stored yet, each once, normalized and with its raw dict."""
+    fresh: dict[str, tuple[Normalized, dict]] = {}
+    for raw in raws:
+        try:
+            n = normalize(raw)
+        except MalformedEvent as exc:
+            # The spec requires id, type and effective_at; without them an event can't be
+            # placed or de-duplicated. Say so loudly rather than guess.
+            logger.warning("Skipped a malformed audit event for %s: %s", org, exc)
+            continue
+        fresh.setdefault(n.event_id, (n, raw))
+    if not fresh:
+        return []
+    stored = set(
+        AuditEvent.objects.filter(org=org, event_id__in=list(fresh)).values_list(
+            "event_id", flat=True
+        )
+    )
+    return [pair for event_id, pair in fresh.items() if event_id not in stored]
 
 
 def _names_add(org: Organization, events: list[Normalized]) -> None:
