@@ -19,13 +19,15 @@ def ensure_embedded_broker(**_: object) -> None:
     """Create the embedded broker's tables and default queue ahead of time.
 
     kombu's SQLAlchemy transport creates a queue's row on first use, and two processes doing it
-    at once (the web enqueuing while the worker starts) collide on its unique name. Creating it
-    once at `migrate` time removes the race. Nothing to do for Redis.
+    at once (the web enqueuing while the worker starts) collide on its unique name. Declaring
+    the queue (as a worker does when it starts) once at `migrate` time removes the race.
+    Nothing to do for Redis.
     """
     if not app.conf.broker_url.startswith("sqla+"):
         return
+    queue = app.amqp.queues[app.conf.task_default_queue]
     with app.connection_for_write() as connection:
-        connection.default_channel._get_or_create(app.conf.task_default_queue)
+        queue.bind(connection.default_channel).declare()
 
 
 @setup_logging.connect

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BaseURLRefused",
+    "KeyUnreadable",
     "OrgAPIError",
     "admin_client",
     "admin_key_well_formed",
@@ -94,8 +95,20 @@ class OrgAPIError(Exception):
         return self.status is None or self.status in (408, 409, 429) or self.status >= 500
 
 
-# Refused here before anything was sent: the base URL, or a key no header can carry.
-_REFUSED_HERE = ("base_url_refused", "key_malformed")
+class KeyUnreadable(OrgAPIError):
+    """The stored admin key can't be decrypted with this server's encryption keys: nothing can
+    be sent until someone enters it again, so retrying won't help."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The stored admin key can't be decrypted any more. Re-enter it on Connections.",
+            code="key_unreadable",
+        )
+
+
+# Refused here before anything was sent: the base URL, a key no header can carry, or a key
+# that can't be decrypted.
+_REFUSED_HERE = ("base_url_refused", "key_malformed", "key_unreadable")
 
 
 # --- where an admin key may go ----------------------------------------------------------------
@@ -383,8 +396,9 @@ def admin_client(
 ) -> OrganizationResource:
     """Build the SDK's `admin.organization` resource for a connection.
 
-    Raises `KeyUnreadable` when the stored key can't be decrypted, and `OrgAPIError` when the
-    stored base URL or key may not be used (a connection saved before they were checked).
+    Raises `OrgAPIError` when the stored base URL or key may not be used (a connection saved
+    before they were checked), and its subclass `KeyUnreadable` when the stored key can't be
+    decrypted (raised by `Organization.admin_key`): callers only ever see an `OrgAPIError`.
     """
     try:
         base_url_check(org.base_url, resolve=False)  # addresses: checked as each one connects

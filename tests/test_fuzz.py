@@ -37,7 +37,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from orgadmin.client import install_transport
-from orgadmin.directory_forms import DollarField, EmailListField, WholeNumberField
+from orgadmin.forms import DollarField, EmailListField, WholeNumberField
 from tests import fuzzstats
 from tests.conftest import SIM_BASE_URL
 from tests.orgadmin.pem import make_pem
@@ -287,7 +287,7 @@ def _assert_fields_named(seen, body: str, where: str) -> None:
 def rig(org, simulator, client_as, admin, finance, auditor):
     """The synced demo organization, a recorder in front of the simulator, and signed-in
     clients per role."""
-    from orgadmin.services import directory_sync
+    from orgadmin.sync.directory import directory_sync
 
     directory_sync(org=org)
     recorder = Recorder(simulator)

@@ -14,6 +14,7 @@ from orgadmin.models.core import (
     mask_key,
 )
 from orgadmin.models.directory import (
+    CERTIFICATE_TOGGLE_MAX,
     RATE_LIMIT_FIELDS,
     AdminApiKey,
     Certificate,
@@ -36,6 +37,7 @@ from orgadmin.models.directory import (
 )
 
 __all__ = [
+    "CERTIFICATE_TOGGLE_MAX",
     "RATE_LIMIT_FIELDS",
     "ActionLog",
     "AdminApiKey",

@@ -25,7 +25,7 @@ class AuditEvent(models.Model):
     actor_id = models.CharField(max_length=200, blank=True)
     actor_email = models.CharField(max_length=254, blank=True)
     # The actor's one name for filters and facets: the email, else the service account, else the
-    # API key (see audit_catalog.actor_fields).
+    # API key (see orgadmin.audit.actor_fields).
     actor_key = models.CharField(max_length=254, blank=True)
     api_key_id = models.CharField(max_length=200, blank=True)
     ip_address = models.CharField(max_length=64, blank=True)

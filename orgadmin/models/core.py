@@ -5,11 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from orgadmin import crypto
-from orgadmin.client import admin_key_well_formed, connection_badge
-
-
-class KeyUnreadable(Exception):
-    """The stored admin key can't be decrypted with the configured keys: it must be re-entered."""
+from orgadmin.client import KeyUnreadable, admin_key_well_formed, connection_badge
 
 
 def mask_key(value: str) -> str:
@@ -63,11 +59,12 @@ class Organization(models.Model):
 
     @property
     def admin_key(self) -> str:
-        """The decrypted key. Raises KeyUnreadable when no configured key can decrypt it."""
+        """The decrypted key. Raises KeyUnreadable (an OrgAPIError, to show as it is) when no
+        configured key can decrypt it."""
         try:
             return crypto.decrypt(self.admin_key_encrypted)
         except crypto.InvalidToken:
-            raise KeyUnreadable(self.name) from None
+            raise KeyUnreadable from None
 
     @property
     def api_badge(self) -> str:

@@ -16,8 +16,10 @@ class OrgUser(models.Model):
     """A member of the organization (`GET /organization/users`)."""
 
     class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
+        """An organization role (the spec's enum), in the order forms offer them."""
+
         READER = "reader", "Reader"
+        OWNER = "owner", "Owner"
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     openai_id = models.CharField(max_length=100)
@@ -75,6 +77,22 @@ class Invite(models.Model):
 class SpendLimitFields(models.Model):
     """A hard spend limit and a data-retention policy: both the org and a project have one."""
 
+    class Retention(models.TextChoices):
+        """Data-retention policies (the spec's enum); the first two are a project's only."""
+
+        ORGANIZATION_DEFAULT = "organization_default", "Same as the organization"
+        NONE = "none", "None (standard retention)"
+        ZERO_DATA_RETENTION = "zero_data_retention", "Zero data retention"
+        MODIFIED_ABUSE_MONITORING = "modified_abuse_monitoring", "Modified abuse monitoring"
+        ENHANCED_ZERO_DATA_RETENTION = (
+            "enhanced_zero_data_retention",
+            "Enhanced zero data retention",
+        )
+        ENHANCED_MODIFIED_ABUSE_MONITORING = (
+            "enhanced_modified_abuse_monitoring",
+            "Enhanced modified abuse monitoring",
+        )
+
     # None means "no hard limit". Amounts are the API's unit: integer cents.
     spend_limit_cents = models.BigIntegerField(null=True, blank=True)
     spend_limit_currency = models.CharField(max_length=10, blank=True)
@@ -104,6 +122,40 @@ class Project(SpendLimitFields):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         ARCHIVED = "archived", "Archived"
+
+    class HostedTool(models.TextChoices):
+        """The hosted tools a project can turn on or off: the keys of `hosted_tools`."""
+
+        FILE_SEARCH = "file_search", "File search"
+        WEB_SEARCH = "web_search", "Web search"
+        IMAGE_GENERATION = "image_generation", "Image generation"
+        MCP = "mcp", "Remote MCP servers"
+        CODE_INTERPRETER = "code_interpreter", "Code interpreter"
+
+    class Residency(models.TextChoices):
+        """Where a project's data lives (the spec's enum); blank is the global default."""
+
+        GLOBAL = "", "Default (global)"
+        US_STORAGE_PROCESSING = "US_STORAGE_PROCESSING", "United States (storage and processing)"
+        EU_STORAGE_PROCESSING = "EU_STORAGE_PROCESSING", "Europe (storage and processing)"
+        JP_STORAGE = "JP_STORAGE", "Japan (storage)"
+        KR_STORAGE = "KR_STORAGE", "South Korea (storage)"
+        CA_STORAGE = "CA_STORAGE", "Canada (storage)"
+        SG_STORAGE = "SG_STORAGE", "Singapore (storage)"
+        IN_STORAGE = "IN_STORAGE", "India (storage)"
+        AU_STORAGE = "AU_STORAGE", "Australia (storage)"
+        GB_STORAGE = "GB_STORAGE", "United Kingdom (storage)"
+        AE_STORAGE = "AE_STORAGE", "United Arab Emirates (storage)"
+        AE_STORAGE_PROCESSING = (
+            "AE_STORAGE_PROCESSING",
+            "United Arab Emirates (storage and processing)",
+        )
+
+    class ModelPermissionsMode(models.TextChoices):
+        """How `model_ids` is read; blank `model_permissions_mode`: no rule, every model."""
+
+        ALLOW_LIST = "allow_list", "Allow only these models"
+        DENY_LIST = "deny_list", "Deny these models"
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     openai_id = models.CharField(max_length=100)
@@ -137,8 +189,10 @@ class ProjectUser(models.Model):
     """An org user's membership of a project, with their project role."""
 
     class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
+        """A project role (the spec's enum), in the order forms offer them."""
+
         MEMBER = "member", "Member"
+        OWNER = "owner", "Owner"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="users")
     user_openai_id = models.CharField(max_length=100)
@@ -167,9 +221,7 @@ class ProjectUser(models.Model):
 class ServiceAccount(models.Model):
     """A project's service account (its API keys are ProjectApiKey rows owned by it)."""
 
-    class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        MEMBER = "member", "Member"
+    Role = ProjectUser.Role  # a service account holds a project role, like a person
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="service_accounts")
     openai_id = models.CharField(max_length=100)
@@ -297,6 +349,9 @@ class ProjectCertificate(models.Model):
     def __str__(self) -> str:
         return self.name or self.certificate_openai_id
 
+
+# How many certificates the API activates or deactivates in one (atomic) call.
+CERTIFICATE_TOGGLE_MAX = 10
 
 # The limits a project rate limit can carry; the last four exist only for the models they fit.
 RATE_LIMIT_FIELDS: tuple[str, ...] = (

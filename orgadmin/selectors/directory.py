@@ -35,7 +35,6 @@ from orgadmin.models import (
     ProjectUser,
     ServiceAccount,
     SpendAlert,
-    SyncRun,
     UserRoleAssignment,
 )
 
@@ -156,6 +155,19 @@ def invites_list(*, org: Organization, status: str = "", q: str = "") -> QuerySe
     if q:
         invites = invites.filter(email__icontains=q)
     return invites.order_by("-created_at", "openai_id")
+
+
+def invite_conflict(*, org: Organization, email: str) -> str | None:
+    """Why this email can't be invited now (already a member, or already invited), or None."""
+    if OrgUser.objects.filter(org=org, email__iexact=email).exists():
+        return f"{email} is already a member of the organization."
+    pending = Invite.objects.filter(
+        org=org, email__iexact=email, status=Invite.Status.PENDING
+    ).first()
+    if pending is not None:
+        sent = f" (sent {pending.created_at:%Y-%m-%d})" if pending.created_at else ""
+        return f"{email} already has a pending invite{sent}. Revoke it first to send a new one."
+    return None
 
 
 def invite_counts(*, org: Organization) -> dict[str, int]:
@@ -295,18 +307,6 @@ def certificates_list(*, org: Organization) -> QuerySet[Certificate]:
     )
 
 
-def directory_freshness(*, org: Organization) -> dict[str, SyncRun | None]:
-    """The latest directory sync and the latest successful one (two queries)."""
-    runs = SyncRun.objects.filter(org=org, kind=SyncRun.Kind.DIRECTORY).only(
-        "status", "started_at", "finished_at", "error", "heartbeat_at", "params"
-    )
-    latest = runs.first()
-    succeeded = latest
-    if latest is not None and latest.status != SyncRun.Status.SUCCEEDED:
-        succeeded = runs.filter(status=SyncRun.Status.SUCCEEDED).first()
-    return {"latest": latest, "succeeded": succeeded}
-
-
 def actions_list(
     *, org: Organization | None, q: str = "", outcome: str = ""
 ) -> QuerySet[ActionLog]:
@@ -330,3 +330,18 @@ def actions_list(
 
 def admin_keys_list(*, org: Organization) -> list[AdminApiKey]:
     return list(AdminApiKey.objects.filter(org=org).order_by("-created_at", "openai_id"))
+
+
+def admin_key_in_use(*, org: Organization, key: AdminApiKey) -> bool:
+    """Whether this may be the key the dashboard itself uses for `org` (the visible ends
+    match): deleting it would cut the connection."""
+    return bool(key.redacted_value) and _same_key(key.redacted_value, org.admin_key_masked)
+
+
+def _same_key(redacted: str, masked: str) -> bool:
+    """Whether an API-redacted key (sk-admin...xyz) and our mask (sk-admin-…wxyz) could be the
+    same key: the characters both show at the end agree."""
+    shown = redacted.rsplit("...", 1)[-1] if "..." in redacted else redacted.rsplit("…", 1)[-1]
+    ours = masked.rsplit("…", 1)[-1]
+    overlap = min(len(shown), len(ours))
+    return overlap >= 3 and shown[-overlap:] == ours[-overlap:]

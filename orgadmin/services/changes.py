@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.db import transaction
 
 from orgadmin.client import OrgAPIError, admin_client, api_errors, request_id_of
-from orgadmin.models import KeyUnreadable, Organization
+from orgadmin.models import Organization
 from orgadmin.services.action_log import action_record
 
 if TYPE_CHECKING:
@@ -38,16 +38,6 @@ class ChangeRefused(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-def api_for(org: Organization) -> Api:
-    """The SDK resource for a connection, with an unreadable key as a readable API error."""
-    try:
-        return admin_client(org)
-    except KeyUnreadable:
-        raise OrgAPIError(
-            "The stored admin key can't be decrypted any more. Re-enter it on Connections."
-        ) from None
 
 
 def refresh_later(*, org: Organization, sections: Iterable[str], actor: Any = None) -> None:
@@ -79,7 +69,7 @@ def api_change(
     """
     rid = resource_id if isinstance(resource_id, str) else ""
     try:
-        api = api_for(org)
+        api = admin_client(org)
         with api_errors():
             result = call(api)
     except OrgAPIError as exc:

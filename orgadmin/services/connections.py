@@ -10,19 +10,13 @@ from django.views.decorators.debug import sensitive_variables
 
 from orgadmin import crypto
 from orgadmin.client import OrgAPIError, admin_client, api_errors, base_url_check, request_id_of
-from orgadmin.models import KeyUnreadable, Organization
+from orgadmin.models import Organization
 from orgadmin.services.action_log import action_record
 
 
 def _probe(org: Organization) -> str:
     """Make one cheap authenticated call; return its request id or raise OrgAPIError."""
-    try:
-        client = admin_client(org, max_retries=1)
-    except KeyUnreadable:
-        raise OrgAPIError(
-            "The stored admin key can't be decrypted with the current encryption keys. "
-            "Re-enter the key."
-        ) from None
+    client = admin_client(org, max_retries=1)
     with api_errors():
         page = client.projects.list(limit=1)
     return request_id_of(page)

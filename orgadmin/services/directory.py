@@ -19,14 +19,11 @@ from orgadmin.models import (
     ProjectUser,
     UserRoleAssignment,
 )
+from orgadmin.selectors.directory import invite_conflict
 from orgadmin.services.changes import ChangeRefused, api_change
-from orgadmin.services.directory_cache import (
-    group_fields,
-    invite_fields,
-    project_section,
-    role_fields,
-    user_fields,
-)
+from orgadmin.sync.directory import project_section
+from orgadmin.sync.directory.groups_roles import group_fields, role_fields
+from orgadmin.sync.directory.people import invite_fields, user_fields
 
 
 @dataclass
@@ -107,19 +104,6 @@ def user_remove(*, org: Organization, user: OrgUser, actor: Any) -> None:
 
 
 # --- invites ------------------------------------------------------------------------------------
-
-
-def invite_conflict(*, org: Organization, email: str) -> str | None:
-    """Why this email can't be invited now (already a member, or already invited), or None."""
-    if OrgUser.objects.filter(org=org, email__iexact=email).exists():
-        return f"{email} is already a member of the organization."
-    pending = Invite.objects.filter(
-        org=org, email__iexact=email, status=Invite.Status.PENDING
-    ).first()
-    if pending is not None:
-        sent = f" (sent {pending.created_at:%Y-%m-%d})" if pending.created_at else ""
-        return f"{email} already has a pending invite{sent}. Revoke it first to send a new one."
-    return None
 
 
 def invite_create(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from orgadmin.models import (
+    CERTIFICATE_TOGGLE_MAX,
     AdminApiKey,
     Certificate,
     Organization,
@@ -19,16 +20,13 @@ from orgadmin.models import (
     SpendAlert,
 )
 from orgadmin.services.changes import ChangeRefused, api_change
-from orgadmin.services.directory_cache import (
+from orgadmin.sync.directory import project_section
+from orgadmin.sync.directory.org_settings import (
     admin_key_fields,
     certificate_fields,
-    project_section,
     spend_alert_fields,
     spend_limit_fields,
 )
-
-# How many certificates the API activates or deactivates in one (atomic) call.
-TOGGLE_MAX = 10
 
 
 def dollars(cents: int) -> str:
@@ -78,21 +76,6 @@ def admin_key_delete(*, org: Organization, key: AdminApiKey, actor: Any) -> None
         apply=lambda _: AdminApiKey.objects.filter(pk=key.pk).delete(),
         sections=["admin_keys"],
     )
-
-
-def admin_key_in_use(*, org: Organization, key: AdminApiKey) -> bool:
-    """Whether this may be the key the dashboard itself uses for `org` (the visible ends
-    match): deleting it would cut the connection."""
-    return bool(key.redacted_value) and _same_key(key.redacted_value, org.admin_key_masked)
-
-
-def _same_key(redacted: str, masked: str) -> bool:
-    """Whether an API-redacted key (sk-admin...xyz) and our mask (sk-admin-…wxyz) could be the
-    same key: the characters both show at the end agree."""
-    shown = redacted.rsplit("...", 1)[-1] if "..." in redacted else redacted.rsplit("…", 1)[-1]
-    ours = masked.rsplit("…", 1)[-1]
-    overlap = min(len(shown), len(ours))
-    return overlap >= 3 and shown[-overlap:] == ours[-overlap:]
 
 
 # --- certificates -----------------------------------------------------------------------------
@@ -149,9 +132,10 @@ def certificates_toggle(
     *, org: Organization, certificate_ids: Sequence[str], active: bool, actor: Any
 ) -> None:
     """Activate or deactivate up to 10 certificates for the organization, atomically."""
-    if len(certificate_ids) > TOGGLE_MAX:
+    if len(certificate_ids) > CERTIFICATE_TOGGLE_MAX:
         raise ChangeRefused(
-            f"Pick at most {TOGGLE_MAX} certificates at a time; the API changes them all or none."
+            f"Pick at most {CERTIFICATE_TOGGLE_MAX} certificates at a time; the API changes them "
+            "all or none."
         )
     verb = "Activated" if active else "Deactivated"
     names = ", ".join(

@@ -24,17 +24,17 @@ from orgadmin.models import (
 )
 from orgadmin.services.changes import ChangeRefused, api_change, refresh_later
 from orgadmin.services.directory import BulkOutcome
-from orgadmin.services.directory_cache import (
-    certificate_fields,
+from orgadmin.sync.directory import project_section
+from orgadmin.sync.directory.base import ts
+from orgadmin.sync.directory.org_settings import certificate_fields
+from orgadmin.sync.directory.projects import (
     hosted_tool_fields,
     model_permission_fields,
     project_fields,
     project_group_fields,
-    project_section,
     project_user_fields,
     rate_limit_fields,
     service_account_fields,
-    ts,
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from orgadmin.directory_forms import RATE_LIMIT_LABELS
+from orgadmin.forms import RATE_LIMIT_LABELS
 
 register = template.Library()
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from orgadmin.directory_forms import DollarField, EmailListField, WholeNumberField, _emails
+from orgadmin.forms.fields import DollarField, EmailListField, WholeNumberField, _emails
 from orgadmin.models import ActionLog
 from tests.orgadmin.conftest import HX, active_project
 from tests.test_access_matrix import ACCESS, url_patterns

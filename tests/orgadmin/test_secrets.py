@@ -168,10 +168,11 @@ def test_it_never_logs_the_key_while_syncing_or_failing(
     not one log record, at any level from any logger, holds the key."""
     import datetime as dt
 
-    from dashboard.sync import usage_sync
+    from dashboard.sync.usage import usage_sync
     from orgadmin.models import Organization
-    from orgadmin.services import audit_log_sync, directory_sync
     from orgadmin.simulator import FaultConfig
+    from orgadmin.sync.audit import audit_log_sync
+    from orgadmin.sync.directory import directory_sync
     from tests.conftest import SIM_NOW
 
     c = client_as(superuser)

@@ -3,11 +3,13 @@ rotated): every page still answers, and the person is told to re-enter the key."
 
 from __future__ import annotations
 
+import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from orgadmin.client import KeyUnreadable, OrgAPIError, admin_client
 from orgadmin.models import ActionLog, Organization
-from orgadmin.services import directory_sync
+from orgadmin.sync.directory import directory_sync
 from tests.conftest import SIM_ADMIN_KEY
 from tests.orgadmin.test_bad_input import _samples
 from tests.orgadmin.test_connections import OTHER_FERNET_KEY
@@ -62,3 +64,16 @@ def test_no_page_fails_when_the_key_cant_be_decrypted(client_as, admin, org, sim
         assert org.admin_key == SIM_ADMIN_KEY
         assert org.status == Organization.Status.OK
     assert not ActionLog.objects.filter(action="member.role", outcome="ok").exists()
+
+
+def test_the_client_raises_it_as_an_api_error_no_retry_fixes(org):
+    with (
+        override_settings(FIELD_ENCRYPTION_KEYS=[OTHER_FERNET_KEY]),
+        pytest.raises(OrgAPIError) as caught,
+    ):
+        admin_client(org)
+    assert isinstance(caught.value, KeyUnreadable)
+    assert caught.value.code == "key_unreadable"
+    assert "Re-enter" in caught.value.message
+    assert not caught.value.retryable
+    assert caught.value.account_wide

@@ -1,116 +1,15 @@
-"""Forms: every piece of user input is parsed and validated here before anything is sent."""
+"""Filters of the audit log explorer (from OpenAI) and of the action log (ours, "Activity")."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from django import forms
-from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
 
-from orgadmin.audit_catalog import category_of
-from orgadmin.client import BaseURLRefused, admin_key_well_formed, base_url_check
-from orgadmin.models import Organization
-
-# Said of a key with a character no key has; the key itself is never shown back.
-KEY_CHARACTER_ERROR = (
-    "This key has a character that can't be part of an API key (an accent, a curly quote, an "
-    "invisible or control character, often picked up when copying from a document). Copy it "
-    "again straight from the OpenAI page."
-)
-
-
-class AdminKeyField(forms.CharField):
-    """A write-only field for an admin key: never rendered back into the page."""
-
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("label", "Admin API key")
-        kwargs.setdefault(
-            "help_text",
-            "Create one at platform.openai.com → Settings → Admin keys. Stored encrypted.",
-        )
-        kwargs.setdefault("max_length", 400)
-        super().__init__(
-            widget=forms.PasswordInput(
-                render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}
-            ),
-            **kwargs,
-        )
-
-    def clean(self, value):
-        value = super().clean(value).strip()
-        if any(ch in " \t\r\n" for ch in value) or len(value) < 8:
-            raise forms.ValidationError("This doesn't look like an API key (sk-admin-…).")
-        if not admin_key_well_formed(value):
-            raise forms.ValidationError(KEY_CHARACTER_ERROR)
-        return value
-
-
-def _clean_name(name: str, *, exclude_pk: int | None = None) -> str:
-    name = " ".join(name.split())
-    if not name:
-        raise forms.ValidationError("Give the connection a name.")
-    clash = Organization.objects.filter(name__iexact=name)
-    if exclude_pk is not None:
-        clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise forms.ValidationError("Another connection already has this name.")
-    return name
-
-
-class ConnectionForm(forms.Form):
-    name = forms.CharField(
-        label="Display name",
-        max_length=100,
-        help_text="How this organization is called in the dashboard, e.g. “Acme production”.",
-    )
-    base_url = forms.CharField(
-        label="Base URL",
-        max_length=300,
-        initial=settings.DEFAULT_OPENAI_BASE_URL,
-        help_text=(
-            "Leave as is for OpenAI. A gateway or a simulator works once an operator has added "
-            "its host to ALLOWED_API_HOSTS."
-        ),
-    )
-    admin_key = AdminKeyField()
-
-    def clean_name(self) -> str:
-        return _clean_name(self.cleaned_data["name"])
-
-    def clean_base_url(self) -> str:
-        try:
-            return base_url_check(self.cleaned_data["base_url"])
-        except BaseURLRefused as exc:
-            raise forms.ValidationError(exc.message) from None
-
-
-class RenameConnectionForm(forms.Form):
-    name = forms.CharField(label="Display name", max_length=100)
-
-    def __init__(self, *args, org: Organization, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.org = org
-
-    def clean_name(self) -> str:
-        return _clean_name(self.cleaned_data["name"], exclude_pk=self.org.pk)
-
-
-class ConnectionKeyForm(forms.Form):
-    admin_key = AdminKeyField(label="New admin API key")
-
-
-class SwitchOrganizationForm(forms.Form):
-    _GONE = "That organization doesn't exist any more."
-    org = forms.ModelChoiceField(
-        queryset=Organization.objects.all(),
-        label="Organization",
-        error_messages={"required": _GONE, "invalid_choice": _GONE, "invalid_pk_value": _GONE},
-    )
-
-
-# --- the audit log explorer -----------------------------------------------------------------
+from orgadmin.audit import category_of
+from orgadmin.models import ActionLog
 
 AUDIT_DATE_FLOOR = dt.date(2015, 1, 1)
 AUDIT_DATE_CEILING = dt.date(2100, 12, 31)
@@ -119,7 +18,7 @@ _TYPE_VALUE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?$")
 
 
 class _AuditDateField(forms.DateField):
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             required=False,
             input_formats=["%Y-%m-%d"],
@@ -128,7 +27,7 @@ class _AuditDateField(forms.DateField):
             **kwargs,
         )
 
-    def clean(self, value):
+    def clean(self, value: Any) -> dt.date | None:
         day = super().clean(value)
         if day is not None and not AUDIT_DATE_FLOOR <= day <= AUDIT_DATE_CEILING:
             floor, ceiling = AUDIT_DATE_FLOOR.isoformat(), AUDIT_DATE_CEILING.isoformat()
@@ -141,7 +40,7 @@ class _TypesField(forms.Field):
 
     widget = forms.MultipleHiddenInput
 
-    def to_python(self, value) -> list[str]:
+    def to_python(self, value: Any) -> list[str]:
         if not value:
             return []
         values = value if isinstance(value, list | tuple) else [value]
@@ -163,7 +62,7 @@ class AuditFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search")
     page = forms.IntegerField(required=False, min_value=1, label="Page")
 
-    def __init__(self, *args, known_types: set[str], today: dt.date, **kwargs) -> None:
+    def __init__(self, *args: Any, known_types: set[str], today: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.known_types = known_types
         self.today = today
@@ -214,7 +113,7 @@ class AuditFilterForm(forms.Form):
             raise forms.ValidationError("Type at least 2 characters to search.")
         return value
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end and end <= start:
@@ -232,23 +131,19 @@ class AuditFilterForm(forms.Form):
             start = end - dt.timedelta(days=AUDIT_DEFAULT_DAYS)
         return start, end
 
-    def valid(self, name: str, default=None):
+    def valid(self, name: str, default: Any = None) -> Any:
         """A field's cleaned value, or `default` when it was invalid or missing."""
         if name in self.errors or not hasattr(self, "cleaned_data"):
             return default
         return self.cleaned_data.get(name) or default
 
 
-# --- signing in ---------------------------------------------------------------------------
+class ActivityFilterForm(forms.Form):
+    """The action log's filters."""
 
-
-class SignInForm(AuthenticationForm):
-    """Django's sign-in form, refusing a username longer than any account's before it
-    authenticates: the lock-out's failure record (django-axes) holds 255 characters, and
-    PostgreSQL refuses a longer value with an error instead of a message."""
-
-    def clean(self):
-        username = self.cleaned_data.get("username") or ""
-        if len(username) > self.username_field.max_length:
-            raise self.get_invalid_login_error()
-        return super().clean()
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    outcome = forms.ChoiceField(
+        required=False,
+        choices=[("", "All outcomes"), *ActionLog.Outcome.choices],
+        label="Outcome",
+    )

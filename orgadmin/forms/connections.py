@@ -1,0 +1,106 @@
+"""Connections: adding one, renaming it, replacing its key, and switching between them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from orgadmin.client import BaseURLRefused, admin_key_well_formed, base_url_check
+from orgadmin.forms.fields import name_required
+from orgadmin.models import Organization
+
+# Said of a key with a character no key has; the key itself is never shown back.
+KEY_CHARACTER_ERROR = (
+    "This key has a character that can't be part of an API key (an accent, a curly quote, an "
+    "invisible or control character, often picked up when copying from a document). Copy it "
+    "again straight from the OpenAI page."
+)
+
+
+class AdminKeyField(forms.CharField):
+    """A write-only field for an admin key: never rendered back into the page."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Admin API key")
+        kwargs.setdefault(
+            "help_text",
+            "Create one at platform.openai.com → Settings → Admin keys. Stored encrypted.",
+        )
+        kwargs.setdefault("max_length", 400)
+        super().__init__(
+            widget=forms.PasswordInput(
+                render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}
+            ),
+            **kwargs,
+        )
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value).strip()
+        if any(ch in " \t\r\n" for ch in value) or len(value) < 8:
+            raise forms.ValidationError("This doesn't look like an API key (sk-admin-…).")
+        if not admin_key_well_formed(value):
+            raise forms.ValidationError(KEY_CHARACTER_ERROR)
+        return value
+
+
+def _clean_name(name: str, *, exclude_pk: int | None = None) -> str:
+    name = name_required(name, thing="connection")
+    clash = Organization.objects.filter(name__iexact=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise forms.ValidationError("Another connection already has this name.")
+    return name
+
+
+class ConnectionForm(forms.Form):
+    name = forms.CharField(
+        label="Display name",
+        max_length=100,
+        help_text="How this organization is called in the dashboard, e.g. “Acme production”.",
+    )
+    base_url = forms.CharField(
+        label="Base URL",
+        max_length=300,
+        initial=settings.DEFAULT_OPENAI_BASE_URL,
+        help_text=(
+            "Leave as is for OpenAI. A gateway or a simulator works once an operator has added "
+            "its host to ALLOWED_API_HOSTS."
+        ),
+    )
+    admin_key = AdminKeyField()
+
+    def clean_name(self) -> str:
+        return _clean_name(self.cleaned_data["name"])
+
+    def clean_base_url(self) -> str:
+        try:
+            return base_url_check(self.cleaned_data["base_url"])
+        except BaseURLRefused as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+class RenameConnectionForm(forms.Form):
+    name = forms.CharField(label="Display name", max_length=100)
+
+    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.org = org
+
+    def clean_name(self) -> str:
+        return _clean_name(self.cleaned_data["name"], exclude_pk=self.org.pk)
+
+
+class ConnectionKeyForm(forms.Form):
+    admin_key = AdminKeyField(label="New admin API key")
+
+
+class SwitchOrganizationForm(forms.Form):
+    _GONE = "That organization doesn't exist any more."
+    org = forms.ModelChoiceField(
+        queryset=Organization.objects.all(),
+        label="Organization",
+        error_messages={"required": _GONE, "invalid_choice": _GONE, "invalid_pk_value": _GONE},
+    )
