@@ -22,7 +22,7 @@ from dashboard.buckets import bucket_key, bucket_start, offset_changes
 from dashboard.families import FAMILIES, HEADLINE, NAMED_DIMENSIONS, Family
 from dashboard.models import DAILY_MODELS, USAGE_MODELS, CostBucket, ReportingSettings
 from dashboard.periods import Period
-from orgadmin.models import Organization, SyncRun
+from orgadmin.models import Organization
 from orgadmin.selectors import display_names
 
 Filters = tuple[tuple[str, tuple[str, ...]], ...]
@@ -350,61 +350,6 @@ def family_daily_totals(*, org: Organization, period: Period) -> dict[str, dict[
         gauge = FAMILIES[row["family"]].metric(HEADLINE[row["family"]][0]).over_time == "gauge"
         result[row["family"]][day] = row["value"] / row["hours"] if gauge else row["value"]
     return result
-
-
-# --- freshness ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Freshness:
-    latest: SyncRun | None
-    last_success: SyncRun | None
-
-    @property
-    def running(self) -> bool:
-        return self.latest is not None and self.latest.is_running
-
-    @property
-    def synced_at(self) -> dt.datetime | None:
-        return self.last_success.finished_at if self.last_success else None
-
-    def stale(self, now: dt.datetime) -> bool:
-        """More than two hourly runs have gone by without a successful one."""
-        return self.synced_at is None or now - self.synced_at > dt.timedelta(hours=2, minutes=15)
-
-
-def usage_freshness(*, org: Organization) -> Freshness:
-    """The latest usage sync and the latest successful one (one query)."""
-    runs = list(
-        SyncRun.objects.filter(org=org, kind=SyncRun.Kind.USAGE)
-        .select_related(None)
-        .only(
-            "status",
-            "started_at",
-            "finished_at",
-            "requests_made",
-            "rows_written",
-            "error",
-            "failures",
-            "heartbeat_at",
-            "kind",
-            "org_id",
-        )
-        .order_by("-started_at")[:50]
-    )
-    latest = runs[0] if runs else None
-    # A partial run stored all but its failed streams: the data is as fresh as it says.
-    success = next((r for r in runs if r.stored_data), None)
-    return Freshness(latest=latest, last_success=success)
-
-
-def usage_run_since(*, org: Organization, since: dt.datetime) -> SyncRun | None:
-    """The first usage sync started at or after `since` (one query)."""
-    return (
-        SyncRun.objects.filter(org=org, kind=SyncRun.Kind.USAGE, started_at__gte=since)
-        .order_by("started_at")
-        .first()
-    )
 
 
 def main_currency(amounts: dict[str, dict]) -> str:

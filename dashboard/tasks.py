@@ -7,12 +7,12 @@ import logging
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
-from dashboard.sync import usage_sync
+from dashboard.sync.usage import usage_sync
 from orgadmin import tasks as orgadmin_tasks
 from orgadmin.client import OrgAPIError
-from orgadmin.models import KeyUnreadable, Organization, SyncRun
-from orgadmin.services import connection_verify
-from orgadmin.syncing import SyncBusy, SyncLeaseLost
+from orgadmin.models import Organization, SyncRun
+from orgadmin.services.connections import connection_verify
+from orgadmin.sync.runs import SyncBusy, SyncLeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def sync_usage(org_id: int, triggered_by_id: int | None = None) -> str:
         run = usage_sync(org=org, triggered_by=user)
     except SyncBusy:
         return "busy"
-    except (OrgAPIError, KeyUnreadable, SyncLeaseLost) as exc:
+    except (OrgAPIError, SyncLeaseLost) as exc:
         # Recorded on the run (and shown on the pages); the next hourly run resumes.
         log.warning("usage sync of %s failed: %s", org, exc)
         return "failed"

@@ -7,9 +7,12 @@ import logging
 from celery import shared_task
 from celery.exceptions import MaxRetriesExceededError
 
-from orgadmin import services
-from orgadmin.models import KeyUnreadable, Organization
-from orgadmin.syncing import SyncBusy
+from orgadmin.client import OrgAPIError
+from orgadmin.models import Organization
+from orgadmin.services.connections import connection_verify
+from orgadmin.sync.audit import audit_log_sync
+from orgadmin.sync.directory import DirectorySyncIncomplete, directory_sync
+from orgadmin.sync.runs import SyncBusy
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +23,7 @@ BUSY_RETRY_SECONDS = 20
 @shared_task
 def verify_connections() -> dict[str, str]:
     """Re-verify every connection; returns each one's status."""
-    return {
-        org.name: services.connection_verify(org=org).status for org in Organization.objects.all()
-    }
+    return {org.name: connection_verify(org=org).status for org in Organization.objects.all()}
 
 
 @shared_task
@@ -43,7 +44,7 @@ def sync_directory(
     if org is None:
         return "gone"  # the connection was removed meanwhile
     try:
-        run = services.directory_sync(org=org, sections=sections, triggered_by=_user(user_id))
+        run = directory_sync(org=org, sections=sections, triggered_by=_user(user_id))
     except SyncBusy:
         if sections is None or self.request.is_eager:
             # A full sync is running already and does this job (and inline, in tests, there
@@ -55,10 +56,10 @@ def sync_directory(
         except MaxRetriesExceededError:
             log.warning("Gave up refreshing %s of %s: a sync kept running", sections, org)
             return "busy"
-    except services.DirectorySyncIncomplete as exc:
+    except DirectorySyncIncomplete as exc:
         log.warning("Directory sync of %s incomplete: %s", org, exc)
         return "incomplete"
-    except services.OrgAPIError as exc:
+    except OrgAPIError as exc:
         log.warning("Directory sync of %s failed: %s", org, exc)
         return "failed"
     return run.status
@@ -79,10 +80,10 @@ def sync_audit_log(org_id: int, user_id: int | None = None) -> str:
     if org is None:
         return "gone"  # the connection was removed meanwhile
     try:
-        return services.audit_log_sync(org=org, triggered_by=_user(user_id)).status
+        return audit_log_sync(org=org, triggered_by=_user(user_id)).status
     except SyncBusy:
         return "busy"  # the running sync does this job
-    except (services.OrgAPIError, KeyUnreadable) as exc:
+    except OrgAPIError as exc:
         # The run is recorded as failed with this message; the next one resumes at the watermark.
         log.warning("Audit log sync of %s failed: %s", org, exc)
         return "failed"

@@ -16,13 +16,13 @@ import openai
 import pytest
 
 from dashboard.models import USAGE_MODELS, CostBucket
-from dashboard.sync import usage_sync
+from dashboard.sync.usage import usage_sync
 from orgadmin.client import OrgAPIError, install_transport
 from orgadmin.models import AuditEvent, SyncRun
-from orgadmin.services import audit_log_sync, directory_sync
-from orgadmin.services.directory_cache import DirectorySyncIncomplete
 from orgadmin.simulator import FaultConfig, create_app
 from orgadmin.simulator.quirks import Quirks
+from orgadmin.sync.audit import audit_log_sync
+from orgadmin.sync.directory import DirectorySyncIncomplete, directory_sync
 from tests.conftest import SIM_ADMIN_KEY, SIM_BASE_URL
 from tests.dashboard.test_live_api import _costs_stored, _costs_truth, _usage_matches
 from tests.dashboard.test_sync import NOW, _assert_matches_simulator

@@ -100,7 +100,7 @@ def test_every_page_has_the_csp_and_no_inline_script(client_as, admin, org, simu
     scripts, and no page needs them (no <script> body, no on*= handler, no javascript: URL)."""
     import re
 
-    from orgadmin.services import directory_sync
+    from orgadmin.sync.directory import directory_sync
     from tests.orgadmin.test_bad_input import _samples
     from tests.test_access_matrix import ACCESS, url_patterns
 

@@ -10,20 +10,20 @@ from orgadmin.selectors.audit import (
     audit_event_history,
     audit_event_page,
     audit_events_export,
-    audit_facets,
     audit_first_day,
     audit_known_types,
-    audit_last_run,
     audit_names,
 )
+from orgadmin.selectors.audit_counts import audit_facets
 from orgadmin.selectors.directory import (
     actions_list,
+    admin_key_in_use,
     admin_keys_list,
     certificates_list,
-    directory_freshness,
     display_names,
     group_roles,
     groups_list,
+    invite_conflict,
     invite_counts,
     invites_list,
     keys_list,
@@ -40,12 +40,14 @@ from orgadmin.selectors.directory import (
     user_suggestions,
     users_list,
 )
-from orgadmin.selectors.sync import latest_sync_runs, refused_options
+from orgadmin.selectors.sync import SyncStatus, latest_sync_runs, refused_options, sync_status
 
 __all__ = [
     "AuditFacets",
     "AuditFilters",
+    "SyncStatus",
     "actions_list",
+    "admin_key_in_use",
     "admin_keys_list",
     "audit_actors_of_id",
     "audit_event_get",
@@ -55,13 +57,12 @@ __all__ = [
     "audit_facets",
     "audit_first_day",
     "audit_known_types",
-    "audit_last_run",
     "audit_names",
     "certificates_list",
-    "directory_freshness",
     "display_names",
     "group_roles",
     "groups_list",
+    "invite_conflict",
     "invite_counts",
     "invites_list",
     "keys_list",
@@ -74,6 +75,7 @@ __all__ = [
     "refused_options",
     "roles_list",
     "spend_alerts",
+    "sync_status",
     "user_groups",
     "user_memberships",
     "user_roles",

@@ -33,16 +33,8 @@ from dashboard.families import (  # noqa: E402
     MAX_COST_BUCKETS_PER_PAGE,
 )
 from dashboard.models import DAILY_MODELS, USAGE_MODELS, CostBucket  # noqa: E402
-from dashboard.sync import (  # noqa: E402
-    _CHUNK,
-    _insert,
-    _pages,
-    _relaxed_commit,
-    _streams,
-    ceil_to,
-    floor_to,
-    usage_sync,
-)
+from dashboard.sync.usage import _pages, _relaxed_commit, _streams, usage_sync  # noqa: E402
+from dashboard.sync.writer import _CHUNK, _insert, ceil_to, floor_to  # noqa: E402
 from orgadmin.client import admin_client, install_transport  # noqa: E402
 from orgadmin.models import Organization  # noqa: E402
 

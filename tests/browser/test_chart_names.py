@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from dashboard.families import FAMILIES
 from dashboard.models import USAGE_MODELS, CostBucket
-from dashboard.sync import usage_rollup
+from dashboard.sync.writer import usage_rollup
 from orgadmin.access import Role
 from orgadmin.models import Project
-from orgadmin.services import audit as audit_services
+from orgadmin.sync.audit import audit_events_store
 from tests.browser.conftest import screenshot
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -110,7 +110,7 @@ def test_it_shows_an_event_type_like_a_link_as_text_on_the_audit_chart(page, log
         "effective_at": int(timezone.now().timestamp()) - 3600,
     }
     with transaction.atomic():
-        audit_services.audit_events_store(org=org, raws=[raw])
+        audit_events_store(org=org, raws=[raw])
     login(UserFactory(username="auditor-names", role=Role.AUDITOR))
     page.goto("/audit-log/")
 

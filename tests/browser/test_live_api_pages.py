@@ -8,7 +8,7 @@ import datetime as dt
 import httpx
 import pytest
 
-from dashboard.sync import usage_sync
+from dashboard.sync.usage import usage_sync
 from orgadmin.access import Role
 from orgadmin.client import install_transport
 from orgadmin.simulator import create_app
@@ -22,7 +22,7 @@ from tests.factories import UserFactory
 @pytest.fixture
 def strict(org, clock, settings):
     """Costs by key refused, and the images endpoint down for the last run."""
-    from orgadmin.services import directory_sync
+    from orgadmin.sync.directory import directory_sync
 
     settings.USAGE_SYNC_MAX_RETRIES = 0
     app = create_app(

@@ -8,7 +8,7 @@ from pathlib import Path
 import brotli
 import pytest
 
-from dashboard.sync import usage_sync
+from dashboard.sync.usage import usage_sync
 from orgadmin.access import Role
 from tests.browser.conftest import screenshot, settle
 from tests.conftest import SIM_NOW
@@ -20,7 +20,7 @@ NOW = dt.datetime.fromtimestamp(SIM_NOW, dt.UTC)
 
 @pytest.fixture
 def synced(org, simulator):
-    from orgadmin.services import directory_sync
+    from orgadmin.sync.directory import directory_sync
 
     directory_sync(org=org)  # names for project, key and user ids
     usage_sync(org=org, start=NOW - dt.timedelta(days=31))

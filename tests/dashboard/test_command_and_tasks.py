@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from dashboard import tasks
 from dashboard.models import USAGE_MODELS, CostBucket
 from orgadmin.models import SyncRun
-from orgadmin.syncing import sync_run
+from orgadmin.sync.runs import sync_run
 
 
 def test_it_backfills_a_number_of_days_from_the_command(org, simulator, capsys):

@@ -19,13 +19,14 @@ from django.urls import reverse
 
 from dashboard.families import COSTS_ENDPOINT, FAMILIES
 from dashboard.models import USAGE_MODELS, CostBucket
-from dashboard.sync import _write_usage_page, usage_sync
+from dashboard.sync.usage import usage_sync
+from dashboard.sync.writer import write_usage_page
 from orgadmin.client import OrgAPIError, admin_client, api_errors, install_transport
 from orgadmin.models import ApiCapability, SyncRun
 from orgadmin.simulator import create_app
 from orgadmin.simulator.quirks import Quirks
-from orgadmin.simulator.usage import PICO
-from orgadmin.syncing import refused_candidates
+from orgadmin.simulator.usage.families import PICO
+from orgadmin.sync.runs import refused_candidates
 from tests.conftest import SIM_ADMIN_KEY, SIM_BASE_URL
 
 DAY, HOUR = 86400, 3600
@@ -407,7 +408,7 @@ def test_an_unaligned_bucket_counts_in_the_hour_and_day_that_hold_its_start(
         bucket(unaligned, unaligned + HOUR, 100),
         bucket(unaligned + HOUR, unaligned + HOUR + 600, 23),  # the open bucket, ending at "now"
     ]
-    _write_usage_page(org, FAMILIES["embeddings"], page, dt.datetime.now(dt.UTC))
+    write_usage_page(org, FAMILIES["embeddings"], page, dt.datetime.now(dt.UTC))
 
     model = USAGE_MODELS["embeddings"]
     assert sorted(model.objects.values_list("bucket_start", "input_tokens")) == [

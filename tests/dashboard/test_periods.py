@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dashboard.periods import Period, bucket_of, bucket_starts, preset_range
-from dashboard.sync import SyncDataError, parse_decimal, windows_to_fetch
+from dashboard.sync.usage import windows_to_fetch
+from dashboard.sync.writer import SyncDataError, parse_decimal
 
 UTC = dt.UTC
 

@@ -9,13 +9,13 @@ from decimal import Decimal
 import pytest
 from django.db.models import Count, F, Sum
 
-from dashboard.families import FAMILIES
+from dashboard.families import COSTS_ENDPOINT, FAMILIES
 from dashboard.models import USAGE_MODELS, CostBucket
-from dashboard.sync import COSTS_ENDPOINT, usage_sync
+from dashboard.sync.usage import usage_sync
 from orgadmin.client import OrgAPIError
 from orgadmin.models import SyncRun
 from orgadmin.simulator import FaultConfig
-from orgadmin.syncing import SyncBusy, sync_run, watermark_get
+from orgadmin.sync.runs import SyncBusy, sync_run, watermark_get
 from tests.conftest import SIM_NOW
 
 NOW = dt.datetime.fromtimestamp(SIM_NOW, dt.UTC)
@@ -163,10 +163,10 @@ def test_it_refetches_only_the_settle_window_after_the_watermark(org, simulator,
 
 
 def test_it_resumes_after_a_run_that_died_mid_way(org, simulator, start, monkeypatch):
-    from dashboard import sync
+    from dashboard.sync import usage as sync
 
     calls = {"n": 0}
-    real = sync._write_usage_page
+    real = sync.write_usage_page
 
     def dies_on_the_fifth_page(*args, **kwargs):
         calls["n"] += 1
@@ -174,13 +174,13 @@ def test_it_resumes_after_a_run_that_died_mid_way(org, simulator, start, monkeyp
             raise KeyboardInterrupt("worker killed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sync, "_write_usage_page", dies_on_the_fifth_page)
+    monkeypatch.setattr(sync, "write_usage_page", dies_on_the_fifth_page)
     with pytest.raises(KeyboardInterrupt):
         usage_sync(org=org, start=start)
     assert SyncRun.objects.get().status == SyncRun.Status.FAILED
     written_before = _row_counts()
     assert sum(written_before.values()) > 0
-    monkeypatch.setattr(sync, "_write_usage_page", real)
+    monkeypatch.setattr(sync, "write_usage_page", real)
 
     run = usage_sync(org=org, start=start)
 
@@ -362,7 +362,7 @@ def test_a_page_replaces_the_rows_of_its_buckets(org):
     """Rows the API no longer returns go, a skipped bucket is emptied, a bucket sent twice keeps
     its last copy, and the daily rollup follows: what an upsert and a sweep would give."""
     from dashboard.models import DAILY_MODELS
-    from dashboard.sync import _write_usage_page
+    from dashboard.sync.writer import write_usage_page
 
     family = FAMILIES["embeddings"]
     model = USAGE_MODELS["embeddings"]
@@ -382,7 +382,7 @@ def test_a_page_replaces_the_rows_of_its_buckets(org):
         }
 
     first = [bucket(0, result("p1", 5), result("p2", 6)), bucket(1, result("p3", 7)), bucket(2)]
-    _write_usage_page(org, family, first, NOW - dt.timedelta(minutes=2))
+    write_usage_page(org, family, first, NOW - dt.timedelta(minutes=2))
     assert model.objects.count() == 3
 
     # Bucket 0 again without p2 (and sent twice: the last copy holds), bucket 1 skipped (a gap),
@@ -392,7 +392,7 @@ def test_a_page_replaces_the_rows_of_its_buckets(org):
         bucket(0, result("p1", 9)),
         bucket(2, result("p4", "11")),
     ]
-    _write_usage_page(org, family, second, NOW - dt.timedelta(minutes=1))
+    write_usage_page(org, family, second, NOW - dt.timedelta(minutes=1))
 
     held = sorted(model.objects.values_list("bucket_start", "project_id", "input_tokens"))
     assert held == [(day, "p1", 9), (day + 2 * hour, "p4", 11)]

@@ -55,7 +55,7 @@ def acme(db):
 def _rollup(org, slug):
     """Rows made here, not by a sync: build their daily rollup as the sync would."""
     from dashboard.families import FAMILIES
-    from dashboard.sync import usage_rollup
+    from dashboard.sync.writer import usage_rollup
 
     start = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     usage_rollup(

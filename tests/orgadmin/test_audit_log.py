@@ -15,11 +15,11 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from orgadmin import services
-from orgadmin.audit_catalog import category_of
+from orgadmin.audit import category_of
 from orgadmin.models import AuditEvent
-from orgadmin.selectors import audit as audit_selectors
+from orgadmin.selectors import audit_counts
 from orgadmin.selectors.audit import AuditFilters
+from orgadmin.sync.audit import audit_events_store, audit_log_sync
 from tests.audit_events import generate
 from tests.factories import OrganizationFactory
 
@@ -34,7 +34,7 @@ def gen_org(db):
     end = int(timezone.now().timestamp())
     raws = list(generate(1500, start=end - 60 * 86400, end=end, seed=3))
     with transaction.atomic():
-        services.audit_events_store(org=org, raws=raws)
+        audit_events_store(org=org, raws=raws)
     org.raws = raws
     return org
 
@@ -161,8 +161,8 @@ def test_it_counts_the_same_from_the_block_counts_as_from_the_events(gen_org, ch
         AuditFilters(start=TODAY - dt.timedelta(days=47), end=TODAY - dt.timedelta(days=3)),
         **changes,
     )
-    from_counts = audit_selectors._facets_from_counts(gen_org, f)
-    from_events = audit_selectors._facets_from_events(gen_org, f)
+    from_counts = audit_counts._facets_from_counts(gen_org, f)
+    from_events = audit_counts._facets_from_events(gen_org, f)
 
     assert from_counts.total == from_events.total > 0
     assert from_counts.types == from_events.types
@@ -214,13 +214,13 @@ def test_it_draws_events_per_day_stacked_by_category_with_a_drilldown(client_as,
         # 5 for the session, user, organization and permissions; 2 after the view (navigation,
         # roles; the session is written again once a minute at most, not by this request); the
         # explorer's own: known types, 3 counts, the page's ids and rows, names (the
-        # directory's, then the audit log's), the oldest day, the last run and its lock.
-        ({"type": "api_key.*", "project": "proj_000001"}, 18),
-        ({"actor": "person00001@acme.example"}, 19),  # + is it a name or an id
+        # directory's, then the audit log's), the oldest day, the sync's status (its runs).
+        ({"type": "api_key.*", "project": "proj_000001"}, 17),
+        ({"actor": "person00001@acme.example"}, 18),  # + is it a name or an id
         # Instead of 3 counts: the matching events (SQLite first asks its trigram index, then
         # reads the candidates' rows once; PostgreSQL finds the ids, then reads those events).
-        ({"q": "gpt-4o"}, 16),
-        ({"resource": "rl-gpt-4o"}, 16),  # + the resource's events from its index
+        ({"q": "gpt-4o"}, 15),
+        ({"resource": "rl-gpt-4o"}, 15),  # + the resource's events from its index
     ],
 )
 def test_it_keeps_the_query_count_fixed(
@@ -284,7 +284,7 @@ def test_it_shows_an_empty_state_before_any_connection(client_as, auditor):
 
 
 def test_it_opens_an_event_in_the_drawer_with_its_sentence_diff_and_json(client_as, auditor, org):
-    services.audit_log_sync(org=org)
+    audit_log_sync(org=org)
     event = AuditEvent.objects.filter(org=org, type="api_key.deleted").first()
     url = reverse("orgadmin:audit_event", args=[event.event_id])
 
@@ -392,7 +392,7 @@ def test_it_defuses_spreadsheet_formulas_in_the_csv(client_as, auditor, db):
         "project.created": {"id": "proj_f", "data": {"title": "@SUM(A1)"}},
     }
     with transaction.atomic():
-        services.audit_events_store(org=org, raws=[raw])
+        audit_events_store(org=org, raws=[raw])
     response = client_as(auditor).get(reverse("orgadmin:audit_export_csv"))
     [row] = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert row["project_name"].startswith("'=")
@@ -432,7 +432,7 @@ def test_it_keeps_polling_until_a_worker_has_run_the_sync(client_as, admin, org,
     assert waiting.status_code == 200
     assert "Syncing…" in waiting.content.decode()
     # The worker ran it: polling stops, and the explorer is told to reload.
-    services.audit_log_sync(org=org)
+    audit_log_sync(org=org)
     done = client_as(admin).get(poll.replace("&amp;", "&"), HTTP_HX_REQUEST="true")
     assert done.status_code == 286
     assert "auditSynced" in done["HX-Trigger"]
@@ -448,7 +448,7 @@ def test_it_shows_the_last_sync_and_its_failure(client_as, auditor, org, simulat
 
     simulator.faults = FaultConfig(script=["quota"] * 10)
     with pytest.raises(OrgAPIError):
-        services.audit_log_sync(org=org)
+        audit_log_sync(org=org)
     body = client_as(auditor).get(URL).content.decode()
     assert "Sync failed" in body
     assert "You exceeded your current quota" in body
@@ -457,7 +457,7 @@ def test_it_shows_the_last_sync_and_its_failure(client_as, auditor, org, simulat
 
 
 def test_it_reads_only_the_database(client_as, auditor, org, simulator):
-    services.audit_log_sync(org=org)
+    audit_log_sync(org=org)
     before = simulator.store.clone() if hasattr(simulator.store, "clone") else None
     from orgadmin.simulator import FaultConfig
 
@@ -471,12 +471,12 @@ def test_it_reads_only_the_database(client_as, auditor, org, simulator):
 def test_it_counts_a_search_too_broad_to_count_over_its_newest_whole_days(
     client_as, auditor, gen_org, monkeypatch
 ):
-    monkeypatch.setattr(audit_selectors, "SAMPLE_LIMIT", 100)
+    monkeypatch.setattr(audit_counts, "SAMPLE_LIMIT", 100)
     f = AuditFilters(
         start=TODAY - dt.timedelta(days=59), end=TODAY + dt.timedelta(days=1), q="acme"
     )
 
-    facets = audit_selectors.audit_facets(org=gen_org, f=f)
+    facets = audit_counts.audit_facets(org=gen_org, f=f)
 
     since = facets.sampled_since.date()
     newest = _expected(gen_org.raws, start=since, end=f.end, q="acme")
@@ -494,24 +494,24 @@ def test_it_counts_a_search_too_broad_to_count_over_its_newest_whole_days(
 def test_it_counts_a_common_search_narrowed_by_other_filters_exactly(gen_org, monkeypatch, path):
     # More matches of the text alone than it counts: it counts again with every filter, each
     # way it can find them, and all three agree with the raw events.
-    monkeypatch.setattr(audit_selectors, "SAMPLE_LIMIT", 100)
+    monkeypatch.setattr(audit_counts, "SAMPLE_LIMIT", 100)
     if path != "text index":
-        monkeypatch.setattr(audit_selectors, "TEXT_CANDIDATES", 0)
+        monkeypatch.setattr(audit_counts, "TEXT_CANDIDATES", 0)
     if path == "search index scan":
-        monkeypatch.setattr(audit_selectors, "FACET_INDEX_LIMIT", 0)
+        monkeypatch.setattr(audit_counts, "FACET_INDEX_LIMIT", 0)
     start, end = TODAY - dt.timedelta(days=59), TODAY + dt.timedelta(days=1)
     projects = Counter((r.get("project") or {}).get("id") for r in gen_org.raws)
     project = next(p for p, _ in projects.most_common() if p)
     f = AuditFilters(start=start, end=end, q="acme", project=project, types=("api_key.created",))
     by_facet = []
-    facet_index_ids = audit_selectors._facet_index_ids
+    facet_index_ids = audit_counts._facet_index_ids
     monkeypatch.setattr(
-        audit_selectors,
+        audit_counts,
         "_facet_index_ids",
         lambda *a, **kw: by_facet.append(facet_index_ids(*a, **kw)) or by_facet[-1],
     )
 
-    facets = audit_selectors.audit_facets(org=gen_org, f=f)
+    facets = audit_counts.audit_facets(org=gen_org, f=f)
 
     expected = _expected(gen_org.raws, start=start, end=end, q="acme", project=project)
     expected = [r for r in expected if r["type"] in f.types]

@@ -32,7 +32,7 @@ from django.db.models import Count, Sum
 from dashboard.families import FAMILIES
 from dashboard.models import USAGE_MODELS, CostBucket
 from orgadmin.models import SyncRun
-from orgadmin.syncing import watermark_get
+from orgadmin.sync.runs import watermark_get
 from orgadmin.models import Organization
 import datetime as dt
 cutoff = dt.datetime.fromtimestamp({cutoff}, dt.UTC)

@@ -1,0 +1,428 @@
+"""usage_sync: pages through every usage endpoint and the costs with the SDK into our tables.
+
+One transaction per page: the page's rows (written by `dashboard.sync.writer`) and the
+endpoint's watermarks move together. A killed run therefore leaves whole pages behind and the
+next run resumes from the watermark.
+
+Each endpoint keeps the range it holds complete as two watermarks: `<endpoint>` (the high end) and
+`<endpoint>#from` (the low end). A run fetches the requested window minus that range, except the
+last USAGE_SETTLE_HOURS before the high end, which are fetched again because recent buckets keep
+changing for a while.
+
+Streams are independent: one that fails after the SDK's retries is recorded on the run, which
+goes on with the others and ends "partial"; the next run resumes that stream from its own
+watermarks. A grouping or filter that the API refuses with a 400 is dropped and the request sent
+again (see `_Options`); the refusal is kept on the connection and asked about again daily.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from dashboard.families import (
+    COST_DIMENSIONS,
+    COSTS_ENDPOINT,
+    FAMILIES,
+    MAX_BUCKETS_PER_PAGE,
+    MAX_COST_BUCKETS_PER_PAGE,
+    SYNC_BUCKET_WIDTH,
+)
+from dashboard.sync.writer import (
+    DAY,
+    HOUR,
+    JsonPage,
+    Page,
+    SyncDataError,
+    ceil_to,
+    floor_to,
+    peek_cursor,
+    write_cost_page,
+    write_usage_page,
+)
+from orgadmin.client import OrgAPIError, admin_client, api_errors
+from orgadmin.models import Organization, SyncRun
+from orgadmin.sync.runs import (
+    RunRecorder,
+    capability_accept,
+    capability_get,
+    capability_recheck_due,
+    capability_refuse,
+    refused_candidates,
+    sync_run,
+    watermark_get,
+    watermark_set,
+)
+
+log = logging.getLogger(__name__)
+
+
+# --- windows and watermarks --------------------------------------------------------------------
+
+
+def windows_to_fetch(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    known: tuple[dt.datetime, dt.datetime] | None,
+    settle: dt.timedelta,
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The parts of [start, end) not yet held complete: the window minus [low, high - settle)."""
+    if start >= end:
+        return []
+    if known is None:
+        return [(start, end)]
+    low, high = known
+    solid_end = high - settle
+    if solid_end <= low:
+        return [(start, end)]
+    parts = []
+    if start < low:
+        parts.append((start, min(end, low)))
+    tail = max(start, solid_end)
+    if tail < end:
+        parts.append((tail, end))
+    # Two parts that touch are one window: fewer pages.
+    if len(parts) == 2 and parts[0][1] >= parts[1][0]:
+        parts = [(parts[0][0], parts[1][1])]
+    return parts
+
+
+def _known(org: Organization, endpoint: str) -> tuple[dt.datetime, dt.datetime] | None:
+    high = watermark_get(org=org, endpoint=endpoint)
+    low = watermark_get(org=org, endpoint=f"{endpoint}#from")
+    return (low, high) if high is not None and low is not None else None
+
+
+def _extend_known(
+    org: Organization,
+    endpoint: str,
+    known: tuple[dt.datetime, dt.datetime] | None,
+    fetched: tuple[dt.datetime, dt.datetime],
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """Merge what this run has fetched so far into the endpoint's range, when they touch."""
+    start, end = fetched
+    if known is None:
+        merged = (start, end)
+    elif start <= known[1] and end >= known[0]:
+        merged = (min(known[0], start), max(known[1], end))
+    else:
+        return known  # not contiguous yet: the range would claim a gap
+    if merged != known:
+        watermark_set(org=org, endpoint=f"{endpoint}#from", value=merged[0])
+        watermark_set(org=org, endpoint=endpoint, value=merged[1])
+    return merged
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Stream:
+    endpoint: str
+    label: str
+    step: dt.timedelta
+    max_buckets: int
+    # The optional parameters sent, in the order we'd rather give them up when refused:
+    # "group_by:<dimension>" for a grouping (a filter would be its parameter's name).
+    options: tuple[str, ...]
+    fetch: Callable[..., Any]  # fetch(options, **params) -> the SDK's raw response
+    write: Callable[[Iterable[dict[str, Any]], dt.datetime], Page | None]
+
+
+# Which grouping to give up first when the API refuses one: who and which key before what.
+_GIVE_UP_ORDER = (
+    "api_key_id",
+    "user_id",
+    "service_tier",
+    "batch",
+    "context_level",
+    "size",
+    "source",
+    "vector_store_id",
+    "model",
+    "line_item",
+    "project_id",
+)
+
+
+def grouping_options(dimensions: Sequence[str]) -> tuple[str, ...]:
+    """The `group_by` options for these dimensions, the first to give up first."""
+    ordered = sorted(dimensions, key=lambda d: (*_GIVE_UP_ORDER, d).index(d))
+    return tuple(f"group_by:{d}" for d in ordered)
+
+
+def _group_by(options: Sequence[str], dimensions: Sequence[str]) -> list[str]:
+    """The dimensions that `options` still group by, in the endpoint's own order."""
+    sent = {o.removeprefix("group_by:") for o in options if o.startswith("group_by:")}
+    return [d for d in dimensions if d in sent]
+
+
+def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_Stream]:
+    # The SDK sends each request (auth, retries with Retry-After, errors, request ids); the page
+    # is read as plain JSON rather than typed models, which would hold it in memory twice over.
+    usage = client.usage.with_raw_response if client is not None else None
+    streams = []
+    for slug in families:
+        family = FAMILIES[slug]
+        method = getattr(usage, family.method, None)
+
+        def fetch(options: Sequence[str], _m=method, _f=family, **params: Any) -> Any:
+            group_by = _group_by(options, _f.dimensions)
+            return _m(bucket_width=SYNC_BUCKET_WIDTH, group_by=group_by, **params)
+
+        streams.append(
+            _Stream(
+                endpoint=family.endpoint,
+                label=f"{family.label} usage",
+                step=HOUR,
+                max_buckets=MAX_BUCKETS_PER_PAGE[SYNC_BUCKET_WIDTH],
+                options=grouping_options(family.dimensions),
+                fetch=fetch,
+                write=lambda buckets, stamp, _f=family: write_usage_page(org, _f, buckets, stamp),
+            )
+        )
+
+    def fetch_costs(options: Sequence[str], **params: Any) -> Any:
+        group_by = _group_by(options, COST_DIMENSIONS)
+        return usage.costs(bucket_width="1d", group_by=group_by, **params)
+
+    streams.append(
+        _Stream(
+            endpoint=COSTS_ENDPOINT,
+            label="Costs",
+            step=DAY,
+            max_buckets=MAX_COST_BUCKETS_PER_PAGE,
+            options=grouping_options(COST_DIMENSIONS),
+            fetch=fetch_costs,
+            write=lambda buckets, stamp: write_cost_page(org, buckets, stamp),
+        )
+    )
+    return streams
+
+
+def _pages(
+    stream: _Stream,
+    start: dt.datetime,
+    end: dt.datetime,
+    options: Sequence[str] | None = None,
+) -> Iterator[JsonPage]:
+    """Each page of one window, with the largest page the API allows, sending `options` (all
+    the stream's by default).
+
+    The next page is fetched in the background while this one is written: the sync takes about
+    as long as the fetching alone.
+    """
+    options = stream.options if options is None else options
+    buckets = -(-(end - start) // stream.step)  # start and end are bucket boundaries
+    limit = min(stream.max_buckets, max(1, buckets))
+
+    def fetch(cursor: str | None) -> tuple[JsonPage, str | None]:
+        params: dict[str, Any] = {
+            "start_time": int(start.timestamp()),
+            "end_time": int(end.timestamp()),
+            "limit": limit,
+        }
+        if cursor:
+            params["page"] = cursor
+        with api_errors():
+            raw = stream.fetch(options, **params)
+        response = raw.http_response
+        text = response.content.decode("utf-8")
+        return JsonPage(text, raw.request_id), peek_cursor(text)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-fetch")
+    try:
+        future = pool.submit(fetch, None)
+        while True:
+            page, peeked = future.result()
+            future = pool.submit(fetch, peeked) if peeked else None
+            yield page
+            if page.next_page != peeked:
+                raise OrgAPIError(
+                    "The OpenAI API sent a page whose cursor could not be read.",
+                    request_id=page.request_id,
+                )
+            if future is None:
+                return
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _relaxed_commit() -> None:
+    """Don't wait for the WAL flush when a page commits (PostgreSQL; SQLite already uses WAL with
+    synchronous=NORMAL). A crash can then lose the last pages committed, never part of one: their
+    rows and the watermark that covers them go together, and the next run fetches them again."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+class _Options:
+    """The optional parameters a stream sends, and what to do when the API refuses one.
+
+    Options the endpoint refused before are left out, unless the refusal is older than
+    API_CAPABILITY_RECHECK_HOURS: then they are asked for again, and if the API takes them the
+    stream's whole held range is fetched again, so that the history gets them back.
+    """
+
+    def __init__(self, org: Organization, stream: _Stream, now: dt.datetime) -> None:
+        self.org, self.stream = org, stream
+        capability = capability_get(org=org, endpoint=stream.endpoint)
+        self.refused = set(capability.refused) if capability else set()
+        self.rechecking = capability_recheck_due(capability, now)
+        self.sending = [o for o in stream.options if self.rechecking or o not in self.refused]
+        self.confirmed = False
+        self.restored: list[str] = []
+
+    def refuse(self, error: OrgAPIError) -> bool:
+        """Drop the option a 400 is about and record it; False when it is about none of ours."""
+        candidates = refused_candidates(error, self.sending)
+        if not candidates:
+            return False
+        option = candidates[0]
+        self.sending.remove(option)
+        capability_refuse(org=self.org, endpoint=self.stream.endpoint, option=option, error=error)
+        return True
+
+    def accepted(self) -> None:
+        """The API answered a request with the options sent: record it (once per run)."""
+        if self.confirmed:
+            return
+        self.confirmed = True
+        if self.refused.isdisjoint(self.sending):
+            return  # nothing sent was refused before: nothing to record (no query)
+        self.restored = capability_accept(
+            org=self.org, endpoint=self.stream.endpoint, options=self.sending
+        )
+
+
+def _sync_window(
+    org: Organization,
+    stream: _Stream,
+    recorder: RunRecorder,
+    options: _Options,
+    window: tuple[dt.datetime, dt.datetime],
+    known: tuple[dt.datetime, dt.datetime] | None,
+    now: dt.datetime,
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """Fetch and store one window; returns the endpoint's held range after it."""
+    # Whole buckets only, so that a window costs exactly ceil(buckets / limit) pages.
+    window_start, window_end = floor_to(window[0], stream.step), ceil_to(window[1], stream.step)
+    while True:
+        try:
+            for json_page in _pages(stream, window_start, window_end, options.sending):
+                options.accepted()
+                stamp = timezone.now()
+                with transaction.atomic():
+                    _relaxed_commit()
+                    page = stream.write(json_page.buckets(), stamp)
+                    if page is not None:
+                        # Never claim beyond the moment of fetching: the current bucket is partial.
+                        fetched_to = min(page.last_end, now)
+                        known = _extend_known(
+                            org, stream.endpoint, known, (window_start, fetched_to)
+                        )
+                recorder.page(rows=page.rows if page else 0)
+            return known
+        except OrgAPIError as exc:
+            if not options.refuse(exc):
+                raise
+            recorder.page(rows=0)  # the refused request; the window starts again without it
+
+
+def _sync_stream(
+    org: Organization,
+    stream: _Stream,
+    recorder: RunRecorder,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    refetch: bool,
+    now: dt.datetime,
+) -> None:
+    start, end = floor_to(start, stream.step), ceil_to(end, stream.step)
+    known = _known(org, stream.endpoint)
+    settle = dt.timedelta(hours=settings.USAGE_SETTLE_HOURS)
+    windows = (
+        [(start, end)]
+        if refetch
+        else windows_to_fetch(start=start, end=end, known=known, settle=settle)
+    )
+    options = _Options(org, stream, now)
+    held_before = known
+    for window in windows:
+        known = _sync_window(org, stream, recorder, options, window, known, now)
+    if options.restored and held_before and windows:
+        # The API takes again what it refused: fetch what we held without it once more.
+        first = min(w[0] for w in windows)
+        if held_before[0] < first:
+            _sync_window(org, stream, recorder, options, (held_before[0], first), known, now)
+
+
+def _resume_from(org: Organization, stream: _Stream, now: dt.datetime) -> dt.datetime:
+    """Where a run without `start` begins: the watermark minus the settle window, or a backfill."""
+    known = _known(org, stream.endpoint)
+    if known is None:
+        return now - dt.timedelta(days=settings.USAGE_BACKFILL_DAYS)
+    return known[1] - dt.timedelta(hours=settings.USAGE_SETTLE_HOURS)
+
+
+def usage_sync(
+    *,
+    org: Organization,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    refetch: bool = False,
+    families: Sequence[str] | None = None,
+    triggered_by: Any = None,
+) -> SyncRun:
+    """Sync usage buckets and costs for [start, end) into our tables; returns the recorded run.
+
+    Without `start`, each endpoint resumes from its watermark minus the settle window (or backfills
+    USAGE_BACKFILL_DAYS on the first run). `refetch` fetches the whole window again. A stream that
+    fails after the SDK's retries is recorded and the others go on: the run ends "partial".
+    Raises SyncBusy when another usage sync of this organization is running, and OrgAPIError
+    (recorded on the run) when every stream failed, or on an error that would fail them all
+    (the key refused, the quota spent, the API unreachable).
+    """
+    now = timezone.now()
+    end = min(end or now, now)
+    families = list(families or FAMILIES)
+    params = {
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat(),
+        "refetch": refetch,
+        "families": families if len(families) < len(FAMILIES) else "all",
+    }
+    client = admin_client(
+        org, max_retries=settings.USAGE_SYNC_MAX_RETRIES, timeout=settings.USAGE_SYNC_TIMEOUT
+    )
+    with sync_run(
+        org=org, kind=SyncRun.Kind.USAGE, params=params, triggered_by=triggered_by
+    ) as recorder:
+        streams = _streams(org, client, families)
+        last_error: Exception | None = None
+        for stream in streams:
+            stream_start = start or _resume_from(org, stream, now)
+            try:
+                _sync_stream(
+                    org, stream, recorder, start=stream_start, end=end, refetch=refetch, now=now
+                )
+            except (OrgAPIError, SyncDataError) as exc:
+                if isinstance(exc, OrgAPIError) and exc.account_wide:
+                    raise
+                log.warning("usage sync of %s: %s failed: %s", org, stream.label, exc)
+                recorder.stream_failed(stream=stream.endpoint, label=stream.label, error=exc)
+                last_error = exc
+        if last_error is not None and len(recorder.failures) == len(streams):
+            raise last_error
+    return recorder.run
