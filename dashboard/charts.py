@@ -1,26 +1,23 @@
-"""Pure Plotly figure builders for the usage and cost pages: plain data in, a Figure out.
+"""Pure Plotly figure builders for the usage and cost pages: plain data in, a `go.Figure` out.
 
 No Django here, so tests assert on `fig.data`. Colours and fonts follow the page's theme in
 static/js/charts.js. A trace's `meta.drill` is the URL that narrows the page to that series; a
 point's `customdata` is a link for that bucket (the audit log of that day, on the Costs chart).
 A series' name is escaped as it enters the figure (`plotly_text`): names come from the API.
-
-A figure is plain Plotly JSON (`Figure`), not a `plotly.graph_objects.Figure`: building and
-validating graph objects cost more than the SQL of a page. Its JSON is what `go.Figure` would give
-for the same properties, default template included, so the browser draws the same chart.
+Traces and layouts are written as Plotly JSON and made a Figure by `orgadmin.charts.figure`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
-from orgadmin.charts import plotly_text
+import plotly.graph_objects as go
+
+from orgadmin.charts import figure, plotly_text
 
 # A palette that reads in light and dark themes; "Other" is always grey.
 PALETTE = (
@@ -39,52 +36,6 @@ PALETTE = (
 )
 OTHER_COLOR = "#94a3b8"
 MAX_SERIES = 10
-
-
-class Spec(dict):
-    """A Plotly JSON object read like a graph object: `fig.data[0].marker.color`, None if unset."""
-
-    def __getattr__(self, name: str) -> Any:
-        value = self.get(name)
-        return Spec(value) if type(value) is dict else value
-
-
-@cache
-def _template_json() -> str:
-    # The default template `go.Figure` adds, serialized once per process.
-    import plotly.io as pio
-
-    return json.dumps(pio.templates[pio.templates.default].to_plotly_json(), separators=(",", ":"))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-class Figure:
-    """A figure's `data` (traces) and `layout` as Plotly JSON."""
-
-    def __init__(self, data: list[dict], layout: dict) -> None:
-        self.data = [Spec(trace) for trace in data]
-        self.layout = Spec(layout)
-
-    def to_json(self) -> str:
-        body = json.dumps(
-            {"data": self.data, "layout": self.layout},
-            default=_json_default,
-            separators=(",", ":"),
-            allow_nan=False,
-        )
-        return body[:-2] + ',"template":' + _template_json() + "}}"
-
-
-def _clean(obj: dict) -> dict:
-    """Drop unset (None) properties, as graph objects do."""
-    return {k: v for k, v in obj.items() if v is not None}
 
 
 @dataclass
@@ -130,30 +81,28 @@ def _bars(
     for i, s in enumerate(series):
         other = not s.drill and s.name.startswith("Other")
         traces.append(
-            _clean(
-                {
-                    "customdata": s.links or None,
-                    "hovertemplate": f"%{{x}}<br>%{{fullData.name}}: {hover}<extra></extra>",
-                    "marker": {"color": OTHER_COLOR if other else colors[i % len(colors)]},
-                    "meta": {"drill": s.drill} if s.drill else None,
-                    "name": plotly_text(s.name),  # a project's or key's name: text, not markup
-                    "x": x,
-                    "y": list(s.values),
-                    "type": "bar",
-                }
-            )
+            {
+                "customdata": s.links or None,  # None: unset (the Figure leaves it out)
+                "hovertemplate": f"%{{x}}<br>%{{fullData.name}}: {hover}<extra></extra>",
+                "marker": {"color": OTHER_COLOR if other else colors[i % len(colors)]},
+                "meta": {"drill": s.drill} if s.drill else None,
+                "name": plotly_text(s.name),  # a project's or key's name: text, not markup
+                "x": x,
+                "y": list(s.values),
+                "type": "bar",
+            }
         )
     return traces
 
 
 def cost_by_day_figure(
     *, days: Sequence[dt.date], series: Sequence[Series], currency: str = "usd"
-) -> Figure:
+) -> go.Figure:
     """Daily cost bars stacked by line item, project or key (the top ones, then "Other")."""
     symbol = "$" if currency.lower() == "usd" else ""
     unit = "" if symbol else f" {currency.upper()}"
     x = [d.isoformat() for d in days]
-    return Figure(
+    return figure(
         data=_bars(x, top_series(series), hover=f"{symbol}%{{y:,.2f}}{unit}"),
         layout=_layout(
             title="Daily cost",
@@ -171,12 +120,12 @@ def usage_over_time_figure(
     metric_label: str,
     width: str,
     title: str = "",
-) -> Figure:
+) -> go.Figure:
     """One metric per bucket (local day or hour), stacked by the grouped dimension."""
     # Local wall-clock times: plotly draws dates without a zone.
     x = [b.strftime("%Y-%m-%d" if width == "1d" else "%Y-%m-%d %H:%M") for b in buckets]
     more = {"xaxis": {"tickformat": "%b %-d"}} if width == "1d" else {}
-    return Figure(
+    return figure(
         data=_bars(x, top_series(series), hover="%{y:,}"),
         layout=_layout(title=title or metric_label, y_title=metric_label, tickformat="~s", **more),
     )
@@ -189,11 +138,11 @@ def split_figure(
     title: str,
     y_title: str,
     width: str,
-) -> Figure:
+) -> go.Figure:
     """Two or three complementary series stacked (batch vs non-batch, cached vs uncached)."""
     x = [b.strftime("%Y-%m-%d" if width == "1d" else "%Y-%m-%d %H:%M") for b in buckets]
     colors = ("#2563eb", "#f59e0b", "#94a3b8")
-    return Figure(
+    return figure(
         data=_bars(x, list(parts), hover="%{y:,}", colors=colors),
         layout=_layout(
             title=title, y_title=y_title, tickformat="~s", height=260, margin={"t": 36, "b": 30}
@@ -201,9 +150,9 @@ def split_figure(
     )
 
 
-def sparkline_figure(*, days: Sequence[dt.date], values: Sequence[float | Decimal]) -> Figure:
+def sparkline_figure(*, days: Sequence[dt.date], values: Sequence[float | Decimal]) -> go.Figure:
     """A tiny area line with no axes, for a card."""
-    return Figure(
+    return figure(
         data=[
             {
                 "fill": "tozeroy",

@@ -1,39 +1,34 @@
-"""What the Overview, Costs and Usage pages show, built from selectors for the templates.
+"""What the Overview, Costs and Usage pages show: labels, URLs, chips and chart figures, shaped
+for the templates from the finished tables of dashboard/tables.py.
 
 Kept out of views.py so each view stays a few lines: parse, call this, render.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
-from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html_join
 
-from dashboard import charts, selectors
+from dashboard import charts, selectors, tables
 from dashboard.charts import Series
-from dashboard.families import (
-    COSTS_ENDPOINT,
-    DIMENSION_LABELS,
-    FAMILIES,
-    HEADLINE,
-    NAMED_DIMENSIONS,
-)
+from dashboard.families import COSTS_ENDPOINT, DIMENSION_LABELS, FAMILIES, NAMED_DIMENSIONS
 from dashboard.forms import WIDTHS, CostFilterForm, UsageFilterForm, timezone_names
-from dashboard.periods import PRESETS, Period, add_months, bucket_starts, first_of_month
+from dashboard.periods import PRESETS, Period
 from dashboard.selectors import CostQuery, UsageQuery
+from dashboard.tables import CostTable, FamilyTrend, UsageReport
 from orgadmin.models import Organization
 from orgadmin.selectors import refused_options
 
-ZERO = Decimal(0)
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
 _UNIT_OF_WIDTH = {"1d": "day", "1h": "hour"}
 
 
@@ -154,26 +149,6 @@ def filter_controls(*, form, path: str) -> dict[str, Any]:
     return controls
 
 
-def sync_status(
-    *,
-    freshness: selectors.Freshness,
-    now: dt.datetime,
-    run: Any = None,
-    since: dt.datetime | None = None,
-) -> dict[str, Any]:
-    """The freshness banner: the run it follows, and whether it should keep polling."""
-    run = run or (freshness.latest if since is None else None)
-    waiting = since is not None and run is None
-    return {
-        "freshness": freshness,
-        "run": run,
-        "since": since,
-        "waiting": waiting,
-        "poll": waiting or (run is not None and run.is_running),
-        "stale": freshness.stale(now),
-    }
-
-
 # --- what the API does not offer -----------------------------------------------------------------
 
 
@@ -212,99 +187,78 @@ def _filtered_dims(form) -> list[str]:
     return [dim for dim, _ in form.cleaned_data["filters"]]
 
 
+# --- shared by the Costs and Usage pages --------------------------------------------------------
+
+
+def _drills(form, path: str, keys: Iterable[tuple[str, ...]], dims: tuple[str, ...]) -> dict:
+    """The URL that narrows the page to each group ("" for a group with an empty value)."""
+    return {k: form.url(path, **form.drill_params(k)) if dims and all(k) else "" for k in keys}
+
+
+def _exports(form, name: str) -> dict[str, str]:
+    return {fmt: form.url(reverse(name, kwargs={"fmt": fmt})) for fmt in ("csv", "json")}
+
+
+def _dims(dims: tuple[str, ...]) -> list[dict[str, str]]:
+    return [{"key": d, "label": DIMENSION_LABELS[d]} for d in dims]
+
+
 # --- costs ---------------------------------------------------------------------------------------
+
+
+def _cost_table_rows(table: CostTable, dims, names, drills) -> list[dict[str, Any]]:
+    return sorted(
+        (
+            {
+                "cells": _cells(g.key, dims, names),
+                "amount": g.amount,
+                "share": table.share(g),
+                "quantity": g.quantity,
+                "unit": g.unit,
+                "drill": drills[g.key],
+            }
+            for g in table.groups
+        ),
+        key=lambda r: (-r["amount"], [c["label"] for c in r["cells"]]),
+    )
 
 
 def costs_context(*, org: Organization, form: CostFilterForm, path: str) -> dict[str, Any]:
     query: CostQuery = form.query()
-    dims, days = query.group_by, query.period.dates()
-    rows = selectors.cost_rows(org=org, query=query)
-    # Integer pico-dollars until the end: exact and fast; Decimal for what is shown.
-    by_currency: dict[str, dict] = defaultdict(lambda: defaultdict(int))
-    for day, _, row_currency, units, _, _ in rows:
-        by_currency[row_currency][day] += units
-    currency = max(by_currency, key=lambda c: (sum(by_currency[c].values()), c), default="usd")
-    groups: dict[tuple, dict[str, Any]] = {}
-    for day, key, row_currency, units, quantity, unit in rows:
-        if row_currency != currency:
-            continue
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = {"amount": 0, "quantity": None, "unit": "", "by_day": {}}
-        group["amount"] += units
-        by_day = group["by_day"]
-        by_day[day] = by_day.get(day, 0) + units
-        if quantity is not None:
-            group["quantity"] = (group["quantity"] or 0) + quantity
-            group["unit"] = group["unit"] or unit
-    scale = 10**selectors.AMOUNT_PLACES
-    for key, group in groups.items():
-        by_day = group["by_day"]
-        group["values"] = [by_day.get(d, 0) / scale for d in days]
-        group["amount"] = selectors.to_amount(group["amount"])
-        group["quantity"] = selectors.to_quantity(group["quantity"])
-        group["drill"] = form.url(path, **form.drill_params(key)) if dims and all(key) else ""
-    names = selectors.label_ids(org=org, groups=groups, dims=dims)
-    links = audit_urls(days)
+    dims = query.group_by
+    table = tables.cost_table(org=org, query=query)
+    keys = [g.key for g in table.groups]
+    names = selectors.label_ids(org=org, groups=keys, dims=dims)
+    drills = _drills(form, path, keys, dims)
+    links = audit_urls(table.days)
     series = [
-        Series(
-            name=group_label(key, dims, names), values=g["values"], drill=g["drill"], links=links
-        )
-        for key, g in groups.items()
+        Series(group_label(g.key, dims, names), g.per_day, drill=drills[g.key], links=links)
+        for g in table.groups
     ]
-    daily = {d: selectors.to_amount(v) for d, v in by_currency.get(currency, {}).items()}
-    total = sum(daily.values(), ZERO)
-    previous_total = selectors.cost_total(
-        org=org, query=CostQuery(query.period.previous(), (), query.filters), currency=currency
-    )
-    table = sorted(
-        (
-            {
-                "cells": _cells(key, dims, names),
-                "amount": g["amount"],
-                "share": (g["amount"] / total * 100) if total else ZERO,
-                "quantity": g["quantity"],
-                "unit": g["unit"],
-                "drill": g["drill"],
-            }
-            for key, g in groups.items()
-        ),
-        key=lambda r: (-r["amount"], [c["label"] for c in r["cells"]]),
-    )
     return {
-        "figure": charts.cost_by_day_figure(days=days, series=series, currency=currency),
-        "currency": currency,
-        "other_currencies": sorted(
-            (c, selectors.to_amount(sum(v.values())))
-            for c, v in by_currency.items()
-            if c != currency
+        "figure": charts.cost_by_day_figure(
+            days=table.days, series=series, currency=table.currency
         ),
-        "total": total,
-        "daily_average": total / len(days) if days else ZERO,
-        "previous_total": previous_total,
-        "change": _change(total, previous_total),
-        "table": table,
-        "dims": [{"key": d, "label": DIMENSION_LABELS[d]} for d in dims],
+        "currency": table.currency,
+        "other_currencies": table.other_currencies,
+        "total": table.total,
+        "daily_average": table.daily_average,
+        "previous_total": table.previous_total,
+        "change": table.change,
+        "table": _cost_table_rows(table, dims, names, drills),
+        "dims": _dims(dims),
         "daily": [
-            {"day": d, "amount": daily.get(d, ZERO), "audit": link}
-            for d, link in zip(days, links, strict=True)
+            {"day": d, "amount": amount, "audit": link}
+            for d, amount, link in zip(table.days, table.daily, links, strict=True)
         ],
         "chips": _filter_chips(form, path, names),
-        "exports": {
-            fmt: form.url(reverse("costs_export", kwargs={"fmt": fmt})) for fmt in ("csv", "json")
-        },
+        "exports": _exports(form, "costs_export"),
         "show_quantity": "line_item" in dims,
         "tz_note": str(query.period.tz) != "UTC",
         "unavailable": unavailable(
             org=org, endpoint=COSTS_ENDPOINT, subject="Cost", dims=[*dims, *_filtered_dims(form)]
         ),
     }
-
-
-def _change(now: Decimal, before: Decimal) -> Decimal | None:
-    if not before:
-        return None
-    return (now - before) / before * 100
 
 
 # --- usage ---------------------------------------------------------------------------------------
@@ -331,251 +285,164 @@ def usage_tabs(*, form: UsageFilterForm, path: str) -> dict[str, Any]:
     }
 
 
-def _local(buckets: list[dt.datetime], tz: ZoneInfo) -> list[dt.datetime]:
-    return [b.astimezone(tz) for b in buckets]
+def _usage_rows(report: UsageReport, dims, names, drills) -> list[dict[str, Any]]:
+    return [
+        {
+            "cells": _cells(g.key, dims, names),
+            "values": [{"value": g.totals[m.name], "unit": m.unit} for m in report.family.metrics],
+            "drill": drills[g.key],
+        }
+        for g in report.ranked()
+    ]
+
+
+def _usage_figure(report: UsageReport, series: list[Series], width: str) -> go.Figure:
+    family, metric = report.family, report.metric
+    return charts.usage_over_time_figure(
+        buckets=report.buckets,
+        series=series,
+        metric_label=metric.label,
+        width=width,
+        title=f"{family.label}: {metric.label.lower()} per {_UNIT_OF_WIDTH[width]}",
+    )
 
 
 def usage_context(*, org: Organization, form: UsageFilterForm, path: str) -> dict[str, Any]:
     query: UsageQuery = form.query()
-    family, metric_name = query.family, form.cleaned_data["metric"]
-    metric = family.metric(metric_name)
-    table = selectors.usage_table(org=org, query=query)
-    buckets = bucket_starts(query.period, query.width)
-    groups = table.groups()
-    names = selectors.label_ids(org=org, groups=groups, dims=query.group_by)
-    drills = {
-        g: form.url(path, **form.drill_params(g)) if query.group_by and all(g) else ""
-        for g in groups
-    }
-    cells = table.cells
+    dims, family = query.group_by, query.family
+    report = tables.usage_report(org=org, query=query, metric=form.cleaned_data["metric"])
+    keys = [g.key for g in report.groups]
+    names = selectors.label_ids(org=org, groups=keys, dims=dims)
+    drills = _drills(form, path, keys, dims)
     series = [
-        Series(
-            name=group_label(g, query.group_by, names),
-            values=[(cells.get((b, g)) or {}).get(metric_name) or 0 for b in buckets],
-            drill=drills[g],
-        )
-        for g in groups
+        Series(group_label(g.key, dims, names), g.per_bucket, drill=drills[g.key])
+        for g in report.groups
     ]
-    local = _local(buckets, query.period.tz)
-    totals = table.totals()
-    rows = sorted(
-        (
-            {
-                "cells": _cells(g, query.group_by, names),
-                "values": [{"value": totals[g][m.name], "unit": m.unit} for m in family.metrics],
-                "sort": totals[g][metric_name] or 0,
-                "drill": drills[g],
-            }
-            for g in groups
-        ),
-        key=lambda r: -r["sort"],
-    )
-    grand = [
-        {
-            "value": _grand_total([totals[g][m.name] for g in groups]),
-            "unit": m.unit,
-            "label": m.label + (" (average)" if m.over_time == "gauge" else ""),
-        }
-        for m in family.metrics
-    ]
-    context: dict[str, Any] = {
+    return {
         "family": family,
-        "metric": metric,
-        "figure": charts.usage_over_time_figure(
-            buckets=local,
-            series=series,
-            metric_label=metric.label,
-            width=query.width,
-            title=f"{family.label}: {metric.label.lower()} per {_UNIT_OF_WIDTH[query.width]}",
-        ),
-        "table": rows,
-        "grand": grand,
+        "metric": report.metric,
+        "figure": _usage_figure(report, series, query.width),
+        "table": _usage_rows(report, dims, names, drills),
+        "grand": [
+            {
+                "value": report.grand[m.name],
+                "unit": m.unit,
+                "label": m.label + (" (average)" if m.over_time == "gauge" else ""),
+            }
+            for m in family.metrics
+        ],
         "metric_columns": family.metrics,
-        "dims": [{"key": d, "label": DIMENSION_LABELS[d]} for d in query.group_by],
+        "dims": _dims(dims),
         "chips": _filter_chips(form, path, names),
-        "exports": {
-            fmt: form.url(reverse("usage_export", kwargs={"fmt": fmt})) for fmt in ("csv", "json")
-        },
+        "exports": _exports(form, "usage_export"),
         "unavailable": unavailable(
             org=org,
             endpoint=family.endpoint,
             subject=f"{family.label} usage",
-            dims=[*query.group_by, *_filtered_dims(form)],
+            dims=[*dims, *_filtered_dims(form)],
         ),
-        "extras": [],
+        "extras": _usage_extras(report, query.width),
     }
-    if "cache" in family.extras:
-        context["extras"].append(_cache_split(table, buckets, local, query.width))
-    if "batch" in family.extras:
-        context["extras"].append(
-            _batch_split(org, query, metric_name, metric.label, buckets, local)
-        )
-    return context
 
 
-def _grand_total(values: list) -> float | int | None:
-    present = [v for v in values if v is not None]
-    if not present:
-        return None
-    return sum(present)  # gauges: bytes stored across groups add up (each is a mean over time)
-
-
-def _cache_split(table, buckets, local, width) -> dict[str, Any]:
-    cached = defaultdict(int)
-    uncached = defaultdict(int)
-    for (bucket, _), values in table.cells.items():
-        c = values.get("input_cached_tokens") or 0
-        u = values.get("input_uncached_tokens")
-        if u is None:  # older buckets: input_tokens includes cached and cache-write tokens
-            u = (
-                (values.get("input_tokens") or 0)
-                - c
-                - (values.get("input_cache_write_tokens") or 0)
-            )
-        cached[bucket] += c
-        uncached[bucket] += u
-    parts = [
-        Series(name="Uncached input", values=[uncached[b] for b in buckets]),
-        Series(name="Cached input", values=[cached[b] for b in buckets]),
-    ]
-    total_c, total_u = sum(cached.values()), sum(uncached.values())
-    share = total_c / (total_c + total_u) * 100 if total_c + total_u else None
-    return {
-        "id": "chart-cache",
-        "figure": charts.split_figure(
-            buckets=local,
+def _usage_extras(report: UsageReport, width: str) -> list[dict[str, Any]]:
+    """The cache and batch split charts of the families that have them."""
+    extras = []
+    if report.cache is not None:
+        cache = report.cache
+        parts = [Series("Uncached input", cache.uncached), Series("Cached input", cache.cached)]
+        figure = charts.split_figure(
+            buckets=report.buckets,
             parts=parts,
             title="Cached vs uncached input tokens",
             y_title="Input tokens",
             width=width,
-        ),
-        "summary": f"{share:.1f}% of input tokens were cached" if share is not None else "",
-    }
-
-
-def _batch_split(
-    org, query: UsageQuery, metric_name, metric_label, buckets, local
-) -> dict[str, Any]:
-    split = selectors.usage_table(
-        org=org,
-        query=UsageQuery(query.family, query.period, query.width, ("batch",), query.filters),
-    )
-    by = {"true": defaultdict(int), "false": defaultdict(int), "": defaultdict(int)}
-    for (bucket, (batch,)), values in split.cells.items():
-        by.setdefault(batch, defaultdict(int))[bucket] += values.get(metric_name) or 0
-    parts = [
-        Series(name="Non-batch", values=[by["false"][b] for b in buckets]),
-        Series(name="Batch", values=[by["true"][b] for b in buckets]),
-    ]
-    if any(by[""].values()):
-        parts.append(Series(name="Unknown", values=[by[""][b] for b in buckets]))
-    batch_total = sum(by["true"].values())
-    total = batch_total + sum(by["false"].values()) + sum(by[""].values())
-    return {
-        "id": "chart-batch",
-        "figure": charts.split_figure(
-            buckets=local,
+        )
+        summary = "" if cache.share is None else f"{cache.share:.1f}% of input tokens were cached"
+        extras.append({"id": "chart-cache", "figure": figure, "summary": summary})
+    if report.batch is not None:
+        batch, label = report.batch, report.metric.label
+        parts = [Series("Non-batch", batch.non_batch), Series("Batch", batch.batch)]
+        if any(batch.unknown):
+            parts.append(Series("Unknown", batch.unknown))
+        figure = charts.split_figure(
+            buckets=report.buckets,
             parts=parts,
-            title=f"Batch vs non-batch: {metric_label.lower()}",
-            y_title=metric_label,
-            width=query.width,
-        ),
-        "summary": f"{batch_total / total * 100:.1f}% through the Batch API" if total else "",
-    }
+            title=f"Batch vs non-batch: {label.lower()}",
+            y_title=label,
+            width=width,
+        )
+        summary = f"{batch.share:.1f}% through the Batch API" if batch.share is not None else ""
+        extras.append({"id": "chart-batch", "figure": figure, "summary": summary})
+    return extras
 
 
 # --- overview ---------------------------------------------------------------------------------
 
 
+def _top_spenders(rows: list[dict], dimension: str, names: dict[str, str]) -> list[dict]:
+    costs_url = reverse("costs")
+    return [
+        {
+            **r,
+            "label": names.get(r[dimension], r[dimension]),
+            "url": f"{costs_url}?preset=30d&{dimension}={r[dimension]}&group_by=line_item",
+        }
+        for r in rows
+    ]
+
+
+def _sparklines(trends: list[FamilyTrend], dates: list[dt.date]) -> list[dict[str, Any]]:
+    usage_url = reverse("usage")
+    return [
+        {
+            "family": t.family,
+            "unit": t.unit,
+            "total": t.total,
+            "gauge": t.gauge,
+            "figure": charts.sparkline_figure(days=dates, values=t.values),
+            "url": f"{usage_url}?family={t.family.slug}&preset=30d",
+        }
+        for t in trends
+    ]
+
+
 def overview_context(*, org: Organization, now: dt.datetime) -> dict[str, Any]:
     tz = ZoneInfo(selectors.reporting_timezone(org=org))
     today = now.astimezone(tz).date()
-    month_start = first_of_month(today)
-    last_month_start = add_months(month_start, -1)
-    spend = selectors.daily_spend(org=org, start=last_month_start, end=today + dt.timedelta(days=1))
-    currency = selectors.main_currency(spend)
-    days = spend.get(currency, {})
-
-    def total(start: dt.date, end: dt.date) -> Decimal:
-        return sum((v for d, v in days.items() if start <= d < end), ZERO)
-
-    mtd = total(month_start, today + dt.timedelta(days=1))
-    last_month_days = calendar.monthrange(last_month_start.year, last_month_start.month)[1]
-    same_point = last_month_start + dt.timedelta(days=min(today.day, last_month_days))
-    last_mtd = total(last_month_start, same_point)
-    month_days = calendar.monthrange(today.year, today.month)[1]
-    # Run rate: the last 7 complete days; today is still filling up, so it's estimated too.
-    rate = total(today - dt.timedelta(days=7), today) / 7
-    projected = total(month_start, today) + rate * (month_days - today.day + 1)
+    spend = tables.month_spend(org=org, today=today)
     window = Period(today - dt.timedelta(days=29), today + dt.timedelta(days=1), tz)
-    top_projects = selectors.top_costs(
-        org=org, start=window.start, end=window.end, dimension="project_id", currency=currency
-    )
-    top_keys = selectors.top_costs(
-        org=org, start=window.start, end=window.end, dimension="api_key_id", currency=currency
-    )
-    keys_unavailable = unavailable(
-        org=org, endpoint=COSTS_ENDPOINT, subject="Cost", dims=["api_key_id"]
-    )
-    top_models = selectors.top_models(org=org, start=window.utc_start, end=window.utc_end)
-    names = selectors.names_for(
-        org=org,
-        ids=[r["project_id"] for r in top_projects] + [r["api_key_id"] for r in top_keys],
-    )
-    daily = selectors.family_daily_totals(org=org, period=window)
-    dates = window.dates()
-    sparklines = []
-    for slug, family in FAMILIES.items():
-        values = [daily[slug].get(d, 0) for d in dates]
-        metric = family.metric(HEADLINE[slug][0])
-        gauge = metric.over_time == "gauge"
-        sparklines.append(
-            {
-                "family": family,
-                "unit": "tokens" if len(HEADLINE[slug]) > 1 else metric.unit,
-                "total": (sum(values) / len(values)) if gauge else sum(values),
-                "gauge": gauge,
-                "figure": charts.sparkline_figure(days=dates, values=values),
-                "url": f"{reverse('usage')}?family={slug}&preset=30d",
-            }
+    top = {
+        dim: selectors.top_costs(
+            org=org, start=window.start, end=window.end, dimension=dim, currency=spend.currency
         )
-    costs_url, usage_url = reverse("costs"), reverse("usage")
+        for dim in ("project_id", "api_key_id")
+    }
+    names = selectors.names_for(org=org, ids=[r[d] for d, rows in top.items() for r in rows])
+    usage_url = reverse("usage")
     return {
         "finance": True,
-        "currency": currency,
-        "mtd": mtd,
-        "last_mtd": last_mtd,
-        "mtd_change": _change(mtd, last_mtd),
-        "same_day_last_month": same_point - dt.timedelta(days=1),
-        "projected": projected,
-        "run_rate": rate,
+        "currency": spend.currency,
+        "mtd": spend.month_to_date,
+        "last_mtd": spend.last_month_to_date,
+        "mtd_change": spend.change,
+        "same_day_last_month": spend.same_day_last_month,
+        "projected": spend.projected,
+        "run_rate": spend.run_rate,
         "month_label": today.strftime("%B %Y"),
-        "top_projects": [
-            {
-                **r,
-                "label": names.get(r["project_id"], r["project_id"]),
-                "url": f"{costs_url}?preset=30d&project_id={r['project_id']}&group_by=line_item",
-            }
-            for r in top_projects
-        ],
-        "top_keys": [
-            {
-                **r,
-                "label": names.get(r["api_key_id"], r["api_key_id"]),
-                "url": f"{costs_url}?preset=30d&api_key_id={r['api_key_id']}&group_by=line_item",
-            }
-            for r in top_keys
-        ],
-        "keys_unavailable": keys_unavailable,
+        "top_projects": _top_spenders(top["project_id"], "project_id", names),
+        "top_keys": _top_spenders(top["api_key_id"], "api_key_id", names),
+        "keys_unavailable": unavailable(
+            org=org, endpoint=COSTS_ENDPOINT, subject="Cost", dims=["api_key_id"]
+        ),
         "top_models": [
             {
                 **r,
                 "url": f"{usage_url}?family=completions&preset=30d&model={r['model']}"
                 "&group_by=project_id",
             }
-            for r in top_models
+            for r in selectors.top_models(org=org, start=window.utc_start, end=window.utc_end)
         ],
-        "sparklines": sparklines,
-        "status": sync_status(freshness=selectors.usage_freshness(org=org), now=now),
+        "sparklines": _sparklines(tables.family_trends(org=org, period=window), window.dates()),
         "tz_name": str(tz),
     }

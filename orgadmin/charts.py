@@ -1,4 +1,8 @@
-"""Pure Plotly figure builders for orgadmin pages: data in, figure out, no Django."""
+"""Pure Plotly figure builders: data in, a `plotly.graph_objects.Figure` out, no Django.
+
+The audit explorer's chart, and what every builder shares (dashboard/charts.py too): `figure`
+makes the Figure, `plotly_text` puts a name from the API into it as text.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
-from orgadmin.audit_catalog import CATEGORIES, category_label
+from orgadmin.audit import CATEGORIES, category_label
 
 OTHER = "*other"  # the categories past MAX_SERIES, together
 
@@ -53,6 +57,39 @@ def category_color(category: str, index: int = 0) -> str:
     return CATEGORY_COLORS.get(category) or _SPARE_COLORS[index % len(_SPARE_COLORS)]
 
 
+def figure(data: list[dict], layout: dict) -> go.Figure:
+    """A Figure from traces and a layout written as Plotly JSON: every builder returns one.
+
+    Not validated property by property, which costs more than a page's SQL (~0.1 s for a year of
+    bars); the tests validate what the builders return. Its template is empty, `{}`: Plotly's
+    default template is the same for every chart, and a copy of it in each figure (made when
+    built, and again when serialized) would be most of what a small figure costs. The chart tag
+    (orgadmin/templatetags/ui.py) writes the default template into the figure's JSON.
+    """
+    return go.Figure(data=data, layout={**layout, "template": {}}, _validate=False)
+
+
+def _audit_counts(
+    counts: Mapping[tuple[dt.date, str], int], *, start: dt.date, end: dt.date, width: int
+) -> dict[str, list[int]]:
+    """{category: events per bucket} in [start, end); the quietest categories past MAX_SERIES
+    summed as OTHER."""
+    size = len(range(0, max((end - start).days, 0), width))
+    by_category: dict[str, list[int]] = {}
+    for (day, category), n in counts.items():
+        if not start <= day < end:
+            continue
+        series = by_category.setdefault(category, [0] * size)
+        series[(day - start).days // width] += n
+    if len(by_category) > MAX_SERIES:
+        busiest = sorted(by_category, key=lambda c: -sum(by_category[c]))
+        other = [0] * size
+        for category in busiest[MAX_SERIES - 1 :]:
+            other = [a + b for a, b in zip(other, by_category.pop(category), strict=True)]
+        by_category[OTHER] = other
+    return by_category
+
+
 def audit_events_figure(
     counts: Mapping[tuple[dt.date, str], int], *, start: dt.date, end: dt.date
 ) -> go.Figure:
@@ -60,31 +97,16 @@ def audit_events_figure(
 
     Each bar carries the end of its period as customdata, so a click can open that window.
     """
-    days = (end - start).days
-    width = 1 if days <= MAX_DAILY_BARS else 7
-    buckets = [start + dt.timedelta(days=i) for i in range(0, max(days, 0), width)]
-    by_category: dict[str, list[int]] = {}
-    for (day, category), n in counts.items():
-        if not start <= day < end:
-            continue
-        series = by_category.setdefault(category, [0] * len(buckets))
-        series[(day - start).days // width] += n
-    if len(by_category) > MAX_SERIES:
-        busiest = sorted(by_category, key=lambda c: -sum(by_category[c]))
-        other = [0] * len(buckets)
-        for category in busiest[MAX_SERIES - 1 :]:
-            other = [a + b for a, b in zip(other, by_category.pop(category), strict=True)]
-        by_category[OTHER] = other
+    width = 1 if (end - start).days <= MAX_DAILY_BARS else 7
+    buckets = [start + dt.timedelta(days=i) for i in range(0, max((end - start).days, 0), width)]
+    by_category = _audit_counts(counts, start=start, end=end, width=width)
     known = [*CATEGORIES, OTHER]
     # The usual order first (so colours and legend stay put), unknown categories after.
     order = sorted(by_category, key=lambda c: (known.index(c) if c in known else len(known), c))
-    period = "day" if width == 1 else "week"
     x = [b.isoformat() for b in buckets]
     ends = [min(b + dt.timedelta(days=width), end).isoformat() for b in buckets]
     traces = []
     for index, category in enumerate(order):
-        # An unknown category is the first word of an event type the API sent: text, not markup.
-        label = plotly_text("Other" if category == OTHER else category_label(category))
         # Only the periods that have events: a year of a rare category stays small.
         points = [i for i, n in enumerate(by_category[category]) if n]
         traces.append(
@@ -93,7 +115,8 @@ def audit_events_figure(
                 "x": [x[i] for i in points],
                 "y": [by_category[category][i] for i in points],
                 "customdata": [ends[i] for i in points],
-                "name": label,
+                # An unknown category is the first word of an event type the API sent: text.
+                "name": plotly_text("Other" if category == OTHER else category_label(category)),
                 "marker": {"color": category_color(category, index)},
                 # Explicit widths: plotly sizes a lone bar by its neighbours, of which it has none.
                 "width": width * DAY_MS * 0.8,
@@ -101,10 +124,16 @@ def audit_events_figure(
             }
         )
     tallest = max((sum(column) for column in zip(*by_category.values(), strict=True)), default=0)
-    # Built without plotly's per-property validation, which costs ~0.1 s for a year of bars;
-    # the tests validate what this returns.
-    layout = {
-        "title": {"text": f"Events per {period}", "x": 0, "font": {"size": 14}},
+    return figure(traces, _audit_layout(start, end, width, tallest, legend=bool(order)))
+
+
+def _audit_layout(start: dt.date, end: dt.date, width: int, tallest: int, *, legend: bool) -> dict:
+    return {
+        "title": {
+            "text": f"Events per {'day' if width == 1 else 'week'}",
+            "x": 0,
+            "font": {"size": 14},
+        },
         "barmode": "stack",
         "bargap": 0.15,
         "height": 260,
@@ -114,9 +143,8 @@ def audit_events_figure(
         "xaxis": {"type": "date", "range": [_shift(start, -width / 2), _shift(end, -width / 2)]},
         # Whole numbers only: a quiet week would otherwise get ticks at 0.5.
         "yaxis": {"rangemode": "tozero", "tickformat": ",d", "dtick": 1 if tallest <= 5 else None},
-        "showlegend": bool(order),
+        "showlegend": legend,
     }
-    return go.Figure(data=traces, layout=layout, _validate=False)
 
 
 def _shift(day: dt.date, days: float) -> str:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from decimal import Decimal
+
+import plotly.graph_objects as go
+from django.template import Context, Template
 
 from dashboard.charts import (
     OTHER_COLOR,
@@ -84,3 +89,38 @@ def test_it_draws_a_sparkline_from_decimals():
 
     assert list(fig.data[0].y) == [1.5, 2.0]
     assert fig.layout.xaxis.visible is False
+
+
+def _all_figures():
+    hours = [dt.datetime(2025, 3, 1, h, tzinfo=dt.UTC) for h in (0, 1)]
+    series = [Series("Search", [1.5, 2.0], drill="/costs/?project_id=p1", links=["/a1", "/a2"])]
+    yield cost_by_day_figure(days=DAYS, series=series)
+    yield usage_over_time_figure(buckets=hours, series=series, metric_label="Tokens", width="1h")
+    yield split_figure(buckets=hours, parts=series, title="Split", y_title="Tokens", width="1d")
+    yield sparkline_figure(days=DAYS, values=[Decimal("1.5"), 2])
+
+
+def test_it_builds_figures_that_plotly_validates():
+    for fig in _all_figures():
+        assert isinstance(fig, go.Figure)
+        go.Figure(fig.to_plotly_json())  # validated: raises on any property Plotly doesn't know
+
+
+def test_it_hands_the_browser_compact_json_with_amounts_and_links_as_built():
+    links = ["/audit-log/?start=2025-03-01&end=2025-03-02", "/audit-log/?start=2025-03-02"]
+    fig = cost_by_day_figure(
+        days=DAYS, series=[Series("R&D", [1.1, 1e-12], drill="/costs/?project_id=p1", links=links)]
+    )
+
+    html = Template("{% load ui %}{% plotly_chart fig 'c1' %}").render(Context({"fig": fig}))
+
+    assert 'aria-label="Daily cost"' in html
+    payload = re.search(r'<template id="c1-data">(.*)</template>', html, re.S).group(1)
+    [trace] = json.loads(payload)["data"]
+    assert trace["y"] == [1.1, 1e-12]
+    assert trace["customdata"] == links
+    assert trace["meta"] == {"drill": "/costs/?project_id=p1"}
+    assert json.loads(payload)["layout"]["template"]["layout"]  # Plotly's default template
+    assert "&" not in payload  # escaped for the <template> (\u0026), as json_script does
+    assert "\\u002f" not in payload  # a URL as it is, not six bytes a slash
+    assert ", " not in payload  # compact
