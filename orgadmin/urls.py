@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import re
 
-from django.urls import path, register_converter
+from django.urls import URLPattern, path, register_converter
 
-from orgadmin.audit_catalog import MAX_ID_LENGTH
+from orgadmin.audit import MAX_ID_LENGTH
 from orgadmin.views import (
     activity,
     audit_log,
@@ -65,6 +65,31 @@ register_converter(AuditEventId, "audit_event_id")
 app_name = "orgadmin"
 
 P = "projects/<api_id:project_id>/"
+
+
+def _spend_urls(prefix: str, name_prefix: str) -> list[URLPattern]:
+    """The spend alerts and hard limit of the organization (under settings/, named
+    `spend_alert_create`, …) or of a project (`project_spend_alert_create`, …): the same views,
+    which get a project_id from the project's URLs."""
+    return [
+        path(prefix + route, view, name=name_prefix + name)
+        for route, view, name in [
+            ("spend-alerts/new/", org_settings.spend_alert_create, "spend_alert_create"),
+            (
+                "spend-alerts/<api_id:alert_id>/edit/",
+                org_settings.spend_alert_edit,
+                "spend_alert_edit",
+            ),
+            (
+                "spend-alerts/<api_id:alert_id>/delete/",
+                org_settings.spend_alert_delete,
+                "spend_alert_delete",
+            ),
+            ("spend-limit/", org_settings.spend_limit, "spend_limit"),
+            ("spend-limit/delete/", org_settings.spend_limit_delete, "spend_limit_delete"),
+        ]
+    ]
+
 
 urlpatterns = [
     path("connections/", connections.connections, name="connections"),
@@ -184,27 +209,7 @@ urlpatterns = [
         project_settings.project_certificates_toggle,
         name="project_certificates_toggle",
     ),
-    path(
-        P + "spend-alerts/new/",
-        org_settings.project_spend_alert_create,
-        name="project_spend_alert_create",
-    ),
-    path(
-        P + "spend-alerts/<api_id:alert_id>/edit/",
-        org_settings.project_spend_alert_edit,
-        name="project_spend_alert_edit",
-    ),
-    path(
-        P + "spend-alerts/<api_id:alert_id>/delete/",
-        org_settings.project_spend_alert_delete,
-        name="project_spend_alert_delete",
-    ),
-    path(P + "spend-limit/", org_settings.project_spend_limit, name="project_spend_limit"),
-    path(
-        P + "spend-limit/delete/",
-        org_settings.project_spend_limit_delete,
-        name="project_spend_limit_delete",
-    ),
+    *_spend_urls(P, "project_"),
     path(
         P + "model-permissions/",
         project_settings.project_model_permissions,
@@ -252,23 +257,7 @@ urlpatterns = [
         org_settings.certificate_delete,
         name="certificate_delete",
     ),
-    path("settings/spend-alerts/new/", org_settings.spend_alert_create, name="spend_alert_create"),
-    path(
-        "settings/spend-alerts/<api_id:alert_id>/edit/",
-        org_settings.spend_alert_edit,
-        name="spend_alert_edit",
-    ),
-    path(
-        "settings/spend-alerts/<api_id:alert_id>/delete/",
-        org_settings.spend_alert_delete,
-        name="spend_alert_delete",
-    ),
-    path("settings/spend-limit/", org_settings.spend_limit, name="spend_limit"),
-    path(
-        "settings/spend-limit/delete/",
-        org_settings.spend_limit_delete,
-        name="spend_limit_delete",
-    ),
+    *_spend_urls("settings/", ""),
     path("settings/data-retention/", org_settings.org_retention, name="org_retention"),
     path("settings/<slug:tab>/", org_settings.org_settings_tab, name="org_settings_tab"),
     # Our own action log.

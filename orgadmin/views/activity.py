@@ -8,8 +8,8 @@ from django.views.decorators.http import require_GET
 
 from orgadmin import selectors
 from orgadmin.access import Perm, requires
-from orgadmin.directory_forms import ActivityFilterForm
-from orgadmin.views.common import paginate
+from orgadmin.forms import ActivityFilterForm
+from orgadmin.views.common import fragment, paginate
 
 
 @requires(Perm.VIEW_AUDIT_LOG)
@@ -25,7 +25,4 @@ def activity(request: HttpRequest) -> HttpResponse:
         "page": paginate(request, rows),
         "filtered": bool(filters.get("q") or filters.get("outcome")),
     }
-    template = "orgadmin/activity.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#activity-live"
-    return render(request, template, context)
+    return render(request, fragment(request, "orgadmin/activity.html", "activity-live"), context)

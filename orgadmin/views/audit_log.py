@@ -10,32 +10,30 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
-    StreamingHttpResponse,
 )
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling, push_url, trigger_client_event
+from django_htmx.http import push_url
 
-from orgadmin import selectors, syncing, tasks
+from orgadmin import selectors, tasks
 from orgadmin.access import Perm, requires
-from orgadmin.audit_catalog import category_label, category_of, date_of_day, normalize
-from orgadmin.audit_sentences import Ref, describe
+from orgadmin.audit import Ref, category_label, category_of, date_of_day, describe, normalize
 from orgadmin.charts import audit_events_figure
 from orgadmin.csv_export import csv_stream
 from orgadmin.forms import AuditFilterForm
 from orgadmin.models import AuditEvent, Organization, SyncRun
 from orgadmin.selectors import AuditFacets, AuditFilters
-from orgadmin.selectors.audit import SAMPLE_LIMIT
-from orgadmin.views.common import query_text
+from orgadmin.selectors.audit_counts import SAMPLE_LIMIT
+from orgadmin.views.common import bad_filter, download, fragment, query_text
+from orgadmin.views.sync import sync_now, sync_status_response
 
 PER_PAGE = 50
 EXPORT_CHUNK = 1000
@@ -300,27 +298,9 @@ def _all_time_url(request: HttpRequest, org: Organization, today: dt.date) -> st
     return _url(request, start=first.isoformat(), end=end.isoformat())
 
 
-# A "Sync now" waits this long for a worker to take the run before the badge stops waiting.
-QUEUED_FOR = dt.timedelta(minutes=10)
-
-
-def _sync_context(
-    request: HttpRequest, org: Organization, *, asked_at: dt.datetime | None = None
-) -> dict[str, Any]:
-    """The last run, and whether one is under way, or asked for (`asked_at`) and not yet done."""
-    run = selectors.audit_last_run(org=org)
-    running = syncing.is_running(org=org, kind=SyncRun.Kind.AUDIT_LOG)
-    waiting = (
-        asked_at is not None
-        and timezone.now() - asked_at < QUEUED_FOR
-        and (run is None or run.started_at < asked_at)
-    )
-    return {
-        "org": org,
-        "run": run,
-        "running": running or waiting,
-        "asked_at": int(asked_at.timestamp()) if asked_at and waiting else "",
-    }
+def _sync_context(org: Organization) -> dict[str, Any]:
+    """The status of the audit log's sync, for its banner and the empty state."""
+    return {"sync_status": selectors.sync_status(org=org, kind=SyncRun.Kind.AUDIT_LOG)}
 
 
 @requires(Perm.VIEW_AUDIT_LOG)
@@ -329,7 +309,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     org = request.org
     if org is None:
         return render(request, "orgadmin/audit_log.html", {"org": None})
-    context = _explorer(request, org) | _sync_context(request, org)
+    context = _explorer(request, org) | _sync_context(org)
     event_id = query_text(request, "event")
     if event_id and not request.htmx:
         context |= _drawer(org, event_id) or {"missing_event": event_id}
@@ -338,7 +318,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         return render(request, template, context)
     # The form sends every field, empty ones too: the address bar gets the tidy version.
     return push_url(
-        render(request, template + "#explorer", context), _url(request, page=_page_param(request))
+        render(request, fragment(request, template, "explorer"), context),
+        _url(request, page=_page_param(request)),
     )
 
 
@@ -435,10 +416,7 @@ def _export_filters(request: HttpRequest) -> tuple[Organization, AuditFilters] |
         return HttpResponseBadRequest("No organization is connected.", content_type="text/plain")
     form, f = _parse(request, org)
     if form.errors:
-        problems = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
-        return HttpResponseBadRequest(
-            f"Bad filter, nothing exported. {problems}", content_type="text/plain; charset=utf-8"
-        )
+        return bad_filter(form)
     return org, f
 
 
@@ -495,9 +473,7 @@ def _export(request: HttpRequest, extension: str, content_type: str) -> HttpResp
         lines = csv_stream(CSV_COLUMNS, _csv_rows(org, events))
     else:
         lines = _jsonl_lines(events)
-    response = StreamingHttpResponse(lines, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{_filename(org, f, extension)}"'
-    return response
+    return download(lines, filename=_filename(org, f, extension), content_type=content_type)
 
 
 @requires(Perm.VIEW_AUDIT_LOG)
@@ -515,44 +491,14 @@ def audit_export_jsonl(request: HttpRequest) -> HttpResponse:
 # --- sync now -----------------------------------------------------------------------------
 
 
-def _org_or_404(request: HttpRequest) -> Organization:
-    if request.org is None:
-        raise Http404("No organization is connected.")
-    return request.org
-
-
 @requires(Perm.MANAGE)
 @require_POST
 def audit_sync(request: HttpRequest) -> HttpResponse:
-    org = _org_or_404(request)
-    asked_at = timezone.now()
-    if syncing.is_running(org=org, kind=SyncRun.Kind.AUDIT_LOG):
-        messages.info(request, "A sync of the audit log is already running.")
-    else:
-        tasks.sync_audit_log.delay_on_commit(org.pk, request.user.pk)
-        messages.success(request, "Audit log sync started: new events appear as they arrive.")
-    if not request.htmx:
-        return redirect("orgadmin:audit_log")
-    context = _sync_context(request, org, asked_at=asked_at)
-    response = render(request, "orgadmin/_audit_sync.html", context)
-    if not context["running"]:
-        # Done already (an eager task, in the demo and the tests): reload the explorer now.
-        return trigger_client_event(response, "auditSynced")
-    return response
+    queue = tasks.sync_audit_log.delay_on_commit
+    return sync_now(request, kind=SyncRun.Kind.AUDIT_LOG, queue=queue)
 
 
 @requires(Perm.VIEW_AUDIT_LOG)
 @require_GET
 def audit_sync_status(request: HttpRequest) -> HttpResponse:
-    org = _org_or_404(request)
-    try:
-        asked_at = dt.datetime.fromtimestamp(int(request.GET["asked"]), tz=dt.UTC)
-    except (KeyError, ValueError, OverflowError, OSError):
-        asked_at = None
-    context = _sync_context(request, org, asked_at=asked_at)
-    response = render(request, "orgadmin/_audit_sync.html", context)
-    if context["running"]:
-        return response
-    # Done: stop polling, and let the explorer reload with what the run brought in.
-    stopped = HttpResponseStopPolling(response.content)
-    return trigger_client_event(stopped, "auditSynced")
+    return sync_status_response(request, kind=SyncRun.Kind.AUDIT_LOG)

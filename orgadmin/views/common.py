@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.forms.utils import pretty_name
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import trigger_client_event
@@ -20,11 +25,14 @@ from django_htmx.http import trigger_client_event
 from orgadmin import selectors
 from orgadmin.access import Perm
 from orgadmin.client import OrgAPIError
-from orgadmin.services import BulkOutcome, ChangeRefused
+from orgadmin.models import SyncRun
+from orgadmin.services.changes import ChangeRefused
+from orgadmin.services.directory import BulkOutcome
 
 PER_PAGE = 50
 # The event a list listens for to reload itself after a change elsewhere on the page.
 CHANGED = "directoryChanged"
+T = TypeVar("T")
 
 
 def with_org(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -39,6 +47,29 @@ def with_org(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapper
 
 
+def download(lines: Iterable[str], *, filename: str, content_type: str) -> StreamingHttpResponse:
+    """An export, streamed as it is made: every CSV, JSON and JSONL download goes out this way."""
+    response = StreamingHttpResponse(lines, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def bad_filter(form: forms.Form) -> HttpResponse:
+    """An export asked for with filters that don't hold: nothing is exported, and why (400)."""
+    problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+    return HttpResponseBadRequest(
+        f"Bad filter, nothing exported. {problems}", content_type="text/plain; charset=utf-8"
+    )
+
+
+def fragment(request: HttpRequest, template: str, name: str) -> str:
+    """The template to render: only its `{% partialdef name %}` for an htmx request that swaps
+    part of the page, the whole page for any other (a plain or boosted request, or no `name`)."""
+    if name and request.htmx and not request.htmx.boosted:
+        return f"{template}#{name}"
+    return template
+
+
 def paginate(request: HttpRequest, rows: Any, per_page: int = PER_PAGE) -> Page:
     return Paginator(rows, per_page).get_page(request.GET.get("page"))
 
@@ -47,26 +78,12 @@ def can_manage(request: HttpRequest) -> bool:
     return request.user.has_perm(Perm.MANAGE)
 
 
-def freshness(
-    org: Any, *, waiting_since: int | None = None, started: float | None = None
-) -> dict[str, Any]:
-    """When the cache was last refreshed, and whether the page should poll a running refresh."""
-    info: dict[str, Any] = dict(selectors.directory_freshness(org=org))
-    latest = info["latest"]
-    if waiting_since is None and latest is not None and latest.is_running:
-        waiting_since = latest.pk - 1
-    info["polling"] = waiting_since is not None
-    info["since"] = waiting_since
-    info["started"] = int(started if started else timezone.now().timestamp())
-    return info
-
-
 def base_context(request: HttpRequest) -> dict[str, Any]:
     """Every directory page shows how fresh the cache is, and who may change things."""
     return {
         "org": request.org,
         "can_manage": can_manage(request),
-        "freshness": freshness(request.org),
+        "sync_status": selectors.sync_status(org=request.org, kind=SyncRun.Kind.DIRECTORY),
     }
 
 
@@ -77,7 +94,8 @@ def api_error_text(exc: OrgAPIError, *, doing: str = "") -> str:
 
 
 def back(request: HttpRequest, fallback: str, **kwargs: Any) -> HttpResponse:
-    """Redirect to the page the form came from (same site only), else to `fallback`."""
+    """Redirect to the page the form came from (its `next` field, else the Referer; same site
+    only), else to `fallback` (a URL name with its `kwargs`, or a path)."""
     target = request.POST.get("next") or request.headers.get("referer", "")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -145,6 +163,26 @@ def inline_result(
     return back(request, fallback, **kwargs)
 
 
+def try_change(
+    call: Callable[[], T], *, doing: str, form: forms.Form | None = None
+) -> tuple[T | None, str | None]:
+    """Run a change: (its result, None), or (None, the refusal as one sentence).
+
+    Our own refusal (ChangeRefused) stays as it is, the API's gets its status and request id.
+    With a `form`, the refusal also goes on the form: beside its field when the refusal names
+    one, else at the top.
+    """
+    try:
+        return call(), None
+    except ChangeRefused as exc:
+        error, field = exc.message, exc.field
+    except OrgAPIError as exc:
+        error, field = api_error_text(exc, doing=doing), None
+    if form is not None:
+        form.add_error(field if field in form.fields else None, error)
+    return None, error
+
+
 def attempt(
     request: HttpRequest,
     call: Callable[[], Any],
@@ -153,26 +191,39 @@ def attempt(
     done: str | Callable[[], str],
     form: forms.Form | None = None,
 ) -> str | None:
-    """Run a change; on success add the `done` message and return None.
-
-    On refusal return the sentence to show: our own refusal (ChangeRefused) as it is, the
-    API's with its status and request id. With a `form`, the refusal also goes on the form:
-    beside its field when the refusal names one, else at the top.
-    """
-    try:
-        call()
-    except ChangeRefused as exc:
-        error, field = exc.message, exc.field
-    except OrgAPIError as exc:
-        error, field = api_error_text(exc, doing=doing), None
-    else:
+    """`try_change` for a change that returns nothing: on success add the `done` message and
+    return None; on refusal return the sentence to show."""
+    _, error = try_change(call, doing=doing, form=form)
+    if error is None:
         messages.success(request, done() if callable(done) else done)
-        return None
-    if form is not None:
-        form.add_error(field if field in form.fields else None, error)
     return error
 
 
 def succeeded(request: HttpRequest, call: Callable[[], Any], **kwargs: Any) -> bool:
     """`attempt` for card forms: True when the change went through."""
     return attempt(request, call, **kwargs) is None
+
+
+class Card(NamedTuple):
+    """Where a card form (a form in a box of its own on a page) lives: `render(**extra)` draws
+    the card again with `extra` in the page's context, `url` is its page."""
+
+    render: Callable[..., HttpResponse]
+    url: str
+
+
+def card_result(
+    request: HttpRequest, form: forms.Form, *, ok: bool, card: Card, form_key: str
+) -> HttpResponse:
+    """The answer to a card form.
+
+    htmx re-renders the card: refused, with the form (as `form_key`) and its errors beside the
+    fields; after a change, fresh, with the "changed" event that reloads the lists. A plain
+    form goes to the card's page, with the first error as a message when it was refused.
+    """
+    if not request.htmx:
+        if not ok:
+            messages.error(request, first_error(form) or "Check the form.")
+        return redirect(card.url)
+    response = card.render(**({} if ok else {form_key: form}))
+    return changed(response) if ok else response

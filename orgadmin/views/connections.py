@@ -10,7 +10,6 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from orgadmin import services
 from orgadmin.access import Perm, requires, signed_in
 from orgadmin.client import BaseURLRefused, OrgAPIError
 from orgadmin.forms import (
@@ -21,19 +20,17 @@ from orgadmin.forms import (
 )
 from orgadmin.middleware import SESSION_KEY
 from orgadmin.models import Organization
+from orgadmin.services import connections as services
+from orgadmin.views.common import back, fragment
 
 
 def _get_org_or_404(pk: int) -> Organization:
     return get_object_or_404(Organization, pk=pk)
 
 
-def _page(
-    request: HttpRequest, form: ConnectionForm, *, fragment: str | None = None
-) -> HttpResponse:
-    template = "orgadmin/connections.html"
-    if fragment:
-        template += f"#{fragment}"
+def _page(request: HttpRequest, form: ConnectionForm, part: str = "") -> HttpResponse:
     orgs = Organization.objects.select_related("added_by")
+    template = fragment(request, "orgadmin/connections.html", part)
     return render(request, template, {"form": form, "orgs": orgs})
 
 
@@ -58,7 +55,7 @@ def connections(request: HttpRequest) -> HttpResponse:
             if request.htmx:
                 return HttpResponseClientRedirect(request.path)
             return redirect("orgadmin:connections")
-    return _page(request, form, fragment="add-form" if request.htmx else None)
+    return _page(request, form, "add-form")
 
 
 @requires(Perm.MANAGE)
@@ -134,11 +131,7 @@ def switch_org(request: HttpRequest) -> HttpResponse:
         request.session[SESSION_KEY] = form.cleaned_data["org"].pk
     else:
         messages.error(request, f"Organization: {' '.join(form.errors['org'])}")
-    referer = request.headers.get("referer", "")
-    # Go back where the person was, but only within this site.
-    if referer.startswith(request.build_absolute_uri("/")):
-        return redirect(referer)
-    return redirect("home")
+    return back(request, "home")
 
 
 @require_GET

@@ -9,16 +9,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from orgadmin import selectors, services
+from orgadmin import selectors
 from orgadmin.access import Perm, requires
 from orgadmin.client import OrgAPIError
-from orgadmin.directory_forms import GroupForm, GroupUserAddForm, RoleAssignForm, RoleForm
+from orgadmin.forms import GroupForm, GroupUserAddForm, RoleAssignForm, RoleForm
 from orgadmin.models import OrgGroup, OrgRole
+from orgadmin.services import directory as services
 from orgadmin.views.common import (
     api_error_text,
     attempt,
     base_context,
     first_error,
+    fragment,
     inline_result,
     query_text,
     with_org,
@@ -42,7 +44,7 @@ def _get_role_or_404(request: HttpRequest, role_id: str) -> OrgRole:
 # --- groups -----------------------------------------------------------------------------------
 
 
-def _groups_page(request: HttpRequest, form: GroupForm, *, fragment: str = "") -> HttpResponse:
+def _groups_page(request: HttpRequest, form: GroupForm, part: str) -> HttpResponse:
     q = query_text(request, "q")
     context = {
         **base_context(request),
@@ -50,15 +52,14 @@ def _groups_page(request: HttpRequest, form: GroupForm, *, fragment: str = "") -
         "q": q,
         "form": form,
     }
-    return render(request, "orgadmin/groups.html" + (f"#{fragment}" if fragment else ""), context)
+    return render(request, fragment(request, "orgadmin/groups.html", part), context)
 
 
 @requires(Perm.VIEW_DIRECTORY)
 @require_GET
 @with_org
 def groups(request: HttpRequest) -> HttpResponse:
-    fragment = "group-live" if request.htmx and not request.htmx.boosted else ""
-    return _groups_page(request, GroupForm(), fragment=fragment)
+    return _groups_page(request, GroupForm(), "group-live")
 
 
 @requires(Perm.MANAGE)
@@ -76,7 +77,7 @@ def group_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Created the group “{group.name}”. Add its members here.")
             url = reverse("orgadmin:group", args=[group.openai_id])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    return _groups_page(request, form, fragment="group-form" if request.htmx else "")
+    return _groups_page(request, form, "group-form")
 
 
 @requires(Perm.VIEW_DIRECTORY)
@@ -94,10 +95,7 @@ def group(request: HttpRequest, group_id: str) -> HttpResponse:
         "user_form": GroupUserAddForm(org=request.org),
         "role_form": RoleAssignForm(org=request.org, exclude={i for i, _ in assigned}),
     }
-    template = "orgadmin/group.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#group-live"
-    return render(request, template, context)
+    return render(request, fragment(request, "orgadmin/group.html", "group-live"), context)
 
 
 @requires(Perm.MANAGE)
@@ -213,10 +211,7 @@ def group_role_unassign(request: HttpRequest, group_id: str, role_id: str) -> Ht
 @with_org
 def roles(request: HttpRequest) -> HttpResponse:
     context = {**base_context(request), "roles": selectors.roles_list(org=request.org)}
-    template = "orgadmin/roles.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#role-live"
-    return render(request, template, context)
+    return render(request, fragment(request, "orgadmin/roles.html", "role-live"), context)
 
 
 def _role_form_page(request: HttpRequest, form: RoleForm, role: OrgRole | None) -> HttpResponse:

@@ -10,15 +10,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from orgadmin import selectors, services
+from orgadmin import selectors
 from orgadmin.access import Perm, requires
-from orgadmin.directory_forms import BulkInviteForm, InviteFilterForm, InviteForm
+from orgadmin.forms import BulkInviteForm, InviteFilterForm, InviteForm
 from orgadmin.models import Invite
+from orgadmin.services import directory as services
 from orgadmin.views.common import (
     api_error_text,
     attempt,
     base_context,
     changed,
+    fragment,
     inline_result,
     paginate,
     succeeded,
@@ -33,7 +35,7 @@ def _get_invite_or_404(request: HttpRequest, invite_id: str) -> Invite:
     return invite
 
 
-def _page(request: HttpRequest, invite_form: InviteForm, *, fragment: str = "") -> HttpResponse:
+def _page(request: HttpRequest, invite_form: InviteForm, part: str) -> HttpResponse:
     org = request.org
     filters = InviteFilterForm(request.GET)
     wanted = filters.cleaned_data if filters.is_valid() else {}
@@ -51,16 +53,14 @@ def _page(request: HttpRequest, invite_form: InviteForm, *, fragment: str = "") 
         "project_names": selectors.display_names(org=org, ids=project_ids),
         "form": invite_form,
     }
-    template = "orgadmin/invites.html" + (f"#{fragment}" if fragment else "")
-    return render(request, template, context)
+    return render(request, fragment(request, "orgadmin/invites.html", part), context)
 
 
 @requires(Perm.VIEW_DIRECTORY)
 @require_GET
 @with_org
 def invites(request: HttpRequest) -> HttpResponse:
-    fragment = "invite-live" if request.htmx and not request.htmx.boosted else ""
-    return _page(request, InviteForm(org=request.org), fragment=fragment)
+    return _page(request, InviteForm(org=request.org), "invite-live")
 
 
 @requires(Perm.MANAGE)
@@ -86,8 +86,8 @@ def invite_create(request: HttpRequest) -> HttpResponse:
         if ok:
             if not request.htmx:
                 return redirect("orgadmin:invites")
-            return changed(_page(request, InviteForm(org=request.org), fragment="invite-form"))
-    return _page(request, form, fragment="invite-form" if request.htmx else "")
+            return changed(_page(request, InviteForm(org=request.org), "invite-form"))
+    return _page(request, form, "invite-form")
 
 
 @requires(Perm.MANAGE)

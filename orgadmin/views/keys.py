@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -9,18 +11,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from orgadmin import selectors, services
+from orgadmin import selectors
 from orgadmin.access import Perm, requires
-from orgadmin.client import OrgAPIError
-from orgadmin.directory_forms import AdminKeyCreateForm, KeyFilterForm
+from orgadmin.forms import AdminKeyCreateForm, KeyFilterForm
 from orgadmin.models import AdminApiKey
+from orgadmin.services import org_settings as services
 from orgadmin.views.common import (
-    api_error_text,
     attempt,
     base_context,
     changed,
+    fragment,
     inline_result,
     paginate,
+    try_change,
     with_org,
 )
 
@@ -43,64 +46,62 @@ def keys(request: HttpRequest) -> HttpResponse:
         "page": paginate(request, rows),
         "filtered": any(filters.get(k) for k in ("q", "owner", "project")),
     }
-    template = "orgadmin/keys.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#key-live"
-    return render(request, template, context)
+    return render(request, fragment(request, "orgadmin/keys.html", "key-live"), context)
 
 
 def _admin_keys_page(
-    request: HttpRequest, form: AdminKeyCreateForm, *, fragment: str = "", **extra
+    request: HttpRequest, form: AdminKeyCreateForm, part: str, **extra: Any
 ) -> HttpResponse:
     rows = selectors.admin_keys_list(org=request.org)
     for key in rows:
-        key.in_use = services.admin_key_in_use(org=request.org, key=key)
+        key.in_use = selectors.admin_key_in_use(org=request.org, key=key)
     context = {**base_context(request), "admin_keys": rows, "form": form, **extra}
-    template = "orgadmin/admin_keys.html" + (f"#{fragment}" if fragment else "")
-    return render(request, template, context)
+    return render(request, fragment(request, "orgadmin/admin_keys.html", part), context)
 
 
 @requires(Perm.VIEW_DIRECTORY)
 @require_GET
 @with_org
 def admin_keys(request: HttpRequest) -> HttpResponse:
-    fragment = "admin-key-live" if request.htmx and not request.htmx.boosted else ""
-    return _admin_keys_page(request, AdminKeyCreateForm(), fragment=fragment)
+    return _admin_keys_page(request, AdminKeyCreateForm(), "admin-key-live")
+
+
+def _shown_once(name: str, created: Any) -> dict[str, str]:
+    """The new admin key for the page's secret panel: in this one response only."""
+    return {
+        "title": f"The admin API key “{name}”",
+        "secret": created.value,
+        "key_name": name,
+        "note": "It can manage the whole organization: keep it in a secret manager.",
+    }
 
 
 @requires(Perm.MANAGE)
 @require_http_methods(["GET", "POST"])
 @never_cache
-@sensitive_variables("created")
+@sensitive_variables("created", "secret")
 @with_org
 def admin_key_create(request: HttpRequest) -> HttpResponse:
     form = AdminKeyCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        name = form.cleaned_data["name"]
-        try:
-            created = services.admin_key_create(
-                org=request.org,
-                name=name,
-                expires_in_seconds=form.expires_in_seconds(),
-                actor=request.user,
-            )
-        except OrgAPIError as exc:
-            form.add_error(None, api_error_text(exc, doing=f"create the admin key “{name}”"))
-        else:
-            messages.success(request, f"Created the admin key “{name}”.")
-            secret = {
-                "title": f"The admin API key “{name}”",
-                "secret": created.value,
-                "key_name": name,
-                "note": "It can manage the whole organization: keep it in a secret manager.",
-            }
-            fragment = "admin-key-form" if request.htmx else ""
-            response = _admin_keys_page(
-                request, AdminKeyCreateForm(), fragment=fragment, secret=secret
-            )
-            return changed(response) if request.htmx else response
-    fragment = "admin-key-form" if request.htmx and request.method == "POST" else ""
-    return _admin_keys_page(request, form, fragment=fragment)
+    if not form.is_valid():  # a GET's form is unbound: never valid
+        return _admin_keys_page(request, form, "admin-key-form" if request.method == "POST" else "")
+    name = form.cleaned_data["name"]
+    created, error = try_change(
+        lambda: services.admin_key_create(
+            org=request.org,
+            name=name,
+            expires_in_seconds=form.expires_in_seconds(),
+            actor=request.user,
+        ),
+        doing=f"create the admin key “{name}”",
+        form=form,
+    )
+    if error is not None:
+        return _admin_keys_page(request, form, "admin-key-form")
+    messages.success(request, f"Created the admin key “{name}”.")
+    secret = _shown_once(name, created)
+    response = _admin_keys_page(request, AdminKeyCreateForm(), "admin-key-form", secret=secret)
+    return changed(response) if request.htmx else response
 
 
 @requires(Perm.MANAGE)

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from orgadmin import selectors, services
+from orgadmin import selectors
 from orgadmin.access import Perm, requires
-from orgadmin.directory_forms import (
+from orgadmin.forms import (
     MemberFilterForm,
     MemberProjectAddForm,
     ProjectRoleForm,
@@ -18,10 +18,13 @@ from orgadmin.directory_forms import (
     UserRoleForm,
 )
 from orgadmin.models import OrgGroup, OrgUser
+from orgadmin.services import directory as services
+from orgadmin.services.projects import project_user_add
 from orgadmin.views.common import (
     attempt,
     base_context,
     first_error,
+    fragment,
     inline_result,
     paginate,
     with_org,
@@ -51,10 +54,7 @@ def members(request: HttpRequest) -> HttpResponse:
         "filtered": bool(filters.get("q") or filters.get("role")),
         "roles": UserRoleForm.base_fields["role"].choices,
     }
-    template = "orgadmin/members.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#member-live"
-    return render(request, template, context)
+    return render(request, fragment(request, "orgadmin/members.html", "member-live"), context)
 
 
 @requires(Perm.VIEW_DIRECTORY)
@@ -79,10 +79,7 @@ def member(request: HttpRequest, user_id: str) -> HttpResponse:
         "role_form": RoleAssignForm(org=org, exclude={i for i, _ in assigned}, predefined=False),
         "is_last_owner": user.role == "owner" and selectors.owner_count(org=org) == 1,
     }
-    template = "orgadmin/member.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#member-live"
-    return render(request, template, context)
+    return render(request, fragment(request, "orgadmin/member.html", "member-live"), context)
 
 
 @requires(Perm.MANAGE)
@@ -129,7 +126,7 @@ def member_project_add(request: HttpRequest, user_id: str) -> HttpResponse:
         project, role = form.cleaned_data["project"], form.cleaned_data["role"]
         error = attempt(
             request,
-            lambda: services.project_user_add(
+            lambda: project_user_add(
                 org=request.org, project=project, user=user, role=role, actor=request.user
             ),
             doing=f"add {user.label} to “{project.name}”",

@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from orgadmin import selectors, services
+from orgadmin import selectors
 from orgadmin.access import Perm, requires
-from orgadmin.directory_forms import (
+from orgadmin.forms import (
     CertificateRenameForm,
     CertificateToggleForm,
     CertificateUploadForm,
@@ -24,16 +23,19 @@ from orgadmin.directory_forms import (
     org_certificate_choices,
 )
 from orgadmin.models import Certificate, Project, SpendAlert
+from orgadmin.services import org_settings as services
 from orgadmin.views.common import (
+    Card,
     attempt,
     base_context,
-    changed,
+    card_result,
     first_error,
+    fragment,
     inline_result,
     succeeded,
     with_org,
 )
-from orgadmin.views.projects import get_project_or_404, project_page
+from orgadmin.views.projects import get_project_or_404, project_card
 
 TABS: list[tuple[str, str]] = [
     ("certificates", "Certificates"),
@@ -74,10 +76,12 @@ def settings_page(
     request: HttpRequest,
     tab: str,
     *,
-    fragment: str = "",
+    part: str = "",
     template: str = "orgadmin/org_settings.html",
     **extra: Any,
 ) -> HttpResponse:
+    """The settings page on one tab; `part` renders only that part of it (of `template`, for
+    the parts the project and organization pages share)."""
     settings = selectors.org_settings(org=request.org)
     context = {
         **base_context(request),
@@ -89,11 +93,7 @@ def settings_page(
         **TAB_CONTEXT[tab](request),
         **extra,
     }
-    if fragment:
-        template += f"#{fragment}"
-    elif request.htmx and not request.htmx.boosted:
-        template += "#settings-live"
-    return render(request, template, context)
+    return render(request, fragment(request, template, part or "settings-live"), context)
 
 
 @requires(Perm.VIEW_DIRECTORY)
@@ -112,26 +112,14 @@ def org_settings_tab(request: HttpRequest, tab: str) -> HttpResponse:
     return settings_page(request, tab)
 
 
-def _card(
-    request: HttpRequest,
-    *,
-    tab: str,
-    fragment: str,
-    form_key: str,
-    form: Form,
-    ok: bool,
-    template: str = "orgadmin/org_settings.html",
-) -> HttpResponse:
-    """A settings card form's answer: re-rendered with errors, or fresh after a change."""
-    if not request.htmx:
-        if not ok:
-            messages.error(request, first_error(form) or "Check the form.")
-        if tab == "certificates":
-            return redirect("orgadmin:org_settings")
-        return redirect("orgadmin:org_settings_tab", tab=tab)
-    extra = {} if ok else {form_key: form}
-    response = settings_page(request, tab, fragment=fragment, template=template, **extra)
-    return changed(response) if ok else response
+def settings_card(
+    request: HttpRequest, tab: str, part: str, *, template: str = "orgadmin/org_settings.html"
+) -> Card:
+    """A card of a settings tab (not the first: its URL is the page's own)."""
+    return Card(
+        render=lambda **extra: settings_page(request, tab, part=part, template=template, **extra),
+        url=reverse("orgadmin:org_settings_tab", kwargs={"tab": tab}),
+    )
 
 
 # --- certificates -------------------------------------------------------------------------------
@@ -237,71 +225,42 @@ def certificate_delete(request: HttpRequest, certificate_id: str) -> HttpRespons
 @with_org
 def org_retention(request: HttpRequest) -> HttpResponse:
     form = RetentionForm(request.POST, project=False)
-    ok = False
-    if form.is_valid():
-        ok = succeeded(
-            request,
-            lambda: services.org_retention_set(
-                org=request.org,
-                retention_type=form.cleaned_data["retention_type"],
-                actor=request.user,
-            ),
-            doing="change the data retention",
-            done=lambda: "Saved the organization's data retention.",
-            form=form,
-        )
-    return _card(
+    ok = form.is_valid() and succeeded(
         request,
-        tab="retention",
-        fragment="retention-form",
-        template="orgadmin/_retention.html",
-        form_key="retention_form",
+        lambda: services.org_retention_set(
+            org=request.org,
+            retention_type=form.cleaned_data["retention_type"],
+            actor=request.user,
+        ),
+        doing="change the data retention",
+        done=lambda: "Saved the organization's data retention.",
         form=form,
-        ok=ok,
     )
+    card = settings_card(
+        request, "retention", "retention-form", template="orgadmin/_retention.html"
+    )
+    return card_result(request, form, ok=ok, card=card, form_key="retention_form")
 
 
 # --- spend alerts and hard limits, for the organization or a project ---------------------------
+# One view for each change: the organization's URL calls it without a project_id, the
+# project's with one.
 
 
 def _scope(request: HttpRequest, project_id: str | None) -> Project | None:
     return get_project_or_404(request, project_id) if project_id else None
 
 
-def _spend_card(
-    request: HttpRequest,
-    project_id: str | None,
-    *,
-    fragment: str,
-    form_key: str,
-    form: Form,
-    ok: bool,
-) -> HttpResponse:
-    if not request.htmx:
-        if not ok:
-            messages.error(request, first_error(form) or "Check the form.")
-        if project_id is None:
-            return redirect("orgadmin:org_settings_tab", tab="spend")
-        return redirect("orgadmin:project_tab", project_id=project_id, tab="spend")
-    extra = {} if ok else {form_key: form}
+def _spend_url(project_id: str | None) -> str:
     if project_id is None:
-        response = settings_page(request, "spend", fragment=fragment, template=SHARED, **extra)
-    else:
-        project = get_project_or_404(request, project_id)
-        response = project_page(
-            request, project, "spend", fragment=fragment, template=SHARED, **extra
-        )
-    return changed(response) if ok else response
+        return reverse("orgadmin:org_settings_tab", kwargs={"tab": "spend"})
+    return reverse("orgadmin:project_tab", kwargs={"project_id": project_id, "tab": "spend"})
 
 
-def _spend_inline(request: HttpRequest, project_id: str | None, error: str | None) -> HttpResponse:
+def _spend_card(request: HttpRequest, project_id: str | None, part: str) -> Card:
     if project_id is None:
-        return inline_result(
-            request, error=error, fallback="orgadmin:org_settings_tab", tab="spend"
-        )
-    return inline_result(
-        request, error=error, fallback="orgadmin:project_tab", project_id=project_id, tab="spend"
-    )
+        return settings_card(request, "spend", part, template=SHARED)
+    return project_card(request, project_id, "spend", part, template=SHARED)
 
 
 def _get_alert_or_404(request: HttpRequest, project: Project | None, alert_id: str) -> SpendAlert:
@@ -311,165 +270,100 @@ def _get_alert_or_404(request: HttpRequest, project: Project | None, alert_id: s
     return alert
 
 
-def _alert_create(request: HttpRequest, project_id: str | None) -> HttpResponse:
+def _alert_values(form: SpendAlertForm) -> dict[str, Any]:
+    data = form.cleaned_data
+    return {
+        "threshold_cents": data["amount"],
+        "recipients": data["recipients"],
+        "subject_prefix": data["subject_prefix"],
+    }
+
+
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def spend_alert_create(request: HttpRequest, project_id: str | None = None) -> HttpResponse:
     project = _scope(request, project_id)
     form = SpendAlertForm(request.POST)
-    ok = False
-    if form.is_valid():
-        data = form.cleaned_data
-        ok = succeeded(
-            request,
-            lambda: services.spend_alert_create(
-                org=request.org,
-                project=project,
-                threshold_cents=data["amount"],
-                recipients=data["recipients"],
-                subject_prefix=data["subject_prefix"],
-                actor=request.user,
-            ),
-            doing="create the spend alert",
-            done=lambda: "Added the spend alert.",
-            form=form,
-        )
-    return _spend_card(
-        request, project_id, fragment="alert-form", form_key="alert_form", form=form, ok=ok
+    ok = form.is_valid() and succeeded(
+        request,
+        lambda: services.spend_alert_create(
+            org=request.org, project=project, **_alert_values(form), actor=request.user
+        ),
+        doing="create the spend alert",
+        done="Added the spend alert.",
+        form=form,
     )
+    card = _spend_card(request, project_id, "alert-form")
+    return card_result(request, form, ok=ok, card=card, form_key="alert_form")
 
 
-def _alert_edit(request: HttpRequest, project_id: str | None, alert_id: str) -> HttpResponse:
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def spend_alert_edit(
+    request: HttpRequest, alert_id: str, project_id: str | None = None
+) -> HttpResponse:
     alert = _get_alert_or_404(request, _scope(request, project_id), alert_id)
     form = SpendAlertForm(request.POST)
-    error = first_error(form)
-    if error is None:
-        data = form.cleaned_data
-        error = attempt(
-            request,
-            lambda: services.spend_alert_update(
-                org=request.org,
-                alert=alert,
-                threshold_cents=data["amount"],
-                recipients=data["recipients"],
-                subject_prefix=data["subject_prefix"],
-                actor=request.user,
-            ),
-            doing="change the spend alert",
-            done=lambda: "Saved the spend alert.",
-        )
-    return _spend_inline(request, project_id, error)
+    error = first_error(form) or attempt(
+        request,
+        lambda: services.spend_alert_update(
+            org=request.org, alert=alert, **_alert_values(form), actor=request.user
+        ),
+        doing="change the spend alert",
+        done="Saved the spend alert.",
+    )
+    return inline_result(request, error=error, fallback=_spend_url(project_id))
 
 
-def _alert_delete(request: HttpRequest, project_id: str | None, alert_id: str) -> HttpResponse:
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def spend_alert_delete(
+    request: HttpRequest, alert_id: str, project_id: str | None = None
+) -> HttpResponse:
     alert = _get_alert_or_404(request, _scope(request, project_id), alert_id)
     error = attempt(
         request,
         lambda: services.spend_alert_delete(org=request.org, alert=alert, actor=request.user),
         doing="delete the spend alert",
-        done=lambda: "Deleted the spend alert.",
+        done="Deleted the spend alert.",
     )
-    return _spend_inline(request, project_id, error)
+    return inline_result(request, error=error, fallback=_spend_url(project_id))
 
 
-def _limit_set(request: HttpRequest, project_id: str | None) -> HttpResponse:
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def spend_limit(request: HttpRequest, project_id: str | None = None) -> HttpResponse:
     project = _scope(request, project_id)
     form = SpendLimitForm(request.POST)
-    ok = False
-    if form.is_valid():
-        ok = succeeded(
-            request,
-            lambda: services.spend_limit_set(
-                org=request.org,
-                project=project,
-                threshold_cents=form.cleaned_data["amount"],
-                actor=request.user,
-            ),
-            doing="set the spend limit",
-            done=lambda: "Saved the hard spend limit.",
-            form=form,
-        )
-    return _spend_card(
-        request, project_id, fragment="limit-form", form_key="limit_form", form=form, ok=ok
+    ok = form.is_valid() and succeeded(
+        request,
+        lambda: services.spend_limit_set(
+            org=request.org,
+            project=project,
+            threshold_cents=form.cleaned_data["amount"],
+            actor=request.user,
+        ),
+        doing="set the spend limit",
+        done="Saved the hard spend limit.",
+        form=form,
     )
+    card = _spend_card(request, project_id, "limit-form")
+    return card_result(request, form, ok=ok, card=card, form_key="limit_form")
 
 
-def _limit_delete(request: HttpRequest, project_id: str | None) -> HttpResponse:
+@requires(Perm.MANAGE)
+@require_POST
+@with_org
+def spend_limit_delete(request: HttpRequest, project_id: str | None = None) -> HttpResponse:
     project = _scope(request, project_id)
     error = attempt(
         request,
         lambda: services.spend_limit_delete(org=request.org, project=project, actor=request.user),
         doing="remove the spend limit",
-        done=lambda: "Removed the hard spend limit.",
+        done="Removed the hard spend limit.",
     )
-    return _spend_inline(request, project_id, error)
-
-
-# The same five views for the organization and for a project.
-@requires(Perm.MANAGE)
-@require_POST
-@with_org
-def spend_alert_create(request: HttpRequest) -> HttpResponse:
-    return _alert_create(request, None)
-
-
-@requires(Perm.MANAGE)
-@require_POST
-@with_org
-def spend_alert_edit(request: HttpRequest, alert_id: str) -> HttpResponse:
-    return _alert_edit(request, None, alert_id)
-
-
-@requires(Perm.MANAGE)
-@require_POST
-@with_org
-def spend_alert_delete(request: HttpRequest, alert_id: str) -> HttpResponse:
-    return _alert_delete(request, None, alert_id)
-
-
-@requires(Perm.MANAGE)
-@require_POST
-@with_org
-def spend_limit(request: HttpRequest) -> HttpResponse:
-    return _limit_set(request, None)
-
-
-@requires(Perm.MANAGE)
-@require_POST
-@with_org
-def spend_limit_delete(request: HttpRequest) -> HttpResponse:
-    return _limit_delete(request, None)
-
-
-@requires(Perm.MANAGE)
-@require_POST
-@with_org
-def project_spend_alert_create(request: HttpRequest, project_id: str) -> HttpResponse:
-    return _alert_create(request, project_id)
-
-
-@requires(Perm.MANAGE)
-@require_POST
-@with_org
-def project_spend_alert_edit(request: HttpRequest, project_id: str, alert_id: str) -> HttpResponse:
-    return _alert_edit(request, project_id, alert_id)
-
-
-@requires(Perm.MANAGE)
-@require_POST
-@with_org
-def project_spend_alert_delete(
-    request: HttpRequest, project_id: str, alert_id: str
-) -> HttpResponse:
-    return _alert_delete(request, project_id, alert_id)
-
-
-@requires(Perm.MANAGE)
-@require_POST
-@with_org
-def project_spend_limit(request: HttpRequest, project_id: str) -> HttpResponse:
-    return _limit_set(request, project_id)
-
-
-@requires(Perm.MANAGE)
-@require_POST
-@with_org
-def project_spend_limit_delete(request: HttpRequest, project_id: str) -> HttpResponse:
-    return _limit_delete(request, project_id)
+    return inline_result(request, error=error, fallback=_spend_url(project_id))

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from orgadmin import services
 from orgadmin.access import Perm, requires
-from orgadmin.directory_forms import (
+from orgadmin.forms import (
     CertificateToggleForm,
     HostedToolsForm,
     ModelPermissionsForm,
@@ -20,40 +17,18 @@ from orgadmin.directory_forms import (
     RetentionForm,
     project_certificate_choices,
 )
+from orgadmin.services import projects as services
+from orgadmin.services.changes import ChangeRefused
 from orgadmin.views.common import (
     attempt,
-    changed,
+    card_result,
     first_error,
     inline_result,
     report_bulk,
     succeeded,
     with_org,
 )
-from orgadmin.views.projects import get_project_or_404, project_page
-
-
-def card_result(
-    request: HttpRequest,
-    project_id: str,
-    *,
-    tab: str,
-    fragment: str,
-    form_key: str,
-    form: Form,
-    ok: bool,
-    template: str = "orgadmin/project.html",
-) -> HttpResponse:
-    """The answer to a card form of a project tab: re-rendered with its errors beside the
-    fields, or fresh after a change (and the tab reloads)."""
-    if not request.htmx:
-        if not ok:
-            messages.error(request, first_error(form) or "Check the form.")
-        return redirect("orgadmin:project_tab", project_id=project_id, tab=tab)
-    project = get_project_or_404(request, project_id)  # as changed, counts included
-    extra = {} if ok else {form_key: form}
-    response = project_page(request, project, tab, fragment=fragment, template=template, **extra)
-    return changed(response) if ok else response
-
+from orgadmin.views.projects import get_project_or_404, project_card
 
 # --- rate limits ----------------------------------------------------------------------------------
 
@@ -103,22 +78,15 @@ def rate_limits_bulk(request: HttpRequest, project_id: str) -> HttpResponse:
             outcome = services.rate_limits_update_all(
                 org=request.org, project=project, field=field, value=value, actor=request.user
             )
-        except services.ChangeRefused as exc:
+        except ChangeRefused as exc:
             form.add_error(None, exc.message)
         else:
             ok = not outcome.failed
             if not outcome.done and not outcome.failed:
                 form.add_error("field", "No model in this project has this limit.")
             report_bulk(request, outcome, did="Updated the limit of", noun="model(s)")
-    return card_result(
-        request,
-        project_id,
-        tab="rate-limits",
-        fragment="bulk-form",
-        form_key="bulk_form",
-        form=form,
-        ok=ok,
-    )
+    card = project_card(request, project_id, "rate-limits", "bulk-form")
+    return card_result(request, form, ok=ok, card=card, form_key="bulk_form")
 
 
 # --- certificates -------------------------------------------------------------------------------
@@ -165,30 +133,21 @@ def project_certificates_toggle(request: HttpRequest, project_id: str) -> HttpRe
 def project_model_permissions(request: HttpRequest, project_id: str) -> HttpResponse:
     project = get_project_or_404(request, project_id)
     form = ModelPermissionsForm(request.POST)
-    ok = False
-    if form.is_valid():
-        ok = succeeded(
-            request,
-            lambda: services.project_model_permissions_set(
-                org=request.org,
-                project=project,
-                mode=form.cleaned_data["mode"],
-                model_ids=form.cleaned_data["model_ids"],
-                actor=request.user,
-            ),
-            doing="set the model permissions",
-            done=lambda: f"Saved the model permissions of “{project.name}”.",
-            form=form,
-        )
-    return card_result(
+    ok = form.is_valid() and succeeded(
         request,
-        project_id,
-        tab="permissions",
-        fragment="models-form",
-        form_key="models_form",
+        lambda: services.project_model_permissions_set(
+            org=request.org,
+            project=project,
+            mode=form.cleaned_data["mode"],
+            model_ids=form.cleaned_data["model_ids"],
+            actor=request.user,
+        ),
+        doing="set the model permissions",
+        done=lambda: f"Saved the model permissions of “{project.name}”.",
         form=form,
-        ok=ok,
     )
+    card = project_card(request, project_id, "permissions", "models-form")
+    return card_result(request, form, ok=ok, card=card, form_key="models_form")
 
 
 @requires(Perm.MANAGE)
@@ -219,29 +178,20 @@ def project_model_permissions_delete(request: HttpRequest, project_id: str) -> H
 def project_hosted_tools(request: HttpRequest, project_id: str) -> HttpResponse:
     project = get_project_or_404(request, project_id)
     form = HostedToolsForm(request.POST)
-    ok = False
-    if form.is_valid():
-        ok = succeeded(
-            request,
-            lambda: services.project_hosted_tools_set(
-                org=request.org,
-                project=project,
-                tools=dict(form.cleaned_data),
-                actor=request.user,
-            ),
-            doing="change the hosted tools",
-            done=lambda: f"Saved the hosted tools of “{project.name}”.",
-            form=form,
-        )
-    return card_result(
+    ok = form.is_valid() and succeeded(
         request,
-        project_id,
-        tab="permissions",
-        fragment="tools-form",
-        form_key="tools_form",
+        lambda: services.project_hosted_tools_set(
+            org=request.org,
+            project=project,
+            tools=dict(form.cleaned_data),
+            actor=request.user,
+        ),
+        doing="change the hosted tools",
+        done=lambda: f"Saved the hosted tools of “{project.name}”.",
         form=form,
-        ok=ok,
     )
+    card = project_card(request, project_id, "permissions", "tools-form")
+    return card_result(request, form, ok=ok, card=card, form_key="tools_form")
 
 
 # --- data retention and groups -------------------------------------------------------------------
@@ -253,30 +203,22 @@ def project_hosted_tools(request: HttpRequest, project_id: str) -> HttpResponse:
 def project_retention(request: HttpRequest, project_id: str) -> HttpResponse:
     project = get_project_or_404(request, project_id)
     form = RetentionForm(request.POST, project=True)
-    ok = False
-    if form.is_valid():
-        ok = succeeded(
-            request,
-            lambda: services.project_retention_set(
-                org=request.org,
-                project=project,
-                retention_type=form.cleaned_data["retention_type"],
-                actor=request.user,
-            ),
-            doing="change the data retention",
-            done=lambda: f"Saved the data retention of “{project.name}”.",
-            form=form,
-        )
-    return card_result(
+    ok = form.is_valid() and succeeded(
         request,
-        project_id,
-        tab="retention",
-        fragment="retention-form",
-        template="orgadmin/_retention.html",
-        form_key="retention_form",
+        lambda: services.project_retention_set(
+            org=request.org,
+            project=project,
+            retention_type=form.cleaned_data["retention_type"],
+            actor=request.user,
+        ),
+        doing="change the data retention",
+        done=lambda: f"Saved the data retention of “{project.name}”.",
         form=form,
-        ok=ok,
     )
+    card = project_card(
+        request, project_id, "retention", "retention-form", template="orgadmin/_retention.html"
+    )
+    return card_result(request, form, ok=ok, card=card, form_key="retention_form")
 
 
 @requires(Perm.MANAGE)
@@ -301,15 +243,8 @@ def project_group_add(request: HttpRequest, project_id: str) -> HttpResponse:
             done=lambda: f"“{group.name}” now has access to “{project.name}”.",
             form=form,
         )
-    return card_result(
-        request,
-        project_id,
-        tab="groups",
-        fragment="group-form",
-        form_key="group_form",
-        form=form,
-        ok=ok,
-    )
+    card = project_card(request, project_id, "groups", "group-form")
+    return card_result(request, form, ok=ok, card=card, form_key="group_form")
 
 
 @requires(Perm.MANAGE)

@@ -14,10 +14,9 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from orgadmin import selectors, services
+from orgadmin import selectors
 from orgadmin.access import Perm, requires
-from orgadmin.client import OrgAPIError
-from orgadmin.directory_forms import (
+from orgadmin.forms import (
     HostedToolsForm,
     ModelPermissionsForm,
     ProjectCreateForm,
@@ -36,14 +35,18 @@ from orgadmin.directory_forms import (
     TypeToConfirmForm,
 )
 from orgadmin.models import RATE_LIMIT_FIELDS, Project, ProjectUser, ServiceAccount
+from orgadmin.services import projects as services
 from orgadmin.views.common import (
-    api_error_text,
+    Card,
     attempt,
     base_context,
+    card_result,
     changed,
     first_error,
+    fragment,
     inline_result,
     paginate,
+    try_change,
     with_org,
 )
 
@@ -88,10 +91,9 @@ def projects(request: HttpRequest) -> HttpResponse:
         "counts": selectors.project_status_counts(org=request.org),
         "page": paginate(request, rows),
     }
-    template = "orgadmin/projects.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#project-list-live"
-    return render(request, template, context)
+    return render(
+        request, fragment(request, "orgadmin/projects.html", "project-list-live"), context
+    )
 
 
 @requires(Perm.MANAGE)
@@ -101,22 +103,22 @@ def project_create(request: HttpRequest) -> HttpResponse:
     form = ProjectCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         name = form.cleaned_data["name"]
-        try:
-            project = services.project_create(
+        project, error = try_change(
+            lambda: services.project_create(
                 org=request.org,
                 name=name,
                 residency=form.cleaned_data["residency"],
                 actor=request.user,
-            )
-        except OrgAPIError as exc:
-            form.add_error(None, api_error_text(exc, doing=f"create the project “{name}”"))
-        else:
+            ),
+            doing=f"create the project “{name}”",
+            form=form,
+        )
+        if error is None:
             messages.success(request, f"Created the project “{project.name}”.")
             url = reverse("orgadmin:project", args=[project.openai_id])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    template = "orgadmin/project_create.html"
-    if request.htmx and request.method == "POST":
-        template += "#create-form"
+    part = "create-form" if request.method == "POST" else ""
+    template = fragment(request, "orgadmin/project_create.html", part)
     return render(request, template, {**base_context(request), "form": form})
 
 
@@ -212,12 +214,12 @@ def project_page(
     project: Project,
     tab: str,
     *,
-    fragment: str = "",
+    part: str = "",
     template: str = "orgadmin/project.html",
     **extra: Any,
 ) -> HttpResponse:
-    """The project page on one tab; `fragment` renders only that part of it (of `template`,
-    for the parts the project and organization pages share)."""
+    """The project page on one tab; `part` renders only that part of it (of `template`, for
+    the parts the project and organization pages share)."""
     context = {
         **base_context(request),
         "project": project,
@@ -226,11 +228,26 @@ def project_page(
         **TAB_CONTEXT[tab](request, project),
         **extra,
     }
-    if fragment:
-        template += f"#{fragment}"
-    elif request.htmx and not request.htmx.boosted:
-        template += "#project-live"
-    return render(request, template, context)
+    return render(request, fragment(request, template, part or "project-live"), context)
+
+
+def project_card(
+    request: HttpRequest,
+    project_id: str,
+    tab: str,
+    part: str,
+    *,
+    template: str = "orgadmin/project.html",
+) -> Card:
+    """A card of a project tab, drawn with the project read again (as changed, counts
+    included)."""
+
+    def render_card(**extra: Any) -> HttpResponse:
+        project = get_project_or_404(request, project_id)
+        return project_page(request, project, tab, part=part, template=template, **extra)
+
+    url = reverse("orgadmin:project_tab", kwargs={"project_id": project_id, "tab": tab})
+    return Card(render=render_card, url=url)
 
 
 @requires(Perm.VIEW_PROJECTS)
@@ -373,47 +390,53 @@ def _secret(request: HttpRequest, *, title: str, key: Any, note: str = "") -> Ht
     return changed(render(request, "orgadmin/_secret_once.html", context))
 
 
+def _account_create(
+    request: HttpRequest, project: Project, form: ServiceAccountCreateForm
+) -> tuple[ServiceAccount, Any] | None:
+    """Create the service account the form asks for: it and its key (or None); None when
+    refused, with the refusal on the form."""
+    name = form.cleaned_data["name"]
+    return try_change(
+        lambda: services.service_account_create(
+            org=request.org,
+            project=project,
+            name=name,
+            with_key=not form.cleaned_data["without_key"],
+            actor=request.user,
+        ),
+        doing=f"create “{name}”",
+        form=form,
+    )[0]
+
+
 @requires(Perm.MANAGE)
 @require_POST
 @never_cache
-@sensitive_variables("key", "account_and_key")
+@sensitive_variables("created", "key")
 @with_org
 def service_account_create(request: HttpRequest, project_id: str) -> HttpResponse:
     project = get_project_or_404(request, project_id)
     form = ServiceAccountCreateForm(request.POST)
-    if form.is_valid():
-        name = form.cleaned_data["name"]
-        try:
-            account, key = services.service_account_create(
-                org=request.org,
-                project=project,
-                name=name,
-                with_key=not form.cleaned_data["without_key"],
-                actor=request.user,
-            )
-        except services.ChangeRefused as exc:
-            form.add_error(None, exc.message)
-        except OrgAPIError as exc:
-            form.add_error(None, api_error_text(exc, doing=f"create “{name}”"))
-        else:
-            messages.success(request, f"Created the service account “{account.name}”.")
-            if key is None:
-                return inline_result(
-                    request, error=None, fallback="orgadmin:project", project_id=project_id
-                )
-            return _secret(
-                request,
-                title=f"API key of the service account “{account.name}”",
-                key=key,
-                note=f"It has access to the project “{project.name}”.",
-            )
-    if not request.htmx:
-        messages.error(request, first_error(form) or "Check the form.")
-        return redirect("orgadmin:project_tab", project_id=project_id, tab="service-accounts")
-    response = project_page(
-        request, project, "service-accounts", fragment="account-form", account_form=form
+    created = _account_create(request, project, form) if form.is_valid() else None
+    if created is None:
+        card = project_card(request, project_id, "service-accounts", "account-form")
+        response = card_result(request, form, ok=False, card=card, form_key="account_form")
+        # Refused: the form comes back in its own place (the request aimed at the secret panel).
+        return (
+            reswap(retarget(response, "#account-form"), "outerHTML") if request.htmx else response
+        )
+    account, key = created
+    messages.success(request, f"Created the service account “{account.name}”.")
+    if key is None:
+        return inline_result(
+            request, error=None, fallback="orgadmin:project", project_id=project_id
+        )
+    return _secret(
+        request,
+        title=f"API key of the service account “{account.name}”",
+        key=key,
+        note=f"It has access to the project “{project.name}”.",
     )
-    return reswap(retarget(response, "#account-form"), "outerHTML")
 
 
 @requires(Perm.MANAGE)
@@ -458,6 +481,19 @@ def service_account_delete(request: HttpRequest, project_id: str, account_id: st
     return inline_result(request, error=error, fallback="orgadmin:project", project_id=project_id)
 
 
+def _account_refusal(
+    request: HttpRequest, project_id: str, account: ServiceAccount, error: str | None
+) -> HttpResponse:
+    """A key the API refused to create (or a form error): the form aims at the secret panel,
+    so with htmx the refusal goes beside the account's buttons instead."""
+    response = inline_result(
+        request, error=error, fallback="orgadmin:project", project_id=project_id
+    )
+    if request.htmx:
+        response = reswap(retarget(response, f"#account-{account.openai_id}-error"), "innerHTML")
+    return response
+
+
 @requires(Perm.MANAGE)
 @require_POST
 @never_cache
@@ -471,28 +507,20 @@ def service_account_key_create(
     form = ServiceAccountKeyForm(request.POST)
     error = first_error(form)
     if error is None:
-        try:
-            key = services.service_account_key_create(
+        key, error = try_change(
+            lambda: services.service_account_key_create(
                 org=request.org,
                 project=project,
                 account=account,
                 name=form.cleaned_data["name"],
                 actor=request.user,
-            )
-        except services.ChangeRefused as exc:
-            error = exc.message
-        except OrgAPIError as exc:
-            error = api_error_text(exc, doing="create the key")
-        else:
-            messages.success(request, f"Created a new API key for “{account.name}”.")
-            return _secret(request, title=f"New API key of “{account.name}”", key=key)
-    response = inline_result(
-        request, error=error, fallback="orgadmin:project", project_id=project_id
-    )
-    if request.htmx:
-        # The form aims at the secret panel; a failure goes beside the account's buttons.
-        response = reswap(retarget(response, f"#account-{account.openai_id}-error"), "innerHTML")
-    return response
+            ),
+            doing="create the key",
+        )
+    if error is not None:
+        return _account_refusal(request, project_id, account, error)
+    messages.success(request, f"Created a new API key for “{account.name}”.")
+    return _secret(request, title=f"New API key of “{account.name}”", key=key)
 
 
 @requires(Perm.MANAGE)

@@ -97,11 +97,12 @@ def screenshot(page, name: str) -> Path:
 SIZES = {"desktop": {"width": 1366, "height": 860}, "phone": {"width": 390, "height": 844}}
 
 
-def axe_violations(page) -> list[str]:
-    """axe-core's violations on the page as it is now (axe-playwright-python), one line each."""
+def axe_violations(page, within: str | None = None) -> list[str]:
+    """axe-core's violations on the page as it is now (axe-playwright-python), one line each;
+    only inside the elements matching the CSS selector `within`, when given."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page)
+    results = Axe().run(page, context={"include": [[within]]} if within else None)
     return [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in results.response["violations"]]
 
 
