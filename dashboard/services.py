@@ -8,7 +8,7 @@ from django.db import transaction
 
 from dashboard.models import ReportingSettings
 from orgadmin.models import Organization
-from orgadmin.services import action_record
+from orgadmin.services.action_log import action_record
 
 
 def reporting_timezone_set(*, org: Organization, timezone: str, actor: Any) -> ReportingSettings:

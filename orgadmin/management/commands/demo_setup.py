@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 
-from orgadmin import services
 from orgadmin.access import Role
 from orgadmin.client import BaseURLRefused
+from orgadmin.services import connections as services
 from orgadmin.simulator.server import configured_admin_key, configured_port
 
 DEMO_USERS = {"admin": Role.ADMIN, "finance": Role.FINANCE, "auditor": Role.AUDITOR}

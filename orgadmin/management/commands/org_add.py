@@ -7,9 +7,9 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from orgadmin import services
 from orgadmin.client import BaseURLRefused, admin_key_well_formed, base_url_check
 from orgadmin.forms import KEY_CHARACTER_ERROR
+from orgadmin.services import connections as services
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from orgadmin import services
+from orgadmin.services import connections as services
 
 
 class Command(BaseCommand):
