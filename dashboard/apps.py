@@ -11,6 +11,11 @@ class DashboardConfig(AppConfig):
 
     def ready(self) -> None:
         from dashboard.celery import ensure_embedded_broker
+        from dashboard.tables import month_spend_now
+        from orgadmin.selectors.spend import month_spend_reader_set
+
+        # The Spend tabs (orgadmin) show this month's spend with the Overview's projection.
+        month_spend_reader_set(month_spend_now)
 
         post_migrate.connect(
             ensure_embedded_broker, sender=self, dispatch_uid="dashboard.embedded_broker"

@@ -1,8 +1,12 @@
 """Streamed CSV and JSON exports of costs and usage, from the same queries as the pages.
 
-Rows come from the database in chunks and leave as text as they are made, so an export of any
-size runs in constant memory. An ungrouped dimension is empty (null in JSON); money is a plain
-decimal, never a float. CSV goes through orgadmin.csv_export, the writer every export shares.
+Two kinds of rows: "this table", the grouped totals a page shows (the very rows of its table,
+handed over by the view), and "daily rows", one per bucket and group, which come from the
+database in chunks and leave as text as they are made, so an export of any size runs in constant
+memory. An ungrouped dimension is empty (null in JSON); money is a plain decimal, never a float,
+rounded to the currency's minor unit (cents) unless the person asks for every digit
+(`precision=full`, the page's "Full precision" box). CSV goes through
+orgadmin.csv_export, the writer every export shares.
 
 A dimension the API refuses to group by (see ApiCapability) is named so in the CSV's header,
 "api_key_id (not offered by this organization's API)", instead of passing for an empty one.
@@ -13,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from dashboard.families import COSTS_ENDPOINT
@@ -41,6 +46,8 @@ COST_COLUMNS = (
     "quantity",
 )
 
+_AT = COST_COLUMNS.index("line_item") + 1
+COST_COLUMNS_WITH_MODEL = (*COST_COLUMNS[:_AT], "model", *COST_COLUMNS[_AT:])
 
 NOT_OFFERED = "not offered by this organization's API"
 
@@ -63,6 +70,33 @@ def _json(rows: Iterable[list[tuple[str, str]]]) -> Iterator[str]:
     yield "\n]\n" if not first else "]\n"
 
 
+# Digits after the point of each currency's minor unit (ISO 4217); 2 when not listed.
+CURRENCY_PLACES = {"jpy": 0, "krw": 0, "vnd": 0, "clp": 0, "isk": 0, "bhd": 3, "kwd": 3, "jod": 3}
+
+
+def money(amount: Decimal | None, currency: str, *, full: bool) -> Decimal | None:
+    """An amount as exported: every digit, or rounded half up to the currency's minor unit."""
+    if amount is None or full:
+        return amount
+    places = CURRENCY_PLACES.get(currency.lower(), 2)
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _cell_json(value: Any) -> str:
+    if value is None or isinstance(value, str):
+        return _text(value or "")
+    return _number(value)
+
+
+def table_export(
+    columns: list[str], rows: Iterable[list[Any]], *, fmt: str, filename: str
+) -> tuple[Iterator[str], str]:
+    """A finished table (the one on screen) as CSV or JSON text chunks, and its file name."""
+    if fmt == "csv":
+        return csv_stream(columns, rows), filename
+    return _json(list(zip(columns, map(_cell_json, row), strict=True)) for row in rows), filename
+
+
 def _text(value: str) -> str:
     return json.dumps(value) if value else "null"
 
@@ -74,7 +108,7 @@ def _number(value: Any) -> str:
 # --- costs -----------------------------------------------------------------------------------
 
 
-def _cost_rows(org: Organization, query: CostQuery) -> Iterator[dict[str, Any]]:
+def _cost_rows(org: Organization, query: CostQuery, full: bool) -> Iterator[dict[str, Any]]:
     names: dict[str, str] = {}
     if "project_id" in query.group_by:
         names = names_for(org=org, ids=cost_project_ids(org=org, query=query))
@@ -85,25 +119,31 @@ def _cost_rows(org: Organization, query: CostQuery) -> Iterator[dict[str, Any]]:
             "project_id": project,
             "project_name": names.get(project, "") if project else "",
             "line_item": row.get("line_item", ""),
+            "model": row.get("model", ""),
             "api_key_id": row.get("api_key_id", ""),
-            "amount": to_amount(row["amount_units"]),
+            "amount": money(to_amount(row["amount_units"]), row["currency"], full=full),
             "currency": row["currency"],
             "quantity": to_quantity(row.get("quantity_units")),
         }
 
 
-def costs_export(*, org: Organization, query: CostQuery, fmt: str) -> tuple[Iterator[str], str]:
-    """The costs of a period as CSV or JSON text chunks, and a file name."""
+def costs_export(
+    *, org: Organization, query: CostQuery, fmt: str, full: bool = True
+) -> tuple[Iterator[str], str]:
+    """The daily cost rows of a period as CSV or JSON text chunks, and a file name."""
     period = query.period
     filename = f"costs_{period.start.isoformat()}_{period.end.isoformat()}.{fmt}"
-    rows = _cost_rows(org, query)
+    rows = _cost_rows(org, query, full)
+    # The model column comes with a grouping by model (a URL of before keeps its columns).
+    columns = COST_COLUMNS if "model" not in query.group_by else COST_COLUMNS_WITH_MODEL
+    texts = [c for c in columns if c not in ("date", "amount", "currency", "quantity")]
     if fmt == "csv":
-        header = _header(org, COSTS_ENDPOINT, COST_COLUMNS)
-        return csv_stream(header, ([r[c] for c in COST_COLUMNS] for r in rows)), filename
+        header = _header(org, COSTS_ENDPOINT, columns)
+        return csv_stream(header, ([r[c] for c in columns] for r in rows)), filename
     return _json(
         [
             ("date", json.dumps(r["date"])),
-            *((d, _text(r[d])) for d in ("project_id", "project_name", "line_item", "api_key_id")),
+            *((d, _text(r[d])) for d in texts),
             ("amount", plain(r["amount"])),
             ("currency", json.dumps(r["currency"])),
             ("quantity", _number(r["quantity"])),
@@ -112,7 +152,63 @@ def costs_export(*, org: Organization, query: CostQuery, fmt: str) -> tuple[Iter
     ), filename
 
 
+_NAME_COLUMNS = {"project_id": "project_name", "api_key_id": "api_key_name", "user_id": "user_name"}
+
+
+def _dim_columns(dims: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for dim in dims:
+        out += [dim, _NAME_COLUMNS[dim]] if dim in _NAME_COLUMNS else [dim]
+    return out
+
+
+def _dim_cells(cells: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
+    for cell in cells:
+        out.append(cell["value"])
+        if cell["dim"] in _NAME_COLUMNS:
+            out.append(cell["label"] if cell["named"] else "")
+    return out
+
+
+def costs_table_export(
+    screen: dict[str, Any], *, period: Any, fmt: str, full: bool
+) -> tuple[Iterator[str], str]:
+    """The Costs page's table (its rows in its order): a column per grouped dimension (and the
+    name of an id), the amount, the share in percent as shown, the quantity by line item."""
+    currency, quantity = screen["currency"], screen["show_quantity"]
+    columns = [*_dim_columns(screen["dims"]), "amount", "currency", "share_percent"]
+    columns += ["quantity", "quantity_unit"] if quantity else []
+    rows = (
+        [
+            *_dim_cells(row["cells"]),
+            money(row["amount"], currency, full=full),
+            currency,
+            Decimal(f"{float(row['share']):.1f}"),  # as the page shows it
+            *([row["quantity"], row["unit"]] if quantity else []),
+        ]
+        for row in screen["rows"]
+    )
+    name = f"costs_table_{period.start.isoformat()}_{period.end.isoformat()}.{fmt}"
+    return table_export(columns, rows, fmt=fmt, filename=name)
+
+
 # --- usage -----------------------------------------------------------------------------------
+
+
+def usage_table_export(
+    screen: dict[str, Any], *, query: UsageQuery, fmt: str
+) -> tuple[Iterator[str], str]:
+    """The Usage page's table: a column per grouped dimension (and names), then every metric
+    over the period (a gauge, bytes stored, is its mean), named like the API's fields."""
+    columns = [*_dim_columns(screen["dims"]), *screen["metrics"]]
+    rows = (
+        [*_dim_cells(row["cells"]), *(_metric(v["value"]) for v in row["values"])]
+        for row in screen["rows"]
+    )
+    start, end = query.period.start.isoformat(), query.period.end.isoformat()
+    name = f"usage_table_{query.family.slug}_{start}_{end}.{fmt}"
+    return table_export(columns, rows, fmt=fmt, filename=name)
 
 
 def _iso(moment: dt.datetime) -> str:

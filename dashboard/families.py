@@ -6,6 +6,7 @@ family's fields are named once, exactly like the API's fields.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 # Dimension labels for people; the keys are the API's field names.
@@ -198,6 +199,9 @@ HEADLINE: dict[str, tuple[str, ...]] = {
 }
 
 COST_DIMENSIONS = ("project_id", "line_item", "api_key_id")
+# What the Costs page groups and filters by: the API's dimensions, and the model of a line item
+# (stored beside it on each cost row, see line_item_parts).
+COST_GROUPINGS = ("line_item", "model", "project_id", "api_key_id")
 COSTS_ENDPOINT = "costs"  # the costs stream's name in watermarks and capabilities
 
 # Hourly buckets: the finest width every page needs (1d in any timezone is built from them).
@@ -205,3 +209,40 @@ SYNC_BUCKET_WIDTH = "1h"
 # The largest `limit` the API takes for a page of that width, so a window costs the fewest pages.
 MAX_BUCKETS_PER_PAGE = {"1d": 31, "1h": 168, "1m": 1440}
 MAX_COST_BUCKETS_PER_PAGE = 180
+
+
+# --- line items ----------------------------------------------------------------------------------
+
+# What a line item bills when it says so without a comma ("gpt-4.1 input"): the kinds we know.
+_KINDS = ("cached input", "cache write", "input", "output")
+_KIND_ONLY = re.compile(
+    r"^(?P<model>\w\S*) (?P<kind>(?:" + "|".join(_KINDS) + r")(?: \(.+\))?)$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class LineItemParts:
+    """A cost line item read as the model it bills and the kind of use ("input", "output",
+    "cached input (batch)", "1024x1024"...)."""
+
+    model: str
+    kind: str
+
+
+def line_item_parts(line_item: str | None) -> LineItemParts:
+    """The model and kind of a cost line item, e.g. "gpt-4.1-2025-04-14, cached input (batch)".
+
+    The API writes a line item as "<model>, <kind>". A model id has no spaces, so a line item
+    whose head has some ("web search tool calls, low context") or that has no kind at all
+    ("input_tokens", "vector store storage") names no model: its model is the line item itself,
+    so that grouping by model never merges what it can't tell apart.
+    """
+    text = " ".join((line_item or "").split())
+    head, comma, tail = text.partition(",")
+    head, tail = head.strip(), tail.strip()
+    if comma and head and not any(c.isspace() for c in head):
+        return LineItemParts(model=head, kind=tail)
+    match = _KIND_ONLY.match(text)
+    if match:
+        return LineItemParts(model=match["model"], kind=match["kind"])
+    return LineItemParts(model=text, kind="")

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import BigIntegerField, Count, F, Max, Sum, Value
+from django.db.models import BigIntegerField, Count, F, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from dashboard.buckets import bucket_key, bucket_start, offset_changes
@@ -163,10 +163,13 @@ def cost_total(*, org: Organization, query: CostQuery, currency: str) -> Decimal
     return total or Decimal(0)
 
 
-def daily_spend(*, org: Organization, start: dt.date, end: dt.date) -> dict[str, dict]:
-    """{currency: {day: amount}} for [start, end) (one query)."""
+def daily_spend(
+    *, org: Organization, start: dt.date, end: dt.date, project_id: str | None = None
+) -> dict[str, dict]:
+    """{currency: {day: amount}} for [start, end), of one project if given (one query)."""
+    scope = {"project_id": project_id} if project_id is not None else {}
     rows = (
-        CostBucket.objects.filter(org=org, day__gte=start, day__lt=end)
+        CostBucket.objects.filter(org=org, day__gte=start, day__lt=end, **scope)
         .values("currency", "day")
         .annotate(amount=Sum("amount"))
         .order_by()
@@ -193,6 +196,26 @@ def top_costs(
         .values(dimension)
         .annotate(amount=Sum("amount"))
         .order_by("-amount", dimension)[:limit]
+    )
+
+
+def top_cost_models(
+    *, org: Organization, start: dt.date, end: dt.date, currency: str, limit: int = 5
+) -> list[dict[str, Any]]:
+    """The models that cost most in [start, end), with the tokens billed for them (one query).
+
+    A model is what its line items bill (see families.line_item_parts): "gpt-4.1, input" and
+    "gpt-4.1, output" add up to "gpt-4.1". `tokens` is None when no line item counts tokens.
+    """
+    return list(
+        CostBucket.objects.filter(org=org, day__gte=start, day__lt=end, currency=currency)
+        .exclude(model="")
+        .values("model")
+        .annotate(
+            amount=Sum("amount"),
+            tokens=Sum("quantity", filter=Q(quantity_unit="tokens")),
+        )
+        .order_by("-amount", "model")[:limit]
     )
 
 
@@ -308,23 +331,6 @@ def usage_table(*, org: Organization, query: UsageQuery) -> UsageTable:
 def usage_export_rows(*, org: Organization, query: UsageQuery) -> Iterator[tuple]:
     """(bucket_start, group, metrics) rows streamed from the database for an export."""
     return _rows(_usage_queryset(org=org, query=query).iterator(chunk_size=5000), query)
-
-
-def top_models(
-    *, org: Organization, start: dt.datetime, end: dt.datetime, limit: int = 5
-) -> list[dict[str, Any]]:
-    """The models with the most completion tokens in [start, end) (one query)."""
-    model = USAGE_MODELS["completions"]
-    return list(
-        model.objects.filter(org=org, bucket_start__gte=start, bucket_start__lt=end)
-        .exclude(model="")
-        .values("model")
-        .annotate(
-            tokens=Sum(F("input_tokens") + F("output_tokens")),
-            requests=Sum("num_model_requests"),
-        )
-        .order_by("-tokens", "model")[:limit]
-    )
 
 
 def family_daily_totals(*, org: Organization, period: Period) -> dict[str, dict[dt.date, float]]:

@@ -12,6 +12,9 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 
 from dashboard import selectors
 from dashboard.families import FAMILIES, HEADLINE, Family, Metric
@@ -268,11 +271,14 @@ class MonthSpend:
         return change(self.month_to_date, self.last_month_to_date)
 
 
-def month_spend(*, org: Organization, today: dt.date) -> MonthSpend:
-    """Month to date, the same part of last month, the run rate and the projection (one query)."""
+def month_spend(*, org: Organization, today: dt.date, project_id: str | None = None) -> MonthSpend:
+    """Month to date, the same part of last month, the run rate and the projection, of the
+    organization or of one project (one query)."""
     month_start = first_of_month(today)
     last_month_start = add_months(month_start, -1)
-    spend = selectors.daily_spend(org=org, start=last_month_start, end=today + dt.timedelta(days=1))
+    spend = selectors.daily_spend(
+        org=org, start=last_month_start, end=today + dt.timedelta(days=1), project_id=project_id
+    )
     currency = selectors.main_currency(spend)
     days = spend.get(currency, {})
 
@@ -292,6 +298,14 @@ def month_spend(*, org: Organization, today: dt.date) -> MonthSpend:
         run_rate=rate,
         projected=total(month_start, today) + rate * (month_days - today.day + 1),
     )
+
+
+def month_spend_now(*, org: Organization, project_id: str | None = None) -> MonthSpend:
+    """month_spend as of today in the organization's reporting timezone, as the Overview reads
+    it: what the Spend tabs show beside a limit (orgadmin.selectors.spend). Two queries."""
+    tz = ZoneInfo(selectors.reporting_timezone(org=org))
+    today = timezone.now().astimezone(tz).date()
+    return month_spend(org=org, today=today, project_id=project_id)
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,17 @@ role name, so a superuser (who has every permission) sees every page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls.exceptions import Resolver404
 
 
 class Perm(StrEnum):
@@ -105,3 +108,59 @@ def ensure_roles(**_: Any) -> None:
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role.value)
         group.permissions.set([permissions[p.split(".", 1)[1]] for p in perms])
+
+
+# --- May this user open this URL? Read from the views' own decorators, never written twice. ----
+
+PUBLIC = "public"  # a view with neither decorator (the login page, health checks)
+
+
+def _named_views(patterns: list, namespace: str = "") -> Iterator[tuple[str, Any]]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _named_views(p.url_patterns, inner)
+        elif isinstance(p, URLPattern) and p.name:
+            yield f"{namespace}{p.name}", p.callback
+
+
+@cache
+def _permissions(resolver: URLResolver) -> dict[str, Perm | str | None]:
+    found: dict[str, Perm | str | None] = {}
+    for name, view in _named_views(resolver.url_patterns):
+        found.setdefault(name, getattr(view, "required_perm", PUBLIC))
+    return found
+
+
+def url_permission(name: str) -> Perm | str | None:
+    """What the view behind a URL name asks for: a `Perm`, None (any signed-in user, from
+    `signed_in`) or PUBLIC. Built once from the URL resolver and the `required_perm` each guard
+    leaves on its view; an unknown name raises KeyError."""
+    return _permissions(get_resolver())[name]
+
+
+def _allows(user: Any, perm: Perm | str | None) -> bool:
+    if perm == PUBLIC:
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    return perm is None or user.has_perm(perm)
+
+
+def may_use(user: Any, name: str) -> bool:
+    """Whether `user` may open the page of a URL name (whatever its arguments)."""
+    return _allows(user, url_permission(name))
+
+
+def may_open(user: Any, url: str) -> bool:
+    """Whether `user` may open `url`, a link as a page carries it (path and query): what its
+    view's guard would answer. Another site's address is not ours to judge (True); a path that
+    leads to no view is no link to offer (False)."""
+    parts = urlsplit(url or "")
+    if parts.scheme or parts.netloc:
+        return True
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return False
+    return _allows(user, getattr(match.func, "required_perm", PUBLIC))

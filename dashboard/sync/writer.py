@@ -18,12 +18,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
 
-from dashboard.families import COST_DIMENSIONS, Family
+from dashboard.families import COST_DIMENSIONS, Family, line_item_parts
 from dashboard.models import DAILY_MODELS, USAGE_MODELS, CostBucket
 from orgadmin.client import OrgAPIError
 from orgadmin.models import Organization
@@ -216,9 +217,26 @@ def _cost_rows(bucket: Any, start: dt.datetime, head: tuple, stamp_db: Any) -> l
     amount_units = CostBucket._meta.get_field("amount").to_units
     quantity_units = CostBucket._meta.get_field("quantity").to_units
     return [
-        (*head, *key, amount_units(v[0]), v[1], quantity_units(v[2]), str(v[3]), stamp_db)
+        (
+            *head,
+            *key,
+            _model_of(key[_LINE_ITEM]),
+            amount_units(v[0]),
+            v[1],
+            quantity_units(v[2]),
+            str(v[3]),
+            stamp_db,
+        )
         for key, v in merged.items()
     ]
+
+
+_LINE_ITEM = 1 + COST_DIMENSIONS.index("line_item")  # in a cost row's key, after the day
+
+
+@lru_cache(maxsize=4096)
+def _model_of(line_item: str) -> str:
+    return line_item_parts(line_item).model
 
 
 def _write_page(
@@ -355,6 +373,7 @@ def write_cost_page(
             "org_id",
             "day",
             *COST_DIMENSIONS,
+            "model",
             "amount",
             "currency",
             "quantity",

@@ -22,7 +22,8 @@ from orgadmin.forms import (
     SpendLimitForm,
     org_certificate_choices,
 )
-from orgadmin.models import Certificate, Project, SpendAlert
+from orgadmin.models import Certificate, OrgSettings, Project, SpendAlert
+from orgadmin.selectors.spend import spend_gauge
 from orgadmin.services import org_settings as services
 from orgadmin.views.common import (
     Card,
@@ -44,13 +45,17 @@ TABS: list[tuple[str, str]] = [
 ]
 
 
-def _certificates_tab(request: HttpRequest) -> dict[str, Any]:
+def _certificates_tab(request: HttpRequest, settings: OrgSettings) -> dict[str, Any]:
     return {"certificates": selectors.certificates_list(org=request.org)}
 
 
-def _spend_tab(request: HttpRequest) -> dict[str, Any]:
+def _spend_tab(request: HttpRequest, settings: OrgSettings) -> dict[str, Any]:
+    alerts = list(selectors.spend_alerts(org=request.org))
     return {
-        "alerts": selectors.spend_alerts(org=request.org),
+        "alerts": alerts,
+        "gauge": spend_gauge(
+            org=request.org, limit_cents=settings.spend_limit_cents, alerts=alerts
+        ),
         "alert_form": SpendAlertForm(),
         "limit_form": SpendLimitForm(),
     }
@@ -59,13 +64,13 @@ def _spend_tab(request: HttpRequest) -> dict[str, Any]:
 SHARED = "orgadmin/_spend.html"
 
 
-def _retention_tab(request: HttpRequest) -> dict[str, Any]:
-    settings = selectors.org_settings(org=request.org)
+def _retention_tab(request: HttpRequest, settings: OrgSettings) -> dict[str, Any]:
     initial = {"retention_type": settings.data_retention} if settings.data_retention else {}
     return {"retention_form": RetentionForm(initial=initial, project=False)}
 
 
-TAB_CONTEXT: dict[str, Callable[[HttpRequest], dict[str, Any]]] = {
+# Each tab's context, from the request and the organization's settings (read once per page).
+TAB_CONTEXT: dict[str, Callable[[HttpRequest, OrgSettings], dict[str, Any]]] = {
     "certificates": _certificates_tab,
     "spend": _spend_tab,
     "retention": _retention_tab,
@@ -90,7 +95,7 @@ def settings_page(
         "tab": tab,
         "tabs": TABS,
         "scope": None,
-        **TAB_CONTEXT[tab](request),
+        **TAB_CONTEXT[tab](request, settings),
         **extra,
     }
     return render(request, fragment(request, template, part or "settings-live"), context)

@@ -195,7 +195,7 @@ def test_with_costs_by_key_refused_a_backfill_stores_every_cost_and_says_what_is
     rows = _csv(
         client.get(
             reverse("costs_export", kwargs={"fmt": "csv"}),
-            {**period, "group_by": "project_id,line_item"},
+            {**period, "group_by": "project_id,line_item", "precision": "full"},
         )
     )
     assert "api_key_id (not offered by this organization's API)" in rows[0]
