@@ -47,12 +47,24 @@ class _TypesField(forms.Field):
         return [str(v).strip() for v in values if str(v).strip()]
 
 
+def _day_before(value: str) -> str:
+    """The day before an ISO date, as typed; the value itself when it isn't one (its own field
+    reports it)."""
+    try:
+        return (dt.date.fromisoformat(value) - dt.timedelta(days=1)).isoformat()
+    except (TypeError, ValueError, OverflowError):
+        return ""
+
+
 class AuditFilterForm(forms.Form):
     """The explorer's filters, from the query string. Every field is optional, and a bad value
     is reported beside its field and then ignored, so the page always answers."""
 
     start = _AuditDateField(label="From")
-    end = _AuditDateField(label="Until", help_text="Not included.")
+    # The exclusive end, as URLs and links carry it; a person sees and types `last`, the last
+    # day shown (included).
+    end = _AuditDateField(label="End")
+    last = _AuditDateField(label="Until")
     type = _TypesField(required=False, label="Event types")
     actor = forms.CharField(required=False, max_length=254, label="Actor")
     project = forms.CharField(required=False, max_length=200, label="Project")
@@ -64,6 +76,9 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, known_types: set[str], today: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.is_bound and self.data.get("end") and not self.data.get("last"):
+            self.data = self.data.copy()  # show a URL's exclusive end as the last day shown
+            self.data["last"] = _day_before(self.data["end"])
         self.known_types = known_types
         self.today = today
         self.fields["page"].error_messages["min_value"] = "Page numbers start at 1."
@@ -115,9 +130,14 @@ class AuditFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if data.get("last"):
+            data["end"] = data["last"] + dt.timedelta(days=1)
         start, end = data.get("start"), data.get("end")
         if start and end and end <= start:
-            self.add_error("end", "The end must be after the start (the end day is not included).")
+            message = "The end must be after the start: pick a last day on or after it."
+            # Shown beside "Until"; neither is used, so the range falls back to its default.
+            for field in ("last", "end") if self.data.get("last") else ("end",):
+                self.add_error(field, message)
         return data
 
     def date_range(self) -> tuple[dt.date, dt.date]:

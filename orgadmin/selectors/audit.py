@@ -51,6 +51,9 @@ class AuditFilters:
     project: str = ""
     resource: str = ""
     q: str = ""
+    # Ids whose known name is the search text (audit_name_ids): a key's name finds the events
+    # that name only its id, however long after them the name was learned.
+    q_ids: tuple[str, ...] = ()
 
     @property
     def start_day(self) -> int:
@@ -75,6 +78,13 @@ class AuditFilters:
     @property
     def actor_by_id(self) -> bool:
         return bool(self.actor_names)
+
+    @property
+    def text_terms(self) -> tuple[str, ...]:
+        """What the free-text filter looks for in the search text: the text or any named id."""
+        if not self.q:
+            return ()
+        return tuple(dict.fromkeys((self.q.lower(), *(i.lower() for i in self.q_ids))))
 
     def type_matches(self, event_type: str, category: str) -> bool:
         if not self.narrows_types:
@@ -134,8 +144,16 @@ def filtered_events(
         touched = AuditEventResource.objects.filter(org=org, resource_id=f.resource)
         qs = qs.filter(id__in=touched.values("event_id"))
     if f.q:
-        qs = qs.filter(search_text__contains=f.q.lower())
+        qs = qs.filter(text_match(f))
     return qs
+
+
+def text_match(f: AuditFilters) -> Q:
+    """Events whose search text holds the free text, or an id named so."""
+    q = Q()
+    for term in f.text_terms:
+        q |= Q(search_text__contains=term)
+    return q
 
 
 def id_set(ids: list[int]) -> RawSQL:
@@ -261,6 +279,21 @@ def audit_names(*, org: Organization, ids: Iterable[str]) -> dict[str, str]:
             )
         )
     return names
+
+
+# A name typed in full finds its ids; past this many ids with one name, the text alone is used.
+NAMED_IDS_LIMIT = 10
+
+
+def audit_name_ids(*, org: Organization, q: str) -> tuple[str, ...]:
+    """The ids whose remembered name is `q` (any case): keys, projects, members, service
+    accounts, groups, including those deleted since (AuditName keeps what the directory and the
+    audit log knew). One query."""
+    if not q:
+        return ()
+    found = AuditName.objects.filter(org=org, name__iexact=q.strip()).order_by("-seen_at")
+    ids = list(found.values_list("object_id", flat=True)[: NAMED_IDS_LIMIT + 1])
+    return tuple(sorted(ids)) if len(ids) <= NAMED_IDS_LIMIT else ()
 
 
 def audit_known_types(*, org: Organization) -> set[str]:

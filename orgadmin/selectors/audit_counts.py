@@ -30,6 +30,7 @@ from orgadmin.selectors.audit import (
     facet_filters,
     filtered_events,
     id_set,
+    text_match,
     types_of,
 )
 
@@ -102,7 +103,7 @@ def _search_ids(
     else:
         # Days newest first, in the search index: a common word stops after `limit` matches.
         qs = AuditEvent.objects.filter(
-            org=org, day__gte=f.start_day, day__lt=f.end_day, search_text__contains=f.q.lower()
+            text_match(f), org=org, day__gte=f.start_day, day__lt=f.end_day
         )
         qs = facet_filters(qs, f) if facets else qs
         found = list(qs.order_by("-day").values_list("day", "id")[:limit])
@@ -128,7 +129,7 @@ def _matching_by_id(org: Organization, f: AuditFilters, ids: list[int], *, facet
     filters), as Rows in no order."""
     # By id alone, the organization and the dates checked here: given those in SQL, SQLite
     # would rather scan the search index than look the ids up.
-    by_id = AuditEvent.objects.filter(id__in=id_set(ids), search_text__contains=f.q.lower())
+    by_id = AuditEvent.objects.filter(text_match(f), id__in=id_set(ids))
     by_id = facet_filters(by_id, f) if facets else by_id
     by_id = by_id.annotate(at=Cast("effective_at", CharField())).values_list(
         "org_id", "id", "at", "day", "type", "category", "project_id", "actor_key"
@@ -143,7 +144,7 @@ def _text_matches(org: Organization, f: AuditFilters) -> list[Row] | None:
     """Every event of the range whose text matches, found through the text index, or None
     when it cannot narrow the search (the search index is scanned then). Read once for both
     of _facets_from_events' passes and for the counting."""
-    candidates = _text_index_candidates(f.q.lower())
+    candidates = _text_index_candidates(f.text_terms)
     return None if candidates is None else _matching_by_id(org, f, candidates, facets=False)
 
 
@@ -175,13 +176,17 @@ def _facet_index_ids(org: Organization, f: AuditFilters) -> list[int] | None:
     return None
 
 
-def _text_index_candidates(q: str) -> list[int] | None:
-    """Ids whose text holds every trigram of `q` (every match, and rarely a few more), from
-    SQLite's FTS5 index: a rare word is found without reading every event. None without that
-    index, for fewer than 3 letters, or past TEXT_CANDIDATES ids (then a scan is quicker)."""
-    if len(q) < 3 or connection.vendor != "sqlite":
+def _text_index_candidates(terms: tuple[str, ...]) -> list[int] | None:
+    """Ids whose text holds every trigram of one of `terms` (every match, and rarely a few
+    more), from SQLite's FTS5 index: a rare word is found without reading every event. None
+    without that index, for a term under 3 letters, or past TEXT_CANDIDATES ids (then a scan
+    is quicker)."""
+    if not terms or min(len(t) for t in terms) < 3 or connection.vendor != "sqlite":
         return None
-    match = " AND ".join('"' + t.replace('"', '""') + '"' for t in _rare_trigrams(q))
+    match = " OR ".join(
+        "(" + " AND ".join('"' + t.replace('"', '""') + '"' for t in _rare_trigrams(q)) + ")"
+        for q in terms
+    )
     try:
         with connection.cursor() as cursor:
             cursor.execute(

@@ -243,7 +243,14 @@ def _names_add(org: Organization, events: list[Normalized]) -> None:
         for object_id, name in n.names.items():
             if object_id not in newest or newest[object_id][0] <= n.effective_at:
                 newest[object_id] = (n.effective_at, name)
-    if not newest:
+    names_remember(org=org, names=newest)
+
+
+def names_remember(*, org: Organization, names: dict[str, tuple[dt.datetime, str]]) -> None:
+    """Keep the name each id had at a moment (id → (seen_at, name)) in AuditName, unless a
+    newer one is known. Rows are never deleted: a deleted key keeps its name. The audit sync
+    gives the names its events reveal, the directory sync what its cache knew."""
+    if not names:
         return
     table = connection.ops.quote_name(AuditName._meta.db_table)
     # The table name comes from the model; every value is a parameter.
@@ -258,7 +265,8 @@ def _names_add(org: Organization, events: list[Normalized]) -> None:
             sql,
             [
                 (org.pk, object_id[:200], name[:254], adapt(seen_at))
-                for object_id, (seen_at, name) in newest.items()
+                for object_id, (seen_at, name) in names.items()
+                if object_id and name
             ],
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -68,6 +69,7 @@ def _parse(request: HttpRequest, org: Organization) -> tuple[AuditFilterForm, Au
         project=form.valid("project", ""),
         resource=form.valid("resource", ""),
         q=form.valid("q", ""),
+        q_ids=selectors.audit_name_ids(org=org, q=form.valid("q", "")),
     )
     return form, filters
 
@@ -84,7 +86,11 @@ def _query(request: HttpRequest, *, drop: Iterable[str] = (), **values: Any) -> 
 def _filter_params(request: HttpRequest) -> dict[str, list[str]]:
     """The filters of this request's query string (read once: a page builds ~80 links)."""
     if not hasattr(request, "_audit_filters"):
-        request._audit_filters = {k: request.GET.getlist(k) for k in FILTER_PARAMS}  # type: ignore[attr-defined]
+        params = {k: request.GET.getlist(k) for k in FILTER_PARAMS}
+        last = request.GET.get("last", "")
+        with contextlib.suppress(ValueError, OverflowError):  # a bad one: the form says why
+            params["end"] = [(dt.date.fromisoformat(last) + dt.timedelta(days=1)).isoformat()]
+        request._audit_filters = params  # type: ignore[attr-defined]
     return request._audit_filters  # type: ignore[attr-defined]
 
 
@@ -174,13 +180,20 @@ def _type_groups(f: AuditFilters, facets: AuditFacets) -> list[dict]:
     return sorted(groups.values(), key=lambda g: (-g["count"], g["label"]))
 
 
-def _rows(events: list[AuditEvent], request: HttpRequest, names: dict[str, str]) -> list[dict]:
+def _rows(
+    events: list[AuditEvent],
+    request: HttpRequest,
+    names: dict[str, str],
+    via: dict[int, selectors.DashboardActor],
+) -> list[dict]:
     return [
         {
             "event": event,
             "what": describe(event.raw, names=names).sentence.predicate(),
             "category": category_label(event.category),
             "actor": _actor_label(event, names),
+            "via": via.get(event.pk),
+            "key_name": names.get(event.api_key_id, ""),
             "project": names.get(event.project_id) or event.project_name or event.project_id,
             "link": _url(request, event=event.event_id, page=request.GET.get("page", "")),
         }
@@ -198,14 +211,20 @@ def _chips(request: HttpRequest, f: AuditFilters, names: dict[str, str]) -> list
                 {"label": f"Type: {label}", "url": _url(request, drop=["type"], type=rest)}
             )
     for key, label, value in (
-        ("actor", "Actor", f.actor),
-        ("project", "Project", names.get(f.project) or f.project),
-        ("resource", "Resource", names.get(f.resource) or f.resource),
+        ("actor", "Actor", _named(f.actor, names)),
+        ("project", "Project", _named(f.project, names)),
+        ("resource", "Resource", _named(f.resource, names)),
         ("q", "Search", f"“{f.q}”" if f.q else ""),
     ):
         if value:
             chips.append({"label": f"{label}: {value}", "url": _url(request, drop=[key])})
     return chips
+
+
+def _named(object_id: str, names: dict[str, str]) -> str:
+    """A name with its id, "Prod backend (key_abc)", or the id alone when no name is known."""
+    name = names.get(object_id)
+    return f"{name} ({object_id})" if name and name != object_id else object_id
 
 
 def _pagination(request: HttpRequest, form: AuditFilterForm, facets: AuditFacets) -> dict:
@@ -230,6 +249,14 @@ def _pagination(request: HttpRequest, form: AuditFilterForm, facets: AuditFacets
     }
 
 
+def _page_names(
+    org: Organization, f: AuditFilters, facets: AuditFacets, events: list[AuditEvent]
+) -> dict[str, str]:
+    """Names for every id the page shows: facets, chips and rows."""
+    ids = [*facets.projects, f.project, f.resource, f.actor, *(a for a, _ in facets.actors)]
+    return selectors.audit_names(org=org, ids=[*ids, *_ids_of(events)])
+
+
 def _explorer(request: HttpRequest, org: Organization) -> dict[str, Any]:
     form, f = _parse(request, org)
     facets = selectors.audit_facets(org=org, f=f)
@@ -237,11 +264,8 @@ def _explorer(request: HttpRequest, org: Organization) -> dict[str, Any]:
     events = selectors.audit_event_page(
         org=org, f=f, page=pagination["page"], per_page=PER_PAGE, facets=facets
     )
-    project_ids = [p for p in facets.projects if p]
-    names = selectors.audit_names(
-        org=org,
-        ids=[*project_ids, f.project, f.resource, *(a for a, _ in facets.actors), *_ids_of(events)],
-    )
+    names = _page_names(org, f, facets, events)
+    via = selectors.audit_dashboard_actors(org=org, events=events)
     dates = {d: date_of_day(d) for d in {d for d, _ in facets.days}}
     counts = {(dates[d], c): n for (d, c), n in facets.days.items()}
     today = _today()
@@ -250,7 +274,7 @@ def _explorer(request: HttpRequest, org: Organization) -> dict[str, Any]:
         "form": form,
         "f": f,
         "facets": facets,
-        "rows": _rows(events, request, names),
+        "rows": _rows(events, request, names, via),
         "pagination": pagination,
         "type_groups": _type_groups(f, facets),
         "actors": [
@@ -342,6 +366,9 @@ def _drawer(org: Organization, event_id: str) -> dict[str, Any] | None:
         ],
         "history_count": len(history),
         "actor_label": _actor_label(event, names),
+        "via": selectors.audit_dashboard_actors(org=org, events=[event]).get(event.pk),
+        "key_name": names.get(event.api_key_id, ""),
+        "project_label": names.get(event.project_id) or event.project_name,
         **_location(event.raw),
         "raw_json": json.dumps(event.raw, indent=2, ensure_ascii=False, sort_keys=False),
     }
@@ -407,6 +434,8 @@ CSV_COLUMNS = [
     "project_id",
     "project_name",
     "resource_ids",
+    # Who did it through this dashboard, when our action log explains the event.
+    "dashboard_actor",
 ]
 
 
@@ -439,6 +468,7 @@ def _chunks(events: Iterator[AuditEvent]) -> Iterator[list[AuditEvent]]:
 def _csv_rows(org: Organization, events: Iterator[AuditEvent]) -> Iterator[list[str]]:
     for chunk in _chunks(events):
         names = selectors.audit_names(org=org, ids=_ids_of(chunk))
+        via = selectors.audit_dashboard_actors(org=org, events=chunk)
         for event in chunk:
             yield [
                 event.event_id,
@@ -455,6 +485,7 @@ def _csv_rows(org: Organization, events: Iterator[AuditEvent]) -> Iterator[list[
                 event.project_id,
                 event.project_name,
                 " ".join(normalize(event.raw).resource_ids),
+                via[event.pk].label if event.pk in via else "",
             ]
 
 

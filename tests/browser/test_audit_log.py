@@ -61,7 +61,7 @@ def test_it_finds_a_deleted_key_of_one_project_and_shows_what_changed(
 
     # Event types: open the API keys group and tick api_key.deleted.
     page.locator(".type-facet summary", has_text="API keys").locator("span.count").click()
-    _swapping(page, lambda: page.get_by_label("api_key.deleted").check())
+    _swapping(page, lambda: page.get_by_label("api_key.deleted", exact=True).check())
     _swapping(page, lambda: page.locator("#id_project").select_option(project_id))
     assert f"project={project_id}" in page.url
     assert "type=api_key.deleted" in page.url
@@ -107,8 +107,9 @@ def test_it_opens_a_day_from_the_chart(page, login, synced):
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_url("**start=*&end=*")
     start = page.locator("#id_start").input_value()
-    end = page.locator("#id_end").input_value()
-    assert dt.date.fromisoformat(end) - dt.date.fromisoformat(start) == dt.timedelta(days=1)
+    last = page.locator("#id_last").input_value()  # "Until" is the last day shown, included
+    assert last == start  # one day
+    assert f"end={dt.date.fromisoformat(start) + dt.timedelta(days=1)}" in page.url
     assert page.locator(".audit-table tbody tr").count() > 0
     assert page.js_errors == []
 
@@ -116,7 +117,7 @@ def test_it_opens_a_day_from_the_chart(page, login, synced):
 def test_it_explains_a_bad_filter_beside_it(page, login, synced):
     login(UserFactory(username="auditor-bad", role=Role.AUDITOR))
     page.goto("/audit-log/?start=2025-03-10&end=2025-03-01&type=api_key.exploded&page=999999")
-    assert "The end must be after the start" in page.locator("#id_end_error").inner_text()
+    assert "The end must be after the start" in page.locator("#id_last_error").inner_text()
     assert "Unknown event type" in page.locator("#id_type_error").inner_text()
     assert "There is no page 999,999" in page.locator(".pagination").inner_text()
     screenshot(page, "audit-log-bad-filters")

@@ -214,13 +214,16 @@ def test_it_draws_events_per_day_stacked_by_category_with_a_drilldown(client_as,
         # 5 for the session, user, organization and permissions; 2 after the view (navigation,
         # roles; the session is written again once a minute at most, not by this request); the
         # explorer's own: known types, 3 counts, the page's ids and rows, names (the
-        # directory's, then the audit log's), the oldest day, the sync's status (its runs).
-        ({"type": "api_key.*", "project": "proj_000001"}, 17),
-        ({"actor": "person00001@acme.example"}, 18),  # + is it a name or an id
+        # directory's, then the audit log's), the oldest day, the sync's status (its runs);
+        # and, when the page has events made with an API key, our action log's lines near
+        # them (who really acted, item 5 of issue 16: one query for the whole page).
+        ({"type": "api_key.*", "project": "proj_000001"}, 18),
+        ({"actor": "person00001@acme.example"}, 18),  # + is it a name or an id (no API key)
         # Instead of 3 counts: the matching events (SQLite first asks its trigram index, then
-        # reads the candidates' rows once; PostgreSQL finds the ids, then reads those events).
-        ({"q": "gpt-4o"}, 15),
-        ({"resource": "rl-gpt-4o"}, 15),  # + the resource's events from its index
+        # reads the candidates' rows once; PostgreSQL finds the ids, then reads those events);
+        # + the ids whose name is the search text (issue 16, item 6).
+        ({"q": "gpt-4o"}, 17),
+        ({"resource": "rl-gpt-4o"}, 16),  # + the resource's events from its index
     ],
 )
 def test_it_keeps_the_query_count_fixed(
@@ -526,3 +529,25 @@ def test_it_counts_a_common_search_narrowed_by_other_filters_exactly(gen_org, mo
     by_project = path == "the project's index" and connection.vendor == "sqlite"
     read_by_project = [ids is not None for ids in by_facet]
     assert read_by_project == ([True] if by_project else [False] * len(by_facet))
+
+
+def test_until_is_the_last_day_shown_and_the_address_keeps_the_exclusive_end(
+    client_as, auditor, gen_org
+):
+    """A person types the last day they want (included); the URL and the queries keep the
+    exclusive end, and a URL's end shows in the box as the day before it."""
+    last = TODAY - dt.timedelta(days=3)
+    response = client_as(auditor).get(
+        URL, {"start": (last - dt.timedelta(days=6)).isoformat(), "last": last.isoformat()},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+
+    f = response.context["f"]
+    assert f.end == last + dt.timedelta(days=1)
+    pushed = response.headers["HX-Push-Url"]
+    assert f"end={(last + dt.timedelta(days=1)).isoformat()}" in pushed
+    assert "last=" not in pushed
+
+    again = client_as(auditor).get(URL, {"end": (last + dt.timedelta(days=1)).isoformat()})
+    assert f'name="last" value="{last.isoformat()}"' in again.content.decode()
+    assert "Not included" not in again.content.decode()

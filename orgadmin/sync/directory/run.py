@@ -15,6 +15,7 @@ from orgadmin.client import OrgAPIError
 from orgadmin.models import Organization, Project, SyncRun
 from orgadmin.sync.directory.base import Fetcher
 from orgadmin.sync.directory.groups_roles import sync_groups, sync_roles, sync_user_roles
+from orgadmin.sync.directory.names import names_keep
 from orgadmin.sync.directory.org_settings import (
     sync_admin_keys,
     sync_certificates,
@@ -144,6 +145,7 @@ def directory_sync(
                 .values_list("openai_id", flat=True)
             ):
                 run(project_section(project_id))
+        names_keep(org=org)
         if failures:
             raise DirectorySyncIncomplete(
                 f"{len(failures)} part(s) of the directory could not be synced: "
