@@ -8,7 +8,7 @@ PY := $(BIN)/python
 MANAGE := $(PY) manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run setup demo test lint fmt bench services-test audit lock clean
+.PHONY: help run setup demo demo-passwords test lint fmt bench services-test audit lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -66,9 +66,15 @@ setup: $(VENV)/.runtime .env  ## install, migrate, create demo users and the sim
 
 # honcho would load .env over the shell's environment; Django reads .env under it instead (the
 # shell wins), in every process and in demo_setup above, so they all see the same values.
+# The demo runs with DEBUG off, as production does (its `.env` says so). Its users' passwords are
+# in var/demo-passwords.txt (for you only): printed again below once the web server answers, by a
+# waiter in the background that gives up after two minutes.
 run: setup  ## set up and start web, worker, beat and the simulator (Ctrl-C stops all)
-	@echo "Open http://127.0.0.1:$${WEB_PORT:-8000} and sign in with a demo user printed above."
+	@$(MANAGE) demo_setup --when-up http://127.0.0.1:$${WEB_PORT:-8000}/healthz &
 	$(BIN)/honcho start -f Procfile --env /dev/null
+
+demo-passwords: $(VENV)/.runtime .env  ## give the demo users new passwords (kept in var/demo-passwords.txt)
+	$(MANAGE) demo_setup --reset-passwords
 
 # --- checks --------------------------------------------------------------------
 

@@ -10,31 +10,20 @@ Traces and layouts are written as Plotly JSON and made a Figure by `orgadmin.cha
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import plotly.graph_objects as go
 
-from orgadmin.charts import figure, plotly_text
+from orgadmin.charts import NEUTRAL_GREY, SERIES_COLORS, figure, fold_point, plotly_text
 
-# A palette that reads in light and dark themes; "Other" is always grey.
-PALETTE = (
-    "#2563eb",
-    "#16a34a",
-    "#f59e0b",
-    "#dc2626",
-    "#7c3aed",
-    "#0891b2",
-    "#db2777",
-    "#65a30d",
-    "#ea580c",
-    "#4f46e5",
-    "#0d9488",
-    "#a16207",
-)
-OTHER_COLOR = "#94a3b8"
+# Series colours, in the order series get them: each reads on the light and on the dark card
+# (3:1 at least, WCAG's contrast for graphics) and is far from every other one and from the
+# grey of "Other" (tests/dashboard/test_charts.py computes both). Shared with orgadmin/charts.py.
+PALETTE = SERIES_COLORS
+OTHER_COLOR = NEUTRAL_GREY
 MAX_SERIES = 10
 
 
@@ -47,11 +36,15 @@ class Series:
 
 
 def top_series(series: Sequence[Series], limit: int = MAX_SERIES) -> list[Series]:
-    """The `limit` biggest series, the rest summed into one "Other" series."""
+    """The `limit` biggest series, the rest summed into one "Other" series; more of them, when
+    "Other" would be as big as the biggest: it is never the chart's biggest colour."""
     ranked = sorted(series, key=lambda s: (-sum(s.values), s.name))
     if len(ranked) <= limit:
         return ranked
-    kept, rest = ranked[: limit - 1], ranked[limit - 1 :]
+    keep = fold_point([sum(s.values) for s in ranked], limit)
+    if keep == len(ranked):
+        return ranked
+    kept, rest = ranked[:keep], ranked[keep:]
     other = [sum(vals) for vals in zip(*(s.values for s in rest), strict=False)]
     return [*kept, Series(name=f"Other ({len(rest)})", values=other)]
 
@@ -65,7 +58,8 @@ def _layout(
         "bargap": 0.15,
         "hovermode": "closest",
         "margin": {"l": 64, "r": 16, "t": 40, "b": 40},
-        "legend": {"orientation": "h", "y": -0.18, "x": 0, "itemclick": False},
+        # A legend click hides or shows its series (Plotly's default); a bar click drills down.
+        "legend": {"orientation": "h", "y": -0.18, "x": 0},
         "xaxis": {"type": x_type, "fixedrange": True},
         "yaxis": {"title": {"text": y_title}, "tickformat": tickformat, "fixedrange": True},
     }
@@ -75,24 +69,45 @@ def _layout(
 
 
 def _bars(
-    x: list[str], series: Sequence[Series], *, hover: str, colors: Sequence[str] = PALETTE
+    x: list[str],
+    series: Sequence[Series],
+    *,
+    hover: str,
+    total: Callable[[float], str],
+    per: str = "Day",
+    colors: Sequence[str] = PALETTE,
 ) -> list[dict]:
+    """Stacked bars; hovering a segment shows it and the whole bar's total (`total` writes an
+    amount as the hover label does, `per` names the bucket: "Day total", "Hour total")."""
+    sums = [sum(column) for column in zip(*(s.values for s in series), strict=False)]
+    totals = [total(v) for v in sums]
     traces = []
     for i, s in enumerate(series):
         other = not s.drill and s.name.startswith("Other")
         traces.append(
             {
                 "customdata": s.links or None,  # None: unset (the Figure leaves it out)
-                "hovertemplate": f"%{{x}}<br>%{{fullData.name}}: {hover}<extra></extra>",
+                "hovertemplate": f"%{{x}}<br>%{{fullData.name}}: {hover}"
+                f"<br>{per} total: %{{text}}<extra></extra>",
                 "marker": {"color": OTHER_COLOR if other else colors[i % len(colors)]},
                 "meta": {"drill": s.drill} if s.drill else None,
                 "name": plotly_text(s.name),  # a project's or key's name: text, not markup
+                "text": totals,  # the bar's total, for the hover label only
+                "textposition": "none",
                 "x": x,
                 "y": list(s.values),
                 "type": "bar",
             }
         )
     return traces
+
+
+_PER = {"1d": "Day", "1h": "Hour"}
+
+
+def _count(value: float) -> str:
+    """A usage amount as the hover label writes it (`%{y:,}`): 1,234 or 1,234.5."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.6g}"
 
 
 def cost_by_day_figure(
@@ -103,7 +118,12 @@ def cost_by_day_figure(
     unit = "" if symbol else f" {currency.upper()}"
     x = [d.isoformat() for d in days]
     return figure(
-        data=_bars(x, top_series(series), hover=f"{symbol}%{{y:,.2f}}{unit}"),
+        data=_bars(
+            x,
+            top_series(series),
+            hover=f"{symbol}%{{y:,.2f}}{unit}",
+            total=lambda v: f"{symbol}{v:,.2f}{unit}",
+        ),
         layout=_layout(
             title="Daily cost",
             y_title=f"Cost ({currency.upper()})",
@@ -126,7 +146,7 @@ def usage_over_time_figure(
     x = [b.strftime("%Y-%m-%d" if width == "1d" else "%Y-%m-%d %H:%M") for b in buckets]
     more = {"xaxis": {"tickformat": "%b %-d"}} if width == "1d" else {}
     return figure(
-        data=_bars(x, top_series(series), hover="%{y:,}"),
+        data=_bars(x, top_series(series), hover="%{y:,}", total=_count, per=_PER[width]),
         layout=_layout(title=title or metric_label, y_title=metric_label, tickformat="~s", **more),
     )
 
@@ -141,9 +161,9 @@ def split_figure(
 ) -> go.Figure:
     """Two or three complementary series stacked (batch vs non-batch, cached vs uncached)."""
     x = [b.strftime("%Y-%m-%d" if width == "1d" else "%Y-%m-%d %H:%M") for b in buckets]
-    colors = ("#2563eb", "#f59e0b", "#94a3b8")
+    colors = (PALETTE[0], PALETTE[1], OTHER_COLOR)
     return figure(
-        data=_bars(x, list(parts), hover="%{y:,}", colors=colors),
+        data=_bars(x, list(parts), hover="%{y:,}", total=_count, per=_PER[width], colors=colors),
         layout=_layout(
             title=title, y_title=y_title, tickformat="~s", height=260, margin={"t": 36, "b": 30}
         ),

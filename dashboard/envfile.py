@@ -12,6 +12,8 @@ import secrets
 import sys
 from pathlib import Path
 
+SIMULATOR_PORT = 8001  # the simulator's default port (orgadmin.simulator.server.DEFAULT_PORT)
+
 
 def render() -> str:
     """Return the text of a demo `.env` with newly generated secrets."""
@@ -19,10 +21,15 @@ def render() -> str:
     return "\n".join(
         [
             "# Written by `make run` for the local demo. Not for production; never commit it.",
-            "DEBUG=true",
+            # The demo runs as production does, DEBUG off: the product's error pages, no
+            # technical 404 listing the URL patterns, static files from WhiteNoise.
+            "DEBUG=false",
             f"SECRET_KEY={secrets.token_urlsafe(50)}",
             f"FIELD_ENCRYPTION_KEYS={fernet_key}",
             "HTTPS=false",
+            # The demo connection reaches the simulator over plain http on this machine (with
+            # DEBUG off only what is listed here is allowed); Procfile starts it with --force.
+            f"ALLOWED_API_HOSTS=api.openai.com,http://127.0.0.1:{SIMULATOR_PORT}",
             f"SIMULATOR_ADMIN_KEY=sk-admin-{secrets.token_urlsafe(32)}",
             "",
         ]

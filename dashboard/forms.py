@@ -7,6 +7,7 @@ the field what's wrong (an inverted or invalid date, an unknown family or groupi
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from django import forms
 from django.http import QueryDict
 
-from dashboard.families import COST_DIMENSIONS, DIMENSION_LABELS, FAMILIES, Family
+from dashboard.families import COST_GROUPINGS, DIMENSION_LABELS, FAMILIES, Family
 from dashboard.periods import DEFAULT_PRESET, PRESETS, Period, preset_range
 from dashboard.selectors import CostQuery, UsageQuery
 
@@ -28,6 +29,30 @@ DATE_ERROR = "Enter a date as YYYY-MM-DD, e.g. 2025-03-01."
 @cache
 def timezone_names() -> list[str]:
     return sorted(available_timezones() - {"localtime", "Factory"})
+
+
+@cache
+def _timezones_folded() -> dict[str, str]:
+    """Each zone by its folded full name and, when no other zone shares it, its folded city."""
+    names = {n.casefold(): n for n in timezone_names()}
+    cities: dict[str, list[str]] = {}
+    for n in timezone_names():
+        cities.setdefault(n.rsplit("/", 1)[-1].replace("_", " ").casefold(), []).append(n)
+    return {**{c: z[0] for c, z in cities.items() if len(z) == 1}, **names}
+
+
+def timezone_match(text: str) -> str | None:
+    """The zone `text` names without doubt ("europe/paris", "Paris", "new york"), or None."""
+    folded = text.strip().casefold()
+    known = _timezones_folded()
+    return known.get(folded) or known.get(folded.replace("_", " "))
+
+
+def timezone_error(text: str) -> str:
+    """Why `text` is no timezone, with the nearest names when some are close."""
+    close = difflib.get_close_matches(text, timezone_names(), n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(close)}?" if close else ""
+    return f"Unknown timezone “{text}”. Type a name like Europe/Paris, then pick it.{hint}"
 
 
 def _split(values: list[str]) -> tuple[str, ...]:
@@ -61,6 +86,14 @@ class _FilterForm(forms.Form):
         error_messages={"invalid": DATE_ERROR},
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    # The filter bar's "To": the last day shown, included (the URL and the API keep `end`).
+    last = forms.DateField(
+        required=False,
+        label="To",
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": DATE_ERROR},
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     tz = forms.CharField(required=False, label="Timezone", max_length=64)
     group_by = forms.CharField(required=False, label="Group by")
 
@@ -81,9 +114,13 @@ class _FilterForm(forms.Form):
 
     def clean_tz(self) -> str:
         name = (self.cleaned_data.get("tz") or "").strip() or self.default_tz
-        if name not in timezone_names() and name != "UTC":
-            raise forms.ValidationError(f"Unknown timezone “{name}”. Use a name like Europe/Paris.")
-        return name
+        if name in timezone_names() or name == "UTC":
+            return name
+        # The picker is a search box (issue 16): "europe/paris" or "Paris" is clear enough.
+        found = timezone_match(name)
+        if found:
+            return found
+        raise forms.ValidationError(timezone_error(name))
 
     def _group_by(self, allowed: tuple[str, ...], default: tuple[str, ...]) -> tuple[str, ...]:
         if "group_by" not in self.data:
@@ -115,11 +152,13 @@ class _FilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         tz_name = data.get("tz")
-        if not tz_name or self.has_error("start") or self.has_error("end"):
+        if not tz_name or any(self.has_error(f) for f in ("start", "end", "last")):
             return data
         tz = ZoneInfo(tz_name)
         today = self.now.astimezone(tz).date()
         start, end, preset = data.get("start"), data.get("end"), data.get("preset")
+        if data.get("last"):
+            end = data["last"] + dt.timedelta(days=1)
         if start or end:
             if not start:
                 self.add_error("start", "Pick the first day too.")
@@ -127,7 +166,12 @@ class _FilterForm(forms.Form):
             if not end:
                 end = today + dt.timedelta(days=1)
             if end <= start:
-                self.add_error("end", "The end date must be after the start date (it's exclusive).")
+                self.add_error(
+                    "end",
+                    "The last day must be on or after the start date."
+                    if data.get("last")
+                    else "The end date must be after the start date (it's exclusive).",
+                )
                 return data
             if (end - start).days > self.max_days():
                 self.add_error("end", f"Pick at most {self.max_days()} days for this view.")
@@ -183,15 +227,17 @@ class _FilterForm(forms.Form):
 
 
 class CostFilterForm(_FilterForm):
-    dimensions = COST_DIMENSIONS
+    dimensions = COST_GROUPINGS
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        data["group_by"] = self._group_by(COST_DIMENSIONS, ("line_item",))
+        data["group_by"] = self._group_by(COST_GROUPINGS, ("line_item",))
         data["filters"] = self._filters()
         return data
 
     def drill_order(self) -> tuple[str, ...]:
+        if self.cleaned_data["group_by"][:1] == ("model",):
+            return ("line_item", "project_id", "api_key_id")  # a model's input, output, cache...
         return ("project_id", "line_item", "api_key_id")
 
     def query(self) -> CostQuery:
@@ -268,6 +314,28 @@ class UsageFilterForm(_FilterForm):
             group_by=data["group_by"],
             filters=data["filters"],
         )
+
+
+EXPORT_ROWS = {"table": "This table", "daily": "Daily rows"}
+
+
+class ExportForm(forms.Form):
+    """What an export holds, beside the page's filters: the table on screen, or the rows of each
+    day (the default, as before); money to the currency's minor unit (cents), unless the person
+    asks for every digit with `precision=full` (the page's "Full precision" box)."""
+
+    rows = forms.ChoiceField(choices=list(EXPORT_ROWS.items()), required=False)
+    precision = forms.ChoiceField(
+        choices=[("", "The currency's"), ("currency", "The currency's"), ("full", "Every digit")],
+        required=False,
+    )
+
+    def clean_rows(self) -> str:
+        return self.cleaned_data.get("rows") or "daily"
+
+    @property
+    def full_precision(self) -> bool:
+        return self.cleaned_data.get("precision") == "full"
 
 
 class ReportingSettingsForm(forms.Form):

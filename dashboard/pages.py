@@ -18,11 +18,18 @@ from django.utils.html import format_html_join
 
 from dashboard import charts, selectors, tables
 from dashboard.charts import Series
-from dashboard.families import COSTS_ENDPOINT, DIMENSION_LABELS, FAMILIES, NAMED_DIMENSIONS
+from dashboard.families import (
+    COST_GROUPINGS,
+    COSTS_ENDPOINT,
+    DIMENSION_LABELS,
+    FAMILIES,
+    NAMED_DIMENSIONS,
+)
 from dashboard.forms import WIDTHS, CostFilterForm, UsageFilterForm, timezone_names
 from dashboard.periods import PRESETS, Period
 from dashboard.selectors import CostQuery, UsageQuery
 from dashboard.tables import CostTable, FamilyTrend, UsageReport
+from orgadmin.access import may_use
 from orgadmin.models import Organization
 from orgadmin.selectors import refused_options
 
@@ -59,8 +66,11 @@ def _cells(group: tuple[str, ...], dims: tuple[str, ...], names: dict[str, str])
     ]
 
 
-def audit_urls(days: list[dt.date]) -> list[str]:
-    """The audit log of each day: what changed around a bar on the Costs chart."""
+def audit_urls(days: list[dt.date], *, user: Any = None) -> list[str]:
+    """The audit log of each day: what changed around a bar on the Costs chart. None for a
+    `user` who may not open the audit log: no link, no menu item leads to "not allowed"."""
+    if user is not None and not may_use(user, "orgadmin:audit_log"):
+        return []
     try:
         base = reverse("orgadmin:audit_log")  # once: a page has a link per day of its period
     except NoReverseMatch:
@@ -98,7 +108,7 @@ def filter_controls(*, form, path: str) -> dict[str, Any]:
     """What the filter bar shows: also for an invalid form, from what the person typed."""
     valid = form.is_valid()
     usage = isinstance(form, UsageFilterForm)
-    dims = form.selected_family().dimensions if usage else ("line_item", "project_id", "api_key_id")
+    dims = form.selected_family().dimensions if usage else COST_GROUPINGS
     if valid:
         data = form.cleaned_data
         base = form.params(preset=None, start=None, end=None)
@@ -127,6 +137,10 @@ def filter_controls(*, form, path: str) -> dict[str, Any]:
         "period": period,
         "start": period.start.isoformat() if period else form.data.get("start", ""),
         "end": period.end.isoformat() if period else form.data.get("end", ""),
+        # The "To" input: the last day, included (the URL keeps the exclusive end).
+        "last": (period.end - dt.timedelta(days=1)).isoformat()
+        if period
+        else form.data.get("last", ""),
         "tz": tz,
         "tz_is_default": tz == form.default_tz,
         "usage": usage,
@@ -134,6 +148,7 @@ def filter_controls(*, form, path: str) -> dict[str, Any]:
         "own_controls": (
             "start",
             "end",
+            "last",
             "group_by",
             "tz",
             *(("metric", "bucket_width") if usage else ()),
@@ -195,8 +210,22 @@ def _drills(form, path: str, keys: Iterable[tuple[str, ...]], dims: tuple[str, .
     return {k: form.url(path, **form.drill_params(k)) if dims and all(k) else "" for k in keys}
 
 
-def _exports(form, name: str) -> dict[str, str]:
-    return {fmt: form.url(reverse(name, kwargs={"fmt": fmt})) for fmt in ("csv", "json")}
+def _exports(form, name: str) -> dict[str, Any]:
+    """The export form's targets and the page's filters as its hidden fields; a URL for each
+    kind of rows and format (without `rows`, an export has the daily rows, as before)."""
+    action = {fmt: reverse(name, kwargs={"fmt": fmt}) for fmt in ("csv", "json")}
+    urls = {
+        (rows, fmt): form.url(action[fmt], rows=rows, precision="currency")
+        for rows in ("table", "daily")
+        for fmt in action
+    }
+    return {
+        **{fmt: form.url(url) for fmt, url in action.items()},
+        "action": action,
+        "params": form.params(),
+        "table": {fmt: urls[("table", fmt)] for fmt in action},
+        "daily": {fmt: urls[("daily", fmt)] for fmt in action},
+    }
 
 
 def _dims(dims: tuple[str, ...]) -> list[dict[str, str]]:
@@ -223,14 +252,16 @@ def _cost_table_rows(table: CostTable, dims, names, drills) -> list[dict[str, An
     )
 
 
-def costs_context(*, org: Organization, form: CostFilterForm, path: str) -> dict[str, Any]:
+def costs_context(
+    *, org: Organization, form: CostFilterForm, path: str, user: Any = None
+) -> dict[str, Any]:
     query: CostQuery = form.query()
     dims = query.group_by
     table = tables.cost_table(org=org, query=query)
     keys = [g.key for g in table.groups]
     names = selectors.label_ids(org=org, groups=keys, dims=dims)
     drills = _drills(form, path, keys, dims)
-    links = audit_urls(table.days)
+    links = audit_urls(table.days, user=user)
     series = [
         Series(group_label(g.key, dims, names), g.per_day, drill=drills[g.key], links=links)
         for g in table.groups
@@ -249,15 +280,37 @@ def costs_context(*, org: Organization, form: CostFilterForm, path: str) -> dict
         "dims": _dims(dims),
         "daily": [
             {"day": d, "amount": amount, "audit": link}
-            for d, amount, link in zip(table.days, table.daily, links, strict=True)
+            for d, amount, link in zip(
+                table.days, table.daily, links or [""] * len(table.days), strict=True
+            )
         ],
+        "audit_links": bool(links),
         "chips": _filter_chips(form, path, names),
         "exports": _exports(form, "costs_export"),
         "show_quantity": "line_item" in dims,
         "tz_note": str(query.period.tz) != "UTC",
         "unavailable": unavailable(
-            org=org, endpoint=COSTS_ENDPOINT, subject="Cost", dims=[*dims, *_filtered_dims(form)]
+            org=org,
+            endpoint=COSTS_ENDPOINT,
+            subject="Cost",
+            # A model is read from the line item: without line items there is none.
+            dims=[("line_item" if d == "model" else d) for d in [*dims, *_filtered_dims(form)]],
         ),
+    }
+
+
+def costs_table_rows(*, org: Organization, form: CostFilterForm) -> dict[str, Any]:
+    """The rows of the Costs page's table, as the page shows them ("this table" exports)."""
+    query = form.query()
+    dims = query.group_by
+    table = tables.cost_table(org=org, query=query)
+    keys = [g.key for g in table.groups]
+    names = selectors.label_ids(org=org, groups=keys, dims=dims)
+    return {
+        "rows": _cost_table_rows(table, dims, names, dict.fromkeys(keys, "")),
+        "dims": dims,
+        "currency": table.currency,
+        "show_quantity": "line_item" in dims,
     }
 
 
@@ -345,6 +398,19 @@ def usage_context(*, org: Organization, form: UsageFilterForm, path: str) -> dic
     }
 
 
+def usage_table_rows(*, org: Organization, form: UsageFilterForm) -> dict[str, Any]:
+    """The rows of the Usage page's table, as the page shows them ("this table" exports)."""
+    query = form.query()
+    report = tables.usage_report(org=org, query=query, metric=form.cleaned_data["metric"])
+    keys = [g.key for g in report.groups]
+    names = selectors.label_ids(org=org, groups=keys, dims=query.group_by)
+    return {
+        "rows": _usage_rows(report, query.group_by, names, dict.fromkeys(keys, "")),
+        "dims": query.group_by,
+        "metrics": [m.name for m in query.family.metrics],
+    }
+
+
 def _usage_extras(report: UsageReport, width: str) -> list[dict[str, Any]]:
     """The cache and batch split charts of the families that have them."""
     extras = []
@@ -407,6 +473,9 @@ def _sparklines(trends: list[FamilyTrend], dates: list[dt.date]) -> list[dict[st
     ]
 
 
+_THIRTY_DAYS = {"preset": "30d", "group_by": "line_item"}
+
+
 def overview_context(*, org: Organization, now: dt.datetime) -> dict[str, Any]:
     tz = ZoneInfo(selectors.reporting_timezone(org=org))
     today = now.astimezone(tz).date()
@@ -419,7 +488,6 @@ def overview_context(*, org: Organization, now: dt.datetime) -> dict[str, Any]:
         for dim in ("project_id", "api_key_id")
     }
     names = selectors.names_for(org=org, ids=[r[d] for d, rows in top.items() for r in rows])
-    usage_url = reverse("usage")
     return {
         "finance": True,
         "currency": spend.currency,
@@ -435,14 +503,14 @@ def overview_context(*, org: Organization, now: dt.datetime) -> dict[str, Any]:
         "keys_unavailable": unavailable(
             org=org, endpoint=COSTS_ENDPOINT, subject="Cost", dims=["api_key_id"]
         ),
+        # Ranked by dollars (their line items added up), tokens beside; each opens its costs.
         "top_models": [
-            {
-                **r,
-                "url": f"{usage_url}?family=completions&preset=30d&model={r['model']}"
-                "&group_by=project_id",
-            }
-            for r in selectors.top_models(org=org, start=window.utc_start, end=window.utc_end)
+            {**r, "url": f"{reverse('costs')}?{urlencode({**_THIRTY_DAYS, 'model': r['model']})}"}
+            for r in selectors.top_cost_models(
+                org=org, start=window.start, end=window.end, currency=spend.currency
+            )
         ],
         "sparklines": _sparklines(tables.family_trends(org=org, period=window), window.dates()),
         "tz_name": str(tz),
+        "window": window,  # the last 30 days, for its range label
     }

@@ -87,6 +87,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "dashboard.urls"
+# A refused form post (no or a stale CSRF token) gets the product's page, with a way back.
+CSRF_FAILURE_VIEW = "orgadmin.views.errors.csrf_failure"
 WSGI_APPLICATION = "dashboard.wsgi.application"
 
 TEMPLATES = [
@@ -352,15 +354,27 @@ LOGGING = {
             "datefmt": "[%Y-%m-%d %H:%M:%S %z]",
         },
     },
+    # A refused request (4xx) is one line without a traceback; a 5xx keeps its traceback. On
+    # django.request (where 403s get theirs) and on every handler (django.security.* too).
+    "filters": {"refused_one_line": {"()": "orgadmin.logging.RefusedRequestsOneLine"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-        "gunicorn": {"class": "logging.StreamHandler", "formatter": "gunicorn"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["refused_one_line"],
+        },
+        "gunicorn": {
+            "class": "logging.StreamHandler",
+            "formatter": "gunicorn",
+            "filters": ["refused_one_line"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's own handlers would print django.* a second time, unredacted, under DEBUG (and
         # mail tracebacks to ADMINS): only ours.
         "django": {"handlers": []},
+        "django.request": {"filters": ["refused_one_line"]},
         # A web worker's gunicorn error log (errors outside Django's handling), in gunicorn's own
         # format on stderr, redacted.
         "gunicorn.error": {"handlers": ["gunicorn"], "propagate": False},

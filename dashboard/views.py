@@ -14,13 +14,14 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
 from dashboard import exports, pages, services
-from dashboard.forms import CostFilterForm, ReportingSettingsForm, UsageFilterForm
+from dashboard.forms import CostFilterForm, ExportForm, ReportingSettingsForm, UsageFilterForm
 from dashboard.selectors import reporting_timezone
 from dashboard.tasks import sync_usage
 from orgadmin import selectors
 from orgadmin.access import Perm, requires, signed_in
 from orgadmin.models import SyncRun
 from orgadmin.views.common import back, bad_filter, download, fragment
+from orgadmin.views.security_summary import security_context
 from orgadmin.views.sync import sync_now, sync_status_response
 
 
@@ -45,6 +46,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if org and request.user.has_perm(Perm.VIEW_SPEND):
         context.update(pages.overview_context(org=org, now=timezone.now()))
         context["sync_status"] = selectors.sync_status(org=org, kind=SyncRun.Kind.USAGE)
+    elif org and request.user.has_perm(Perm.VIEW_AUDIT_LOG):
+        context.update(security_context(org=org, now=timezone.now()))  # the auditor's landing
     return render(request, "dashboard/home.html", context)
 
 
@@ -57,7 +60,9 @@ def costs(request: HttpRequest) -> HttpResponse:
     form = CostFilterForm(request.GET, default_tz=reporting_timezone(org=org), now=timezone.now())
     context = _page_context(request, org, form)
     if form.is_valid():
-        context.update(pages.costs_context(org=org, form=form, path=request.path))
+        context.update(
+            pages.costs_context(org=org, form=form, path=request.path, user=request.user)
+        )
     response = render(request, fragment(request, "dashboard/costs.html", "costs-body"), context)
     if request.htmx and form.is_valid():
         push_url(response, form.url(request.path))
@@ -81,17 +86,30 @@ def usage(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _export_content(org, form, options: ExportForm, fmt: str, kind: str):
+    """(text chunks, file name): the table on screen, or the daily rows of the page's filters."""
+    table = options.cleaned_data["rows"] == "table"
+    full = options.full_precision
+    if kind == "costs" and table:
+        screen = pages.costs_table_rows(org=org, form=form)
+        return exports.costs_table_export(screen, period=form.query().period, fmt=fmt, full=full)
+    if kind == "costs":
+        return exports.costs_export(org=org, query=form.query(), fmt=fmt, full=full)
+    if table:
+        screen = pages.usage_table_rows(org=org, form=form)
+        return exports.usage_table_export(screen, query=form.query(), fmt=fmt)
+    return exports.usage_export(org=org, query=form.query(), fmt=fmt)
+
+
 def _export(request: HttpRequest, form_class, fmt: str, kind: str) -> HttpResponse:
     org = request.org
     if org is None:
         return HttpResponse("No organization is connected.", status=404, content_type="text/plain")
     form = form_class(request.GET, default_tz=reporting_timezone(org=org), now=timezone.now())
-    if not form.is_valid():
-        return bad_filter(form)
-    if kind == "costs":
-        content, filename = exports.costs_export(org=org, query=form.query(), fmt=fmt)
-    else:
-        content, filename = exports.usage_export(org=org, query=form.query(), fmt=fmt)
+    options = ExportForm(request.GET)
+    if not form.is_valid() or not options.is_valid():
+        return bad_filter(form if not form.is_valid() else options)
+    content, filename = _export_content(org, form, options, fmt, kind)
     content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
     return download(content, filename=filename, content_type=content_type)
 

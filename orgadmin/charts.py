@@ -16,25 +16,45 @@ from orgadmin.audit import CATEGORIES, category_label
 
 OTHER = "*other"  # the categories past MAX_SERIES, together
 
-# One colour per category, the same on every page and in both themes (mid-tones that read on
-# white and on near-black). Unlisted categories take the spare colours in turn.
+# Colours for categories and series: each reads on the light card (#fff) and the dark one
+# (#181c25) at 3:1 at least (WCAG's contrast for graphics), and each is far from every other and
+# from the neutral grey of "Other" (tests/dashboard/test_charts.py computes both). In the order
+# series get them: the first ones are the most distinct.
+SERIES_COLORS = (
+    "#2563eb",
+    "#ea580c",
+    "#65a30d",
+    "#ec4899",
+    "#8b5cf6",
+    "#059669",
+    "#a0522d",
+    "#e11d48",
+    "#0284c7",
+    "#0f766e",
+    "#16a34a",
+    "#0e7490",
+    "#d946ef",
+)
+NEUTRAL_GREY = "#8b919c"  # "Other", everywhere
+# One colour per category, the same on every page and in both themes.
 CATEGORY_COLORS = {
-    "login": "#64748b",
-    "api_key": "#0f766e",
-    "user": "#2563eb",
-    "invite": "#7c3aed",
-    "project": "#c2410c",
-    "rate_limit": "#db2777",
-    "service_account": "#0891b2",
-    "certificate": "#65a30d",
-    "role": "#ca8a04",
-    "group": "#9333ea",
-    "organization": "#dc2626",
-    "ip_allowlist": "#0d9488",
-    "tenant": "#94a3b8",
-    OTHER: "#a8a29e",
+    "login": "#2563eb",
+    "api_key": "#ea580c",
+    "user": "#65a30d",
+    "invite": "#ec4899",
+    "project": "#d946ef",
+    "rate_limit": "#059669",
+    "service_account": "#a0522d",
+    "certificate": "#e11d48",
+    "role": "#0284c7",
+    "group": "#0f766e",
+    "organization": "#16a34a",
+    "ip_allowlist": "#0e7490",
+    "tenant": "#8b5cf6",
+    OTHER: NEUTRAL_GREY,
 }
-_SPARE_COLORS = ["#a16207", "#be123c", "#4f46e5", "#15803d", "#b45309", "#6d28d9", "#0369a1"]
+# Unlisted categories take these in turn (they read in both themes too).
+_SPARE_COLORS = ["#a16207", "#15803d", "#b45309", "#c026d3", "#db2777"]
 # Longer ranges are drawn by week so the bars stay readable.
 MAX_DAILY_BARS = 400
 # The busiest categories get their own colour; the rest stack together as "Other".
@@ -82,12 +102,24 @@ def _audit_counts(
         series = by_category.setdefault(category, [0] * size)
         series[(day - start).days // width] += n
     if len(by_category) > MAX_SERIES:
-        busiest = sorted(by_category, key=lambda c: -sum(by_category[c]))
-        other = [0] * size
-        for category in busiest[MAX_SERIES - 1 :]:
-            other = [a + b for a, b in zip(other, by_category.pop(category), strict=True)]
-        by_category[OTHER] = other
+        busiest = sorted(by_category, key=lambda c: (-sum(by_category[c]), c))
+        keep = fold_point([sum(by_category[c]) for c in busiest], MAX_SERIES)
+        if keep < len(busiest):
+            other = [0] * size
+            for category in busiest[keep:]:
+                other = [a + b for a, b in zip(other, by_category.pop(category), strict=True)]
+            by_category[OTHER] = other
     return by_category
+
+
+def fold_point(totals: list[int] | list[float], limit: int) -> int:
+    """How many of `totals` (biggest first) keep their own colour: `limit - 1`, or more until
+    the rest summed is smaller than the biggest ("Other" is never the biggest colour); all of
+    them rather than an "Other" of one."""
+    keep = limit - 1
+    while keep < len(totals) and sum(totals[keep:]) >= totals[0]:
+        keep += 1
+    return len(totals) if keep >= len(totals) - 1 else keep
 
 
 def audit_events_figure(
@@ -105,6 +137,8 @@ def audit_events_figure(
     order = sorted(by_category, key=lambda c: (known.index(c) if c in known else len(known), c))
     x = [b.isoformat() for b in buckets]
     ends = [min(b + dt.timedelta(days=width), end).isoformat() for b in buckets]
+    sums = [sum(column) for column in zip(*by_category.values(), strict=True)]
+    per = "Day" if width == 1 else "Week"
     traces = []
     for index, category in enumerate(order):
         # Only the periods that have events: a year of a rare category stays small.
@@ -120,10 +154,14 @@ def audit_events_figure(
                 "marker": {"color": category_color(category, index)},
                 # Explicit widths: plotly sizes a lone bar by its neighbours, of which it has none.
                 "width": width * DAY_MS * 0.8,
-                "hovertemplate": "%{x|%b %-d, %Y}<br>%{fullData.name}: %{y:,}<extra></extra>",
+                # The bar's total beside the segment (text: for the hover label only).
+                "text": [f"{sums[i]:,}" for i in points],
+                "textposition": "none",
+                "hovertemplate": "%{x|%b %-d, %Y}<br>%{fullData.name}: %{y:,}"
+                f"<br>{per} total: %{{text}}<extra></extra>",
             }
         )
-    tallest = max((sum(column) for column in zip(*by_category.values(), strict=True)), default=0)
+    tallest = max(sums, default=0)
     return figure(traces, _audit_layout(start, end, width, tallest, legend=bool(order)))
 
 

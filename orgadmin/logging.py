@@ -37,3 +37,16 @@ class RedactingFormatter(logging.Formatter):
     def formatException(self, ei) -> str:
         # format() caches this on the record (exc_text), where other handlers find it.
         return redact(super().formatException(ei))
+
+
+class RefusedRequestsOneLine(logging.Filter):
+    """A refused request (4xx: 400, 403, 404, a CSRF failure, a sign-in limit) is one line: the
+    traceback Django attaches to some of them (PermissionDenied, SuspiciousOperation) says
+    nothing about our code. Server errors (5xx, or no status) keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -262,4 +262,5 @@ urlpatterns = [
     path("settings/<slug:tab>/", org_settings.org_settings_tab, name="org_settings_tab"),
     # Our own action log.
     path("activity/", activity.activity, name="activity"),
+    path("activity/export.csv", activity.activity_export_csv, name="activity_export"),
 ]

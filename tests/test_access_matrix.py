@@ -137,6 +137,7 @@ ACCESS: dict[str, Rule] = {
     "orgadmin:org_settings_tab": rule(Perm.VIEW_DIRECTORY, "GET"),
     # Our own action log.
     "orgadmin:activity": rule(Perm.VIEW_AUDIT_LOG, "GET"),
+    "orgadmin:activity_export": rule(Perm.VIEW_AUDIT_LOG, "GET"),
 }
 
 PRINCIPALS = ["anonymous", "nobody", Role.ADMIN, Role.FINANCE, Role.AUDITOR, "superuser"]

@@ -58,7 +58,7 @@ def test_it_writes_the_demo_env_and_var_for_their_owner_only(tmp_path):
     assert _mode(tmp_path / "var") == 0o700
     text = (tmp_path / ".env").read_text()
     assert "FIELD_ENCRYPTION_KEYS=" in text
-    assert "DEBUG=true" in text  # the demo's simulator starts only with DEBUG on
+    assert "DEBUG=false" in text  # the demo runs as production does (issue 16)
 
 
 @needs_make

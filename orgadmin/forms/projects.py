@@ -101,24 +101,50 @@ class ProjectGroupAddForm(forms.Form):
 # --- models and tools ---------------------------------------------------------------------------
 
 
+class _ModelList(forms.Field):
+    """The ticked boxes of the model picker (`models`, repeated), as a list of ids."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[str]:
+        return [str(v).strip() for v in value or [] if str(v).strip()]
+
+
 class ModelPermissionsForm(forms.Form):
+    """The rule and its models: ticked in the picker of the models the organization uses
+    (`models`), plus any other model id typed (`model_ids`: the API takes any id, like a
+    fine-tuned model's). `cleaned_data["model_ids"]` is them all, each once."""
+
     mode = forms.ChoiceField(
         choices=Project.ModelPermissionsMode.choices, label="Rule", widget=forms.RadioSelect
     )
+    models = _ModelList(required=False, label="Models")
     model_ids = forms.CharField(
-        label="Models",
-        widget=forms.Textarea({"rows": 4, "spellcheck": "false"}),
-        help_text="Model ids, one per line or separated by commas, like gpt-4o-mini.",
+        label="Other models",
+        required=False,
+        widget=forms.TextInput({"spellcheck": "false", "autocomplete": "off"}),
+        help_text="Model ids not in the list, separated by commas, like ft:gpt-4o-mini:acme::abc.",
     )
 
-    def clean_model_ids(self) -> list[str]:
-        ids = list(dict.fromkeys(t for t in SEPARATORS.split(self.cleaned_data["model_ids"]) if t))
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        typed = [t for t in SEPARATORS.split(data.get("model_ids") or "") if t]
+        ids = list(dict.fromkeys([*data.get("models", []), *typed]))
         bad = [i for i in ids if not _MODEL_ID.match(i) or len(i) > 200]
         if bad:
-            raise ValidationError("Not model ids: " + ", ".join(f"“{b}”" for b in bad[:10]) + ".")
-        if not ids:
-            raise ValidationError("List at least one model.")
-        return ids
+            names = ", ".join(f"“{b}”" for b in bad[:10])
+            self.add_error("model_ids", f"Not model ids: {names}.")
+        elif not ids:
+            self.add_error("model_ids", "List at least one model.")
+        else:
+            data["model_ids"] = ids
+        return data
+
+    def chosen(self) -> list[str]:
+        """The models ticked now, sorted: as posted, or as the project has them."""
+        if self.is_bound:
+            return sorted(set(self.data.getlist("models")))
+        return sorted(set(self.initial.get("models") or []))
 
 
 class HostedToolsForm(forms.Form):

@@ -33,10 +33,13 @@ from orgadmin.models import (
     ProjectApiKey,
     ProjectCertificate,
     ProjectUser,
+    RateLimit,
     ServiceAccount,
     SpendAlert,
     UserRoleAssignment,
 )
+from orgadmin.selectors import sorting
+from orgadmin.selectors.sorting import Sort
 
 # SQLite allows 32766 bound parameters per statement; four sub-selects share one statement.
 _IDS_PER_QUERY = 2000
@@ -61,20 +64,23 @@ def _label(*fields: str) -> Coalesce:
     return Coalesce(*(NullIf(f, Value("")) for f in fields), Value(""), output_field=CharField())
 
 
-def _display_names_query(*, org: Organization, ids: list[str]) -> dict[str, str]:
-    projects = Project.objects.filter(org=org, openai_id__in=ids).annotate(
-        label=_label("name", "openai_id")
-    )
-    keys = ProjectApiKey.objects.filter(org=org, openai_id__in=ids).annotate(
+def directory_names(*, org: Organization) -> dict[str, str]:
+    """Every name the directory cache knows now (projects, keys, members, service accounts), in
+    one query: what the directory sync keeps for after they are deleted (see AuditName)."""
+    return _display_names_query(org=org, ids=None)
+
+
+def _display_names_query(*, org: Organization, ids: list[str] | None) -> dict[str, str]:
+    which = {} if ids is None else {"openai_id__in": ids}
+    projects = Project.objects.filter(org=org, **which).annotate(label=_label("name", "openai_id"))
+    keys = ProjectApiKey.objects.filter(org=org, **which).annotate(
         label=_label("name", "redacted_value")
     )
-    admin_keys = AdminApiKey.objects.filter(org=org, openai_id__in=ids).annotate(
+    admin_keys = AdminApiKey.objects.filter(org=org, **which).annotate(
         label=_label("name", "redacted_value")
     )
-    users = OrgUser.objects.filter(org=org, openai_id__in=ids).annotate(
-        label=_label("email", "name")
-    )
-    accounts = ServiceAccount.objects.filter(project__org=org, openai_id__in=ids).annotate(
+    users = OrgUser.objects.filter(org=org, **which).annotate(label=_label("email", "name"))
+    accounts = ServiceAccount.objects.filter(project__org=org, **which).annotate(
         label=_label("name", "openai_id")
     )
     # Default orderings are cleared: a compound statement may not order its parts.
@@ -101,7 +107,9 @@ def _count(model: type[Model], *, to: str = "project") -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
-def users_list(*, org: Organization, q: str = "", role: str = "") -> QuerySet[OrgUser]:
+def users_list(
+    *, org: Organization, q: str = "", role: str = "", sort: Sort | None = None
+) -> QuerySet[OrgUser]:
     """Members, searched by name, email or id, with how many projects each is in."""
     users = OrgUser.objects.filter(org=org)
     if q:
@@ -117,7 +125,7 @@ def users_list(*, org: Organization, q: str = "", role: str = "") -> QuerySet[Or
     )
     return users.annotate(
         project_count=Coalesce(Subquery(memberships, output_field=IntegerField()), 0)
-    ).order_by("email", "openai_id")
+    ).order_by(*(sort or sorting.MEMBERS.default_sort).order_by())
 
 
 def owner_count(*, org: Organization) -> int:
@@ -148,13 +156,15 @@ def user_roles(*, org: Organization, user_id: str) -> list[tuple[str, OrgRole | 
     return sorted(((i, roles.get(i)) for i in ids), key=lambda p: p[1].name if p[1] else p[0])
 
 
-def invites_list(*, org: Organization, status: str = "", q: str = "") -> QuerySet[Invite]:
+def invites_list(
+    *, org: Organization, status: str = "", q: str = "", sort: Sort | None = None
+) -> QuerySet[Invite]:
     invites = Invite.objects.filter(org=org)
     if status:
         invites = invites.filter(status=status)
     if q:
         invites = invites.filter(email__icontains=q)
-    return invites.order_by("-created_at", "openai_id")
+    return invites.order_by(*(sort or sorting.INVITES.default_sort).order_by())
 
 
 def invite_conflict(*, org: Organization, email: str) -> str | None:
@@ -178,7 +188,9 @@ def invite_counts(*, org: Organization) -> dict[str, int]:
     return counts
 
 
-def projects_list(*, org: Organization, status: str = "active", q: str = "") -> QuerySet[Project]:
+def projects_list(
+    *, org: Organization, status: str = "active", q: str = "", sort: Sort | None = None
+) -> QuerySet[Project]:
     """Projects with their counts of members, service accounts and API keys."""
     projects = Project.objects.filter(org=org)
     if status in Project.Status.values:
@@ -189,7 +201,7 @@ def projects_list(*, org: Organization, status: str = "active", q: str = "") -> 
         member_count=_count(ProjectUser),
         service_account_count=_count(ServiceAccount),
         key_count=_count(ProjectApiKey),
-    ).order_by("name", "openai_id")
+    ).order_by(*(sort or sorting.PROJECTS.default_sort).order_by())
 
 
 def project_status_counts(*, org: Organization) -> dict[str, int]:
@@ -199,18 +211,42 @@ def project_status_counts(*, org: Organization) -> dict[str, int]:
     return counts
 
 
-def project_keys(*, project: Project) -> QuerySet[ProjectApiKey]:
+def project_keys(*, project: Project, sort: Sort | None = None) -> QuerySet[ProjectApiKey]:
     return (
         ProjectApiKey.objects.filter(project=project)
         .select_related("project")
-        .order_by("-created_at", "openai_id")
+        .order_by(*(sort or sorting.KEYS.default_sort).order_by())
     )
 
 
+def models_known(*, org: Organization) -> list[str]:
+    """The models the organization's projects have rate limits for: every model it may call
+    (the usage rows are the dashboard's, which orgadmin doesn't read), sorted, in one query."""
+    rows = RateLimit.objects.filter(project__org=org).order_by("model").values_list("model")
+    return [m for (m,) in rows.distinct() if m]
+
+
+def project_members(*, project: Project, sort: Sort | None = None) -> QuerySet[ProjectUser]:
+    return project.users.order_by(*(sort or sorting.PROJECT_MEMBERS.default_sort).order_by())
+
+
+def project_service_accounts(
+    *, project: Project, sort: Sort | None = None
+) -> QuerySet[ServiceAccount]:
+    order = (sort or sorting.SERVICE_ACCOUNTS.default_sort).order_by()
+    return project.service_accounts.order_by(*order)
+
+
 def keys_list(
-    *, org: Organization, q: str = "", owner: str = "", project_id: str = ""
+    *,
+    org: Organization,
+    q: str = "",
+    owner: str = "",
+    project_id: str = "",
+    sort: Sort | None = None,
 ) -> QuerySet[ProjectApiKey]:
-    """Project API keys across projects, newest first, searched by name, owner or project."""
+    """Project API keys across projects (newest first unless `sort` says otherwise), searched by
+    name, owner or project."""
     keys = ProjectApiKey.objects.filter(org=org).select_related("project")
     if q:
         keys = keys.filter(
@@ -225,14 +261,15 @@ def keys_list(
         keys = keys.filter(owner_type=owner)
     if project_id:
         keys = keys.filter(project__openai_id=project_id)
-    return keys.order_by("-created_at", "openai_id")
+    return keys.order_by(*(sort or sorting.KEYS.default_sort).order_by())
 
 
-def groups_list(*, org: Organization, q: str = "") -> QuerySet[OrgGroup]:
+def groups_list(*, org: Organization, q: str = "", sort: Sort | None = None) -> QuerySet[OrgGroup]:
     groups = OrgGroup.objects.filter(org=org)
     if q:
         groups = groups.filter(name__icontains=q)
-    return groups.annotate(member_count=_count(GroupMember, to="group")).order_by("name")
+    order = (sort or sorting.GROUPS.default_sort).order_by()
+    return groups.annotate(member_count=_count(GroupMember, to="group")).order_by(*order)
 
 
 def group_roles(*, group: OrgGroup) -> list[tuple[str, OrgRole | None]]:
@@ -241,7 +278,7 @@ def group_roles(*, group: OrgGroup) -> list[tuple[str, OrgRole | None]]:
     return sorted(((i, roles.get(i)) for i in ids), key=lambda p: p[1].name if p[1] else p[0])
 
 
-def roles_list(*, org: Organization) -> QuerySet[OrgRole]:
+def roles_list(*, org: Organization, sort: Sort | None = None) -> QuerySet[OrgRole]:
     """Roles with how many members and groups hold each directly."""
     users = (
         UserRoleAssignment.objects.filter(org=org, role_openai_id=OuterRef("openai_id"))
@@ -263,7 +300,7 @@ def roles_list(*, org: Organization) -> QuerySet[OrgRole]:
             user_count=Coalesce(Subquery(users, output_field=IntegerField()), 0),
             group_count=Coalesce(Subquery(groups, output_field=IntegerField()), 0),
         )
-        .order_by("-predefined", "name")
+        .order_by(*(sort or sorting.ROLES.default_sort).order_by())
     )
 
 
@@ -308,7 +345,7 @@ def certificates_list(*, org: Organization) -> QuerySet[Certificate]:
 
 
 def actions_list(
-    *, org: Organization | None, q: str = "", outcome: str = ""
+    *, org: Organization | None, q: str = "", outcome: str = "", sort: Sort | None = None
 ) -> QuerySet[ActionLog]:
     """Our action log, newest first: one organization's actions and those tied to none (like
     removing a connection), or everything when `org` is None."""
@@ -325,11 +362,12 @@ def actions_list(
         )
     if outcome:
         actions = actions.filter(outcome=outcome)
-    return actions.order_by("-created_at", "-id")
+    return actions.order_by(*(sort or sorting.ACTIONS.default_sort).order_by())
 
 
-def admin_keys_list(*, org: Organization) -> list[AdminApiKey]:
-    return list(AdminApiKey.objects.filter(org=org).order_by("-created_at", "openai_id"))
+def admin_keys_list(*, org: Organization, sort: Sort | None = None) -> list[AdminApiKey]:
+    order = (sort or sorting.ADMIN_KEYS.default_sort).order_by()
+    return list(AdminApiKey.objects.filter(org=org).order_by(*order))
 
 
 def admin_key_in_use(*, org: Organization, key: AdminApiKey) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils import timezone
 
 from orgadmin.forms import RATE_LIMIT_LABELS
 
@@ -44,3 +45,9 @@ def humanize_enum(value: str) -> str:
 def get_item(mapping: dict, key: str):
     """`mapping|get_item:key` for dictionaries keyed by ids."""
     return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def expired(moment) -> bool:
+    """Whether a certificate's (or anything's) expiry time has passed."""
+    return moment is not None and moment <= timezone.now()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from functools import cache
 
 import plotly.graph_objects as go
 import plotly.io as pio
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from plotly.utils import PlotlyJSONEncoder
@@ -62,3 +64,40 @@ def plotly_chart(
         chart_id,
         mark_safe(_json_escaped(text)),  # noqa: S308
     )
+
+
+# --- Date ranges as people say them (issue 16, item 8) --------------------------------------------
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day(day: dt.date, *, year: bool) -> str:
+    text = f"{_MONTHS[day.month - 1]} {day.day}"
+    return f"{text}, {day.year}" if year else text
+
+
+def range_label(start: dt.date, end: dt.date, *, this_year: int | None = None) -> str:
+    """[start, end) as people say it, with the last day included: "Nov 1 – Nov 30", "Nov 7",
+    "Nov 1, 2026 – Jan 3, 2027" across years, the year added when it isn't `this_year`.
+
+    The exclusive end stays in URLs and API calls; every page shows its range through here."""
+    last = max(end - dt.timedelta(days=1), start)
+    this_year = this_year if this_year is not None else timezone.localdate().year
+    if start.year != last.year:
+        return f"{_day(start, year=True)} – {_day(last, year=True)}"
+    other_year = start.year != this_year
+    if start == last:
+        return _day(start, year=other_year)
+    return f"{_day(start, year=False)} – {_day(last, year=other_year)}"
+
+
+@register.filter
+def date_range(start: dt.date | None, end: dt.date | None) -> str:
+    """`{{ start|date_range:end }}`: the range label of [start, end) (range_label)."""
+    if not start or not end:
+        return ""
+    if isinstance(start, dt.datetime):
+        start = start.date()
+    if isinstance(end, dt.datetime):
+        end = end.date()
+    return range_label(start, end)

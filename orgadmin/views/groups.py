@@ -14,6 +14,7 @@ from orgadmin.access import Perm, requires
 from orgadmin.client import OrgAPIError
 from orgadmin.forms import GroupForm, GroupUserAddForm, RoleAssignForm, RoleForm
 from orgadmin.models import OrgGroup, OrgRole
+from orgadmin.selectors.sorting import GROUPS, ROLES
 from orgadmin.services import directory as services
 from orgadmin.views.common import (
     api_error_text,
@@ -46,10 +47,13 @@ def _get_role_or_404(request: HttpRequest, role_id: str) -> OrgRole:
 
 def _groups_page(request: HttpRequest, form: GroupForm, part: str) -> HttpResponse:
     q = query_text(request, "q")
+    sort = GROUPS.parse(request.GET.get("sort"))
     context = {
         **base_context(request),
-        "groups": selectors.groups_list(org=request.org, q=q),
+        "groups": selectors.groups_list(org=request.org, q=q, sort=sort),
         "q": q,
+        "sort": sort,
+        "list_path": reverse("orgadmin:groups"),
         "form": form,
     }
     return render(request, fragment(request, "orgadmin/groups.html", part), context)
@@ -210,7 +214,9 @@ def group_role_unassign(request: HttpRequest, group_id: str, role_id: str) -> Ht
 @require_GET
 @with_org
 def roles(request: HttpRequest) -> HttpResponse:
-    context = {**base_context(request), "roles": selectors.roles_list(org=request.org)}
+    sort = ROLES.parse(request.GET.get("sort"))
+    rows = selectors.roles_list(org=request.org, sort=sort)
+    context = {**base_context(request), "roles": rows, "sort": sort}
     return render(request, fragment(request, "orgadmin/roles.html", "role-live"), context)
 
 

@@ -14,6 +14,7 @@ from orgadmin import selectors
 from orgadmin.access import Perm, requires
 from orgadmin.forms import BulkInviteForm, InviteFilterForm, InviteForm
 from orgadmin.models import Invite
+from orgadmin.selectors.sorting import INVITES
 from orgadmin.services import directory as services
 from orgadmin.views.common import (
     api_error_text,
@@ -39,15 +40,16 @@ def _page(request: HttpRequest, invite_form: InviteForm, part: str) -> HttpRespo
     org = request.org
     filters = InviteFilterForm(request.GET)
     wanted = filters.cleaned_data if filters.is_valid() else {}
-    page = paginate(
-        request,
-        selectors.invites_list(org=org, status=wanted.get("status", ""), q=wanted.get("q", "")),
-    )
+    sort = INVITES.parse(request.GET.get("sort"))
+    status, q = wanted.get("status", ""), wanted.get("q", "")
+    page = paginate(request, selectors.invites_list(org=org, status=status, q=q, sort=sort))
     project_ids = {p["id"] for invite in page.object_list for p in invite.projects}
     context: dict[str, Any] = {
         **base_context(request),
         "filters": filters,
-        "status": wanted.get("status", ""),
+        "status": status,
+        "sort": sort,
+        "list_path": reverse("orgadmin:invites"),
         "counts": selectors.invite_counts(org=org),
         "page": page,
         "project_names": selectors.display_names(org=org, ids=project_ids),

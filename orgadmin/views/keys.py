@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,6 +16,7 @@ from orgadmin import selectors
 from orgadmin.access import Perm, requires
 from orgadmin.forms import AdminKeyCreateForm, KeyFilterForm
 from orgadmin.models import AdminApiKey
+from orgadmin.selectors.sorting import ADMIN_KEYS, KEYS
 from orgadmin.services import org_settings as services
 from orgadmin.views.common import (
     attempt,
@@ -34,15 +36,18 @@ from orgadmin.views.common import (
 def keys(request: HttpRequest) -> HttpResponse:
     form = KeyFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
+    sort = KEYS.parse(request.GET.get("sort"))
     rows = selectors.keys_list(
         org=request.org,
         q=filters.get("q", ""),
         owner=filters.get("owner", ""),
         project_id=filters.get("project", ""),
+        sort=sort,
     )
     context = {
         **base_context(request),
         "form": form,
+        "sort": sort,
         "page": paginate(request, rows),
         "filtered": any(filters.get(k) for k in ("q", "owner", "project")),
     }
@@ -52,10 +57,18 @@ def keys(request: HttpRequest) -> HttpResponse:
 def _admin_keys_page(
     request: HttpRequest, form: AdminKeyCreateForm, part: str, **extra: Any
 ) -> HttpResponse:
-    rows = selectors.admin_keys_list(org=request.org)
+    sort = ADMIN_KEYS.parse(request.GET.get("sort"))
+    rows = selectors.admin_keys_list(org=request.org, sort=sort)
     for key in rows:
         key.in_use = selectors.admin_key_in_use(org=request.org, key=key)
-    context = {**base_context(request), "admin_keys": rows, "form": form, **extra}
+    context = {
+        **base_context(request),
+        "admin_keys": rows,
+        "sort": sort,
+        "list_path": reverse("orgadmin:admin_keys"),
+        "form": form,
+        **extra,
+    }
     return render(request, fragment(request, "orgadmin/admin_keys.html", part), context)
 
 

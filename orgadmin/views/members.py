@@ -18,6 +18,7 @@ from orgadmin.forms import (
     UserRoleForm,
 )
 from orgadmin.models import OrgGroup, OrgUser
+from orgadmin.selectors.sorting import MEMBERS
 from orgadmin.services import directory as services
 from orgadmin.services.projects import project_user_add
 from orgadmin.views.common import (
@@ -44,12 +45,14 @@ def _get_user_or_404(request: HttpRequest, user_id: str) -> OrgUser:
 def members(request: HttpRequest) -> HttpResponse:
     form = MemberFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
+    sort = MEMBERS.parse(request.GET.get("sort"))
     users = selectors.users_list(
-        org=request.org, q=filters.get("q", ""), role=filters.get("role", "")
+        org=request.org, q=filters.get("q", ""), role=filters.get("role", ""), sort=sort
     )
     context = {
         **base_context(request),
         "form": form,
+        "sort": sort,
         "page": paginate(request, users),
         "filtered": bool(filters.get("q") or filters.get("role")),
         "roles": UserRoleForm.base_fields["role"].choices,

@@ -35,6 +35,8 @@ from orgadmin.forms import (
     TypeToConfirmForm,
 )
 from orgadmin.models import RATE_LIMIT_FIELDS, Project, ProjectUser, ServiceAccount
+from orgadmin.selectors import sorting
+from orgadmin.selectors.spend import rate_limit_ceilings, spend_gauge
 from orgadmin.services import projects as services
 from orgadmin.views.common import (
     Card,
@@ -82,10 +84,14 @@ def projects(request: HttpRequest) -> HttpResponse:
     form = ProjectFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
     status = filters.get("status") or "active"
-    rows = selectors.projects_list(org=request.org, status=status, q=filters.get("q", ""))
+    sort = sorting.PROJECTS.parse(request.GET.get("sort"))
+    rows = selectors.projects_list(
+        org=request.org, status=status, q=filters.get("q", ""), sort=sort
+    )
     context = {
         **base_context(request),
         "form": form,
+        "sort": sort,
         "status": status,
         "q": filters.get("q", ""),
         "counts": selectors.project_status_counts(org=request.org),
@@ -126,15 +132,18 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 
 def _members_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
+    sort = sorting.PROJECT_MEMBERS.parse(request.GET.get("sort"))
     return {
-        "page": paginate(request, project.users.all()),
+        "sort": sort,
+        "page": paginate(request, selectors.project_members(project=project, sort=sort)),
         "project_roles": ProjectRoleForm.base_fields["role"].choices,
         "user_form": ProjectUserAddForm(org=request.org),
     }
 
 
 def _accounts_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
-    accounts = list(project.service_accounts.all())
+    sort = sorting.SERVICE_ACCOUNTS.parse(request.GET.get("sort"))
+    accounts = list(selectors.project_service_accounts(project=project, sort=sort))
     keys = selectors.project_keys(project=project).filter(owner_type="service_account")
     by_owner: dict[str, list] = {}
     for key in keys:
@@ -142,6 +151,7 @@ def _accounts_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
     for account in accounts:
         account.keys = by_owner.get(account.openai_id, [])
     return {
+        "sort": sort,
         "accounts": accounts,
         "project_roles": ProjectRoleForm.base_fields["role"].choices,
         "account_form": ServiceAccountCreateForm(),
@@ -149,12 +159,21 @@ def _accounts_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
 
 
 def _keys_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
-    return {"page": paginate(request, selectors.project_keys(project=project))}
+    sort = sorting.KEYS.parse(request.GET.get("sort"))
+    return {
+        "sort": sort,
+        "page": paginate(request, selectors.project_keys(project=project, sort=sort)),
+    }
 
 
 def _limits_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
+    limits = list(project.rate_limits.all())
+    ceilings = rate_limit_ceilings(org=request.org)
+    for limit in limits:  # each value with the organization's maximum for it
+        top = ceilings.get(limit.model, {})
+        limit.cells = [(name, value, top.get(name)) for name, value in limit.values()]
     return {
-        "limits": project.rate_limits.all(),
+        "limits": limits,
         "limit_fields": RATE_LIMIT_FIELDS,
         "bulk_form": RateLimitBulkForm(),
     }
@@ -165,8 +184,11 @@ def _certificates_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
 
 
 def _spend_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
+    alerts = list(selectors.spend_alerts(org=request.org, project=project))
+    limit = project.spend_limit_cents
     return {
-        "alerts": selectors.spend_alerts(org=request.org, project=project),
+        "alerts": alerts,
+        "gauge": spend_gauge(org=request.org, project=project, limit_cents=limit, alerts=alerts),
         "alert_form": SpendAlertForm(),
         "limit_form": SpendLimitForm(),
         "scope": project,
@@ -175,11 +197,10 @@ def _spend_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
 
 
 def _permissions_tab(request: HttpRequest, project: Project) -> dict[str, Any]:
-    initial = {"mode": project.model_permissions_mode or "allow_list"}
-    if project.model_ids:
-        initial["model_ids"] = "\n".join(project.model_ids)
+    initial = {"mode": project.model_permissions_mode or "allow_list", "models": project.model_ids}
     return {
         "models_form": ModelPermissionsForm(initial=initial),
+        "known_models": selectors.models_known(org=request.org),
         "tools_form": HostedToolsForm(initial=project.hosted_tools or {}),
     }
 

@@ -1,6 +1,7 @@
 // Draws every Plotly figure on the page from its JSON (see orgadmin/templatetags/ui.py), after
 // the first load and after every htmx swap. Follows the light/dark theme. Clicking a point on a
-// chart with data-drilldown navigates (through htmx when the page asks for it).
+// chart with data-drilldown navigates (through htmx when the page asks for it). A legend click
+// is Plotly's own: it hides or shows that series; drilling down is a bar click only.
 (function () {
   "use strict";
 
@@ -67,16 +68,10 @@
           window.location.href = url;
         }
       });
-      el.on("plotly_legendclick", function (event) {
-        if (!el.hasAttribute("data-legend-drilldown")) return true;
-        var name = plain(event.data[event.curveNumber].name);
-        window.location.href = el.getAttribute("data-legend-drilldown").replace("{name}", encodeURIComponent(name));
-        return false;
-      });
     }
   }
 
-  // --- Drill-down inside [data-drill-target]: a trace's meta.drill narrows the page to that series
+  // --- Drill-down inside [data-drill-target] (a bar click): a trace's meta.drill narrows the page to that series
   // (through htmx, into the target); a point's customdata is a link for that bucket (e.g. the
   // audit log of that day). One option acts at once; two open a small menu at the click.
   var openMenu = null;
@@ -139,11 +134,6 @@
     if (!holder) return;
     var target = holder.getAttribute("data-drill-target");
     el.on("plotly_click", function (event) { showMenu(event, target); });
-    el.on("plotly_legendclick", function (event) {
-      var trace = event.data[event.curveNumber];
-      if (trace.meta && trace.meta.drill) narrow(trace.meta.drill, target);
-      return false;
-    });
   }
 
   function drawAll(root) {

@@ -97,13 +97,26 @@ def screenshot(page, name: str) -> Path:
 SIZES = {"desktop": {"width": 1366, "height": 860}, "phone": {"width": 390, "height": 844}}
 
 
-def axe_violations(page, within: str | None = None) -> list[str]:
+def axe_violations(
+    page, within: str | None = None, impacts: tuple[str, ...] | None = None
+) -> list[str]:
     """axe-core's violations on the page as it is now (axe-playwright-python), one line each;
-    only inside the elements matching the CSS selector `within`, when given."""
+    only inside the elements matching the CSS selector `within`, when given, and only those of
+    the given `impacts` ("minor", "moderate", "serious", "critical"; all when None)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page, context={"include": [[within]]} if within else None)
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in results.response["violations"]]
+    return [
+        f"{v['id']} ({v.get('impact')}): {v['help']} ({len(v['nodes'])}, e.g. "
+        + "; ".join(str(n.get("target")) for n in v["nodes"][:3])
+        + ")"
+        for v in results.response["violations"]
+        if impacts is None or v.get("impact") in impacts
+    ]
+
+
+# The findings a person can't work around: what the acceptance tests forbid on every page.
+SERIOUS = ("serious", "critical")
 
 
 def fits(page, size: str) -> bool:

@@ -31,16 +31,20 @@ PAGES = [
     ("orgadmin:project", {"project_id": PROJECT}, 14),
     ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "service-accounts"}, 14),
     ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "api-keys"}, 14),
-    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "rate-limits"}, 13),
+    # + the organization's maximum of each rate limit (issue 16, item 4)
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "rate-limits"}, 14),
     ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "certificates"}, 13),
-    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "spend"}, 13),
-    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "permissions"}, 12),
+    # + the reporting timezone and this month's spend, for the gauge (issue 16, item 4)
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "spend"}, 15),
+    # +1 (issue 16): the model picker lists the organization's models (its rate limits' models).
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "permissions"}, 13),
     ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "groups"}, 16),
     ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "retention"}, 12),
     ("orgadmin:org_settings", {}, 13),
-    ("orgadmin:org_settings_tab", {"tab": "spend"}, 13),
-    ("orgadmin:org_settings_tab", {"tab": "retention"}, 13),
-    ("orgadmin:activity", {}, 12),
+    ("orgadmin:org_settings_tab", {"tab": "spend"}, 15),  # as the project's spend tab
+    ("orgadmin:org_settings_tab", {"tab": "retention"}, 12),  # the settings read once
+    # + one: the audit events of the page's actions, whatever their number (issue 16, item 5).
+    ("orgadmin:activity", {}, 13),
 ]
 
 
