@@ -12,7 +12,7 @@ import secrets
 import sys
 from pathlib import Path
 
-SIMULATOR_PORT = 8001  # the simulator's default port (orgadmin.simulator.server.DEFAULT_PORT)
+from orgadmin.simulator.server import DEFAULT_PORT as SIMULATOR_PORT
 
 
 def render() -> str:
