@@ -11,11 +11,13 @@ class DashboardConfig(AppConfig):
 
     def ready(self) -> None:
         from dashboard.celery import ensure_embedded_broker
-        from dashboard.tables import month_spend_now
-        from orgadmin.selectors.spend import month_spend_reader_set
+        from dashboard.tables import month_spend_now, project_spend_column
+        from orgadmin.selectors.spend import month_spend_reader_set, project_spend_column_set
 
-        # The Spend tabs (orgadmin) show this month's spend with the Overview's projection.
+        # The Spend tabs (orgadmin) show this month's spend with the Overview's projection, and
+        # the Projects list sorts by it.
         month_spend_reader_set(month_spend_now)
+        project_spend_column_set(project_spend_column)
 
         post_migrate.connect(
             ensure_embedded_broker, sender=self, dispatch_uid="dashboard.embedded_broker"

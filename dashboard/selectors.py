@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import BigIntegerField, Count, F, Max, Q, Sum, Value
+from django.db.models import BigIntegerField, Count, F, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from dashboard.buckets import bucket_key, bucket_start, offset_changes
@@ -178,6 +178,34 @@ def daily_spend(
     for row in rows:
         out[row["currency"]][row["day"]] = row["amount"]
     return dict(out)
+
+
+def project_spend(*, org: Organization, start: dt.date, end: dt.date) -> tuple[str, Any]:
+    """(currency, expression): each project's spend in [start, end), in the currency most of it
+    is in, as an expression over `Project` rows (0 when it spent nothing), so that a list of
+    projects sorts and pages by it in the database (one query, for the currency)."""
+    totals = (
+        CostBucket.objects.filter(org=org, day__gte=start, day__lt=end)
+        .values("currency")
+        .annotate(amount=Sum("amount"))
+        .order_by("-amount", "currency")
+    )
+    currency = next((row["currency"] for row in totals[:1]), "usd")
+    per_project = (
+        CostBucket.objects.filter(
+            org=org,
+            day__gte=start,
+            day__lt=end,
+            currency=currency,
+            project_id=OuterRef("openai_id"),
+        )
+        .order_by()
+        .values("project_id")
+        .annotate(amount=Sum("amount"))
+        .values("amount")
+    )
+    amount = CostBucket._meta.get_field("amount")
+    return currency, Coalesce(Subquery(per_project), Value(0), output_field=amount)
 
 
 def top_costs(

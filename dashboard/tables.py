@@ -21,6 +21,7 @@ from dashboard.families import FAMILIES, HEADLINE, Family, Metric
 from dashboard.periods import Period, add_months, bucket_starts, first_of_month
 from dashboard.selectors import CostQuery, UsageQuery, UsageTable
 from orgadmin.models import Organization
+from orgadmin.selectors.spend import SpendColumn
 
 ZERO = Decimal(0)
 Group = tuple[str, ...]
@@ -306,6 +307,17 @@ def month_spend_now(*, org: Organization, project_id: str | None = None) -> Mont
     tz = ZoneInfo(selectors.reporting_timezone(org=org))
     today = timezone.now().astimezone(tz).date()
     return month_spend(org=org, today=today, project_id=project_id)
+
+
+def project_spend_column(*, org: Organization) -> SpendColumn:
+    """Each project's spend this month so far, as the Spend tabs count it (month_spend_now), for
+    the Projects list to sort by (orgadmin.selectors.spend). Two queries."""
+    tz = ZoneInfo(selectors.reporting_timezone(org=org))
+    today = timezone.now().astimezone(tz).date()
+    currency, expression = selectors.project_spend(
+        org=org, start=first_of_month(today), end=today + dt.timedelta(days=1)
+    )
+    return SpendColumn(currency=currency, expression=expression)
 
 
 @dataclass(frozen=True)

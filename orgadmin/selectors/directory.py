@@ -40,6 +40,7 @@ from orgadmin.models import (
 )
 from orgadmin.selectors import sorting
 from orgadmin.selectors.sorting import Sort
+from orgadmin.selectors.spend import SpendColumn
 
 # SQLite allows 32766 bound parameters per statement; four sub-selects share one statement.
 _IDS_PER_QUERY = 2000
@@ -189,18 +190,27 @@ def invite_counts(*, org: Organization) -> dict[str, int]:
 
 
 def projects_list(
-    *, org: Organization, status: str = "active", q: str = "", sort: Sort | None = None
+    *,
+    org: Organization,
+    status: str = "active",
+    q: str = "",
+    sort: Sort | None = None,
+    spend: SpendColumn | None = None,
 ) -> QuerySet[Project]:
-    """Projects with their counts of members, service accounts and API keys."""
+    """Projects with their counts of members, service accounts and API keys, and `month_spend`:
+    the `spend` column's amount, or None."""
     projects = Project.objects.filter(org=org)
     if status in Project.Status.values:
         projects = projects.filter(status=status)
     if q:
         projects = projects.filter(Q(name__icontains=q) | Q(openai_id=q))
+    # This month's spend when asked for (spend.project_spend_column), else None: the "spend"
+    # order is then the name's.
     return projects.annotate(
         member_count=_count(ProjectUser),
         service_account_count=_count(ServiceAccount),
         key_count=_count(ProjectApiKey),
+        month_spend=spend.expression if spend else Value(None, output_field=IntegerField()),
     ).order_by(*(sort or sorting.PROJECTS.default_sort).order_by())
 
 

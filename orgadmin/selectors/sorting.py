@@ -149,6 +149,7 @@ PROJECTS = Sorting(
         "members": newest("member_count"),
         "accounts": newest("service_account_count"),
         "keys": newest("key_count"),
+        "spend": Column(("month_spend", "name"), descending_first=True),
         "created": newest("created_at", nulls_oldest=True),
     },
     default="name",

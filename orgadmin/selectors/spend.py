@@ -7,6 +7,10 @@ imports dashboard (the usage analytics sit on top of it), so the dashboard hands
 when it starts (`month_spend_reader_set`, from `DashboardConfig.ready`) and the Spend tabs ask
 through `spend_gauge`. One projection for both pages, no import upwards, no second copy of the
 arithmetic; without the dashboard app the tabs show the limit alone.
+
+The Projects list sorts by spend the same way: the dashboard hands in a column
+(`project_spend_column_set`), an expression of each project's month-to-date spend that the list
+annotates, so that it sorts and pages in the database.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
-from django.db.models import Max
+from django.db.models import Expression, Max
 
 from orgadmin.models import RATE_LIMIT_FIELDS, Organization, Project, RateLimit, SpendAlert
 
@@ -36,6 +40,29 @@ _reader: list[MonthSpendReader] = []
 def month_spend_reader_set(reader: MonthSpendReader | None) -> None:
     """Install the month-to-date reader (None removes it)."""
     _reader[:] = [reader] if reader else []
+
+
+@dataclass(frozen=True)
+class SpendColumn:
+    """Each project's spend this month, as an expression over `Project` rows (an amount in
+    `currency`, 0 for a project that spent nothing)."""
+
+    currency: str
+    expression: Expression
+
+
+SpendColumnMaker = Callable[..., SpendColumn]  # (org=) -> SpendColumn
+_column: list[SpendColumnMaker] = []
+
+
+def project_spend_column_set(maker: SpendColumnMaker | None) -> None:
+    """Install what makes the Projects list's spend column (None removes it)."""
+    _column[:] = [maker] if maker else []
+
+
+def project_spend_column(*, org: Organization) -> SpendColumn | None:
+    """The spend column of the organization's projects; None without the dashboard app."""
+    return _column[0](org=org) if _column else None
 
 
 def _cents(dollars: Decimal) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django import template
 from django.utils import timezone
 
@@ -18,6 +20,24 @@ def dollars(cents: int | None) -> str:
     sign = "-" if cents < 0 else ""
     cents = abs(int(cents))
     return f"{sign}${cents // 100:,}.{cents % 100:02d}"
+
+
+_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
+
+
+@register.filter
+def money(value, currency: str = "usd") -> str:
+    """$1,234.56 (cents, rounded half up); amounts under a cent show as <$0.01."""
+    if value is None or value == "":
+        return "—"
+    amount = Decimal(value)
+    symbol = _SYMBOLS.get(str(currency).lower(), "")
+    suffix = "" if symbol else f" {str(currency).upper()}"
+    if amount and abs(amount) < Decimal("0.01"):
+        return f"<{symbol}0.01{suffix}"
+    cents = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{symbol}{abs(cents):,.2f}{suffix}"
 
 
 @register.filter

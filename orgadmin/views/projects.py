@@ -36,7 +36,7 @@ from orgadmin.forms import (
 )
 from orgadmin.models import RATE_LIMIT_FIELDS, Project, ProjectUser, ServiceAccount
 from orgadmin.selectors import sorting
-from orgadmin.selectors.spend import rate_limit_ceilings, spend_gauge
+from orgadmin.selectors.spend import project_spend_column, rate_limit_ceilings, spend_gauge
 from orgadmin.services import projects as services
 from orgadmin.views.common import (
     Card,
@@ -85,13 +85,15 @@ def projects(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     status = filters.get("status") or "active"
     sort = sorting.PROJECTS.parse(request.GET.get("sort"))
+    spend = project_spend_column(org=request.org)
     rows = selectors.projects_list(
-        org=request.org, status=status, q=filters.get("q", ""), sort=sort
+        org=request.org, status=status, q=filters.get("q", ""), sort=sort, spend=spend
     )
     context = {
         **base_context(request),
         "form": form,
         "sort": sort,
+        "spend": spend,
         "status": status,
         "q": filters.get("q", ""),
         "counts": selectors.project_status_counts(org=request.org),

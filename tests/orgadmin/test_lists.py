@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from dashboard.models import CostBucket
 from orgadmin.models import AdminApiKey, OrgGroup, Project, ServiceAccount
 from tests.factories import OrganizationFactory
 from tests.orgadmin.cache import T0, fill_cache
@@ -130,6 +133,51 @@ def test_it_answers_a_garbage_sort_with_the_default_order(as_admin, cache, name,
     response = as_admin.get(reverse(name), {"sort": garbage})
     assert response.status_code == 200
     assert _sorted_column(response.content.decode()) == DEFAULTS[name]
+
+
+def _spent(org, project_id: str, dollars: str, *, day: dt.date, currency: str = "usd") -> None:
+    CostBucket.objects.create(
+        org=org,
+        day=day,
+        line_item=f"gpt-4.1, input {project_id} {currency}",
+        project_id=project_id,
+        amount=Decimal(dollars),
+        currency=currency,
+    )
+
+
+def test_it_sorts_projects_by_this_months_spend_and_shows_it(as_admin, cache):
+    org = Project.objects.get(openai_id=P).org
+    today = timezone.now().date()  # the organization reports in UTC
+    _spent(org, "proj_0001", "40.004", day=today)
+    _spent(org, "proj_0001", "2.50", day=today.replace(day=1))
+    _spent(org, "proj_0002", "12.00", day=today)
+    # Last month's and another currency's spend don't count this month.
+    _spent(org, "proj_0002", "900", day=today.replace(day=1) - dt.timedelta(days=1))
+    _spent(org, "proj_0000", "7", day=today, currency="eur")
+
+    down = _body(
+        as_admin.get(
+            reverse("orgadmin:projects"), {"status": "all", "sort": "-spend"}
+        ).content.decode()
+    )
+    up = _body(
+        as_admin.get(
+            reverse("orgadmin:projects"), {"status": "all", "sort": "spend"}
+        ).content.decode()
+    )
+
+    assert down.index("Project 1") < down.index("Project 2") < down.index("Project 0")
+    assert up.index("Project 0") < up.index("Project 2") < up.index("Project 1")
+    assert "$42.50" in down  # 40.004 + 2.50, to the cent
+    assert "$12.00" in down
+    assert "$0.00" in down  # spent nothing in dollars this month
+
+
+def test_it_offers_the_spend_column_and_its_header_sorts_largest_first(as_admin, cache):
+    html = as_admin.get(reverse("orgadmin:projects")).content.decode()
+    assert re.search(r'<a id="sort-spend"[^>]*href="[^"]*sort=-spend', html)
+    assert "Spend this month" in html
 
 
 def test_it_keeps_the_filters_in_the_header_links_and_starts_on_page_one(as_admin, cache):

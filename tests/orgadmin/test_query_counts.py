@@ -23,7 +23,9 @@ PAGES = [
     ("orgadmin:invites", {}, 16),
     ("orgadmin:groups", {}, 12),
     ("orgadmin:roles", {}, 12),
-    ("orgadmin:projects", {}, 14),
+    # + the reporting timezone and the currency of this month's spend, for the spend column
+    # (issue 16, item 10); each project's spend is a sub-select of the page's query.
+    ("orgadmin:projects", {}, 16),
     ("orgadmin:keys", {}, 13),
     ("orgadmin:admin_keys", {}, 12),
     ("orgadmin:member", {"user_id": "user-0001"}, 20),
