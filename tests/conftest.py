@@ -48,6 +48,40 @@ hypothesis_settings.register_profile(  # while working on a failure: report it a
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+# What makes a test need a service: PostgreSQL (any database use), Redis or Chromium (marked).
+_DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--service-tier",
+        action="store_true",
+        help="run only the tests that need a service (a database, Redis or Chromium): the ones "
+        "whose result can differ from `make test`'s (SQLite, no Chromium); .ci/run uses it",
+    )
+
+
+def _needs_a_service(item) -> bool:
+    """Also keeps the property-based tests: the service tier draws new examples for them
+    (HYPOTHESIS_PROFILE=ci), where `make test` draws the same ones every run."""
+    return (
+        getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        or item.get_closest_marker("services") is not None
+        or item.get_closest_marker("django_db") is not None
+        or bool(_DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+    )
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under --service-tier, leave out the tests that touch no service: they ran in `make test`
+    with the same result (pure functions, the simulator on its own, the spec's examples)."""
+    if not config.getoption("--service-tier"):
+        return
+    keep = [item for item in items if _needs_a_service(item)]
+    config.hook.pytest_deselected(items=[item for item in items if not _needs_a_service(item)])
+    items[:] = keep
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """The figures the robustness issue asks for: fuzz examples run, access-matrix cells."""
     from tests import fuzzstats

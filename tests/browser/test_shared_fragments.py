@@ -50,19 +50,25 @@ def synced(org):
     return org
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
-@pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("name", list(PAGES))
-def test_shared_fragments_read_well(page, login, synced, name, theme, size):
+def test_shared_fragments_read_well(page, login, synced, name):
+    """One sync and one sign-in per page, then the page in each theme at each size; every
+    combination is checked and every problem reported."""
     path, expected = PAGES[name]
     path = path(synced) if callable(path) else path
-    page.set_viewport_size(SIZES[size])
-    login(UserFactory(username=f"adm-{name}-{theme}-{size}", role=Role.ADMIN))
-    page.evaluate(f"localStorage.setItem('theme', '{theme}')")
-    page.goto(path)
-    settle(page)
-    screenshot(page, f"shared-{name}-{theme}-{size}")
-
-    assert expected in page.locator("main").inner_text()
-    assert fits(page, size)
-    assert axe_violations(page) == []
+    login(UserFactory(username=f"adm-{name}", role=Role.ADMIN))
+    problems = []
+    for theme in ("light", "dark"):
+        for size in SIZES:
+            page.set_viewport_size(SIZES[size])
+            page.evaluate(f"localStorage.setItem('theme', '{theme}')")
+            page.goto(path)
+            settle(page)
+            screenshot(page, f"shared-{name}-{theme}-{size}")
+            where = f"{theme}, {size}"
+            if expected not in page.locator("main").inner_text():
+                problems.append(f"{where}: no {expected!r} on the page")
+            if not fits(page, size):
+                problems.append(f"{where}: wider than the screen")
+            problems += [f"{where}: {v}" for v in axe_violations(page)]
+    assert problems == []
