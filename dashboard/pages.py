@@ -66,10 +66,11 @@ def _cells(group: tuple[str, ...], dims: tuple[str, ...], names: dict[str, str])
     ]
 
 
-def audit_urls(days: list[dt.date], *, user: Any = None) -> list[str]:
+def audit_urls(days: list[dt.date], *, user: Any = None, org: Any = None) -> list[str]:
     """The audit log of each day: what changed around a bar on the Costs chart. None for a
-    `user` who may not open the audit log: no link, no menu item leads to "not allowed"."""
-    if user is not None and not may_use(user, "orgadmin:audit_log"):
+    `user` who may not open the audit log of `org`: no link, no menu item leads to "not
+    allowed"."""
+    if user is not None and not may_use(user, "orgadmin:audit_log", org):
         return []
     try:
         base = reverse("orgadmin:audit_log")  # once: a page has a link per day of its period
@@ -261,7 +262,7 @@ def costs_context(
     keys = [g.key for g in table.groups]
     names = selectors.label_ids(org=org, groups=keys, dims=dims)
     drills = _drills(form, path, keys, dims)
-    links = audit_urls(table.days, user=user)
+    links = audit_urls(table.days, user=user, org=org)
     series = [
         Series(group_label(g.key, dims, names), g.per_day, drill=drills[g.key], links=links)
         for g in table.groups

@@ -43,10 +43,10 @@ def _no_org(request: HttpRequest, title: str) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     org = request.org
     context = {"org": org, "latest_runs": selectors.latest_sync_runs(org=org) if org else []}
-    if org and request.user.has_perm(Perm.VIEW_SPEND):
+    if org and request.user.has_perm(Perm.VIEW_SPEND, org):
         context.update(pages.overview_context(org=org, now=timezone.now()))
         context["sync_status"] = selectors.sync_status(org=org, kind=SyncRun.Kind.USAGE)
-    elif org and request.user.has_perm(Perm.VIEW_AUDIT_LOG):
+    elif org and request.user.has_perm(Perm.VIEW_AUDIT_LOG, org):
         context.update(security_context(org=org, now=timezone.now()))  # the auditor's landing
     return render(request, "dashboard/home.html", context)
 

@@ -1,7 +1,9 @@
 """Roles and the one decorator that enforces them on the server.
 
-A role is a Django group holding a set of permissions. Views ask for a permission, never for a
-role name, so a superuser (who has every permission) sees every page.
+A role is a set of permissions, defined here in code. A person holds roles through grants
+(orgadmin.models.RoleGrant): for all connections, or for one. Django's `has_perm(perm, org)`
+answers from them (orgadmin.backends.RoleBackend). Views ask for a permission, never for a role
+name, so a superuser (who has every permission everywhere) sees every page.
 """
 
 from __future__ import annotations
@@ -48,11 +50,41 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.AUDITOR: "Reads the audit log and the directory.",
 }
 
+
+class Scope(StrEnum):
+    """Where a view needs its permission. Roles are given per connection (or for all of them),
+    so "may" is always asked about some connection."""
+
+    CONNECTION = "connection"  # the connection being looked at (request.org); most pages
+    ANY = "any"  # at least one connection: the Connections page and a connection's own pages
+    ALL = "all"  # every connection, from a role given for all of them: adding or removing one
+
+
+class _AnyConnection:
+    """`has_perm`'s object for "on at least one connection" (see orgadmin.backends)."""
+
+    def __repr__(self) -> str:
+        return "ANY_CONNECTION"
+
+
+ANY_CONNECTION: Any = _AnyConnection()
+
 View = Callable[..., HttpResponse]
 
 
-def requires(perm: Perm) -> Callable[[View], View]:
-    """Let a view run only for a signed-in user holding `perm`.
+def holds(user: Any, perm: Perm | str, *, org: Any = None, scope: Scope = Scope.CONNECTION) -> bool:
+    """Whether `user` holds `perm` where `scope` says: on `org` (None: on every connection,
+    which only a role given for all connections answers), on some connection, or on all."""
+    if scope == Scope.ANY:
+        return user.has_perm(perm, ANY_CONNECTION)
+    if scope == Scope.ALL:
+        return user.has_perm(perm)
+    return user.has_perm(perm, org)
+
+
+def requires(perm: Perm, *, scope: Scope = Scope.CONNECTION) -> Callable[[View], View]:
+    """Let a view run only for a signed-in user holding `perm` (on the current connection,
+    `request.org`, unless `scope` says otherwise).
 
     Anonymous users are sent to the login page (whatever the method); a signed-in user without
     the permission gets 403. Put it outermost, above any method decorator, so that the answer to
@@ -64,11 +96,12 @@ def requires(perm: Perm) -> Callable[[View], View]:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not request.user.has_perm(perm):
+            if not holds(request.user, perm, org=getattr(request, "org", None), scope=scope):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
         wrapper.required_perm = perm  # type: ignore[attr-defined]
+        wrapper.required_scope = scope  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
@@ -87,29 +120,6 @@ def signed_in(view: View) -> View:
     return wrapper
 
 
-def roles_of(user: Any) -> list[str]:
-    """The role names of a user, for display."""
-    if user.is_superuser:
-        return ["Superuser"]
-    return sorted(g.name for g in user.groups.all() if g.name in Role.__members__.values())
-
-
-def ensure_roles(**_: Any) -> None:
-    """Create the role groups and give them exactly their permissions (idempotent)."""
-    from django.contrib.auth.models import Group, Permission
-
-    wanted = {perm.split(".", 1)[1] for perm in Perm}
-    permissions = {
-        p.codename: p
-        for p in Permission.objects.filter(content_type__app_label="orgadmin", codename__in=wanted)
-    }
-    if len(permissions) < len(wanted):
-        return  # permissions not created yet; post_migrate runs again after they are
-    for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role.value)
-        group.permissions.set([permissions[p.split(".", 1)[1]] for p in perms])
-
-
 # --- May this user open this URL? Read from the views' own decorators, never written twice. ----
 
 PUBLIC = "public"  # a view with neither decorator (the login page, health checks)
@@ -125,37 +135,51 @@ def _named_views(patterns: list, namespace: str = "") -> Iterator[tuple[str, Any
 
 
 @cache
-def _permissions(resolver: URLResolver) -> dict[str, Perm | str | None]:
-    found: dict[str, Perm | str | None] = {}
+def _guards(resolver: URLResolver) -> dict[str, tuple[Perm | str | None, Scope]]:
+    found: dict[str, tuple[Perm | str | None, Scope]] = {}
     for name, view in _named_views(resolver.url_patterns):
-        found.setdefault(name, getattr(view, "required_perm", PUBLIC))
+        found.setdefault(name, _guard(view))
     return found
+
+
+def _guard(view: Any) -> tuple[Perm | str | None, Scope]:
+    perm = getattr(view, "required_perm", PUBLIC)
+    return perm, getattr(view, "required_scope", Scope.CONNECTION)
 
 
 def url_permission(name: str) -> Perm | str | None:
     """What the view behind a URL name asks for: a `Perm`, None (any signed-in user, from
     `signed_in`) or PUBLIC. Built once from the URL resolver and the `required_perm` each guard
     leaves on its view; an unknown name raises KeyError."""
-    return _permissions(get_resolver())[name]
+    return _guards(get_resolver())[name][0]
 
 
-def _allows(user: Any, perm: Perm | str | None) -> bool:
+def url_scope(name: str) -> Scope:
+    """Where the view behind a URL name needs its permission (see `Scope`)."""
+    return _guards(get_resolver())[name][1]
+
+
+def _allows(user: Any, guard: tuple[Perm | str | None, Scope], org: Any) -> bool:
+    perm, scope = guard
     if perm == PUBLIC:
         return True
     if user is None or not user.is_authenticated:
         return False
-    return perm is None or user.has_perm(perm)
+    return perm is None or holds(user, perm, org=org, scope=scope)
 
 
-def may_use(user: Any, name: str) -> bool:
-    """Whether `user` may open the page of a URL name (whatever its arguments)."""
-    return _allows(user, url_permission(name))
+def may_use(user: Any, name: str, org: Any = None) -> bool:
+    """Whether `user` may open the page of a URL name (whatever its arguments) while looking at
+    the connection `org` (the request's; None asks about every connection at once, which only
+    a role given for all connections answers)."""
+    return _allows(user, _guards(get_resolver())[name], org)
 
 
-def may_open(user: Any, url: str) -> bool:
-    """Whether `user` may open `url`, a link as a page carries it (path and query): what its
-    view's guard would answer. Another site's address is not ours to judge (True); a path that
-    leads to no view is no link to offer (False)."""
+def may_open(user: Any, url: str, org: Any = None) -> bool:
+    """Whether `user` may open `url`, a link as a page carries it (path and query), while
+    looking at the connection `org`: what its view's guard would answer. Another site's
+    address is not ours to judge (True); a path that leads to no view is no link to offer
+    (False)."""
     parts = urlsplit(url or "")
     if parts.scheme or parts.netloc:
         return True
@@ -163,4 +187,4 @@ def may_open(user: Any, url: str) -> bool:
         match = resolve(parts.path)
     except Resolver404:
         return False
-    return _allows(user, getattr(match.func, "required_perm", PUBLIC))
+    return _allows(user, _guard(match.func), org)

@@ -30,6 +30,8 @@ import openai
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from orgadmin.areas import area_of, names_permissions
+
 if TYPE_CHECKING:
     from openai.resources.admin.organization import Organization as OrganizationResource
 
@@ -61,6 +63,8 @@ class OrgAPIError(Exception):
         code: str | None = None,
         param: str | None = None,
         request_id: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -68,6 +72,8 @@ class OrgAPIError(Exception):
         self.code = code
         self.param = param
         self.request_id = request_id
+        self.method = method  # of the request refused, when there was one
+        self.path = path
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -78,9 +84,29 @@ class OrgAPIError(Exception):
         return " · ".join(parts)
 
     @property
+    def permission_denied(self) -> bool:
+        """True when the key works but may not do this: a 401 or 403 whose message names
+        permissions or scopes ("…insufficient permissions… Missing scopes: …"), as the live API
+        answers a restricted or read-only admin key. Other areas may still be allowed."""
+        return self.status in (401, 403) and names_permissions(self.message)
+
+    @property
+    def writing(self) -> bool:
+        """True when the refused request would have changed something (not a GET)."""
+        return (self.method or "GET").upper() != "GET"
+
+    @property
+    def area(self) -> str | None:
+        """The area of the API the refused request was in (see orgadmin.areas), if known."""
+        return area_of(self.path) if self.path else None
+
+    @property
     def account_wide(self) -> bool:
         """True when every other request would fail the same way: the key is refused, the
-        quota is spent, or the API can't be reached. One endpoint's error is not."""
+        quota is spent, or the API can't be reached. One endpoint's error is not, nor one area
+        the key may not use."""
+        if self.permission_denied:
+            return False
         return self.status in (401, 403) or self.code in (
             "insufficient_quota",
             "connection_error",
@@ -485,10 +511,15 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 
 def _from_status_error(exc: openai.APIStatusError) -> OrgAPIError:
     request_id = exc.request_id or exc.response.headers.get("x-request-id")
-    if not _request_host_allowed(exc.response.request.url):
+    request = exc.response.request
+    sent = {"method": request.method, "path": request.url.path}
+    if not _request_host_allowed(request.url):
         # Not an allowed API host: its answer is never shown, only its status and request id.
         return OrgAPIError(
-            _fallback_message(exc.status_code), status=exc.status_code, request_id=request_id
+            _fallback_message(exc.status_code),
+            status=exc.status_code,
+            request_id=request_id,
+            **sent,
         )
     body = exc.body if isinstance(exc.body, dict) else {}
     # The SDK unwraps {"error": {...}} into body for most errors; accept both shapes.
@@ -500,6 +531,7 @@ def _from_status_error(exc: openai.APIStatusError) -> OrgAPIError:
         code=error.get("code") or error.get("type"),
         param=error.get("param"),
         request_id=request_id,
+        **sent,
     )
 
 

@@ -7,21 +7,22 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from orgadmin.access import Perm, roles_of
-from orgadmin.models import Organization
+from orgadmin.access import may_use
+from orgadmin.backends import connections_visible, grants_of, roles_of
 
-# (label, URL name, permission needed). Items whose page doesn't exist yet are left out.
-NAVIGATION: list[tuple[str, str, Perm | None]] = [
-    ("Overview", "home", None),
-    ("Members", "orgadmin:members", Perm.VIEW_DIRECTORY),
-    ("Projects", "orgadmin:projects", Perm.VIEW_PROJECTS),
-    ("Keys", "orgadmin:keys", Perm.VIEW_DIRECTORY),
-    ("Usage", "usage", Perm.VIEW_SPEND),
-    ("Costs", "costs", Perm.VIEW_SPEND),
-    ("Audit log", "orgadmin:audit_log", Perm.VIEW_AUDIT_LOG),
-    ("Activity", "orgadmin:activity", Perm.VIEW_AUDIT_LOG),
-    ("Settings", "orgadmin:org_settings", Perm.VIEW_DIRECTORY),
-    ("Connections", "orgadmin:connections", Perm.MANAGE),
+# (label, URL name). An item shows when its view's guard lets the person in on the current
+# connection (orgadmin.access.may_use); items whose page doesn't exist yet are left out.
+NAVIGATION: list[tuple[str, str]] = [
+    ("Overview", "home"),
+    ("Members", "orgadmin:members"),
+    ("Projects", "orgadmin:projects"),
+    ("Keys", "orgadmin:keys"),
+    ("Usage", "usage"),
+    ("Costs", "costs"),
+    ("Audit log", "orgadmin:audit_log"),
+    ("Activity", "orgadmin:activity"),
+    ("Settings", "orgadmin:org_settings"),
+    ("Connections", "orgadmin:connections"),
 ]
 
 
@@ -29,21 +30,24 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    org = getattr(request, "org", None)
     items = []
     path = request.path
-    for label, url_name, perm in NAVIGATION:
-        if perm is not None and not user.has_perm(perm):
-            continue
+    for label, url_name in NAVIGATION:
         try:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
+        if not may_use(user, url_name, org):
+            continue
         active = path == url if url == "/" else path.startswith(url)
         items.append({"label": label, "url": url, "active": active})
+    orgs = getattr(request, "orgs", None)
     return {
         "nav_items": items,
-        "current_org": getattr(request, "org", None),
-        # base_url: the switcher shows each name's badge (Organization.api_badge).
-        "all_orgs": list(Organization.objects.only("id", "name", "status", "base_url")),
-        "user_roles": roles_of(user),
+        "current_org": org,
+        # Only the connections this person holds a role on: the others don't exist for them.
+        "all_orgs": connections_visible(user) if orgs is None else orgs,
+        "user_roles": roles_of(user, org),
+        "has_role": user.is_superuser or bool(grants_of(user)),
     }

@@ -1,4 +1,5 @@
-"""Sets `request.org`: the connection the signed-in person is looking at."""
+"""Sets `request.orgs`, the connections the signed-in person holds a role on, and `request.org`,
+the one they are looking at."""
 
 from __future__ import annotations
 
@@ -8,18 +9,23 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from orgadmin.backends import connections_visible
 from orgadmin.models import Organization
 
 SESSION_KEY = "current_org_id"
 
 
-def current_org(request: HttpRequest) -> Organization | None:
-    """The organization chosen in this session, else the first one; None when there is none."""
+def current_org(
+    request: HttpRequest, visible: list[Organization] | None = None
+) -> Organization | None:
+    """The organization chosen in this session, else the first one, among those the person
+    holds a role on (`visible`, read when not given); None when there is none."""
     if not request.user.is_authenticated:
         return None
+    orgs = connections_visible(request.user) if visible is None else visible
     org_id = request.session.get(SESSION_KEY)
-    org = Organization.objects.filter(pk=org_id).first() if org_id else None
-    return org or Organization.objects.order_by("name").first()
+    chosen = next((org for org in orgs if org.pk == org_id), None)
+    return chosen or (orgs[0] if orgs else None)
 
 
 class SessionActivityMiddleware:
@@ -49,11 +55,16 @@ class SessionActivityMiddleware:
 
 
 class CurrentOrganizationMiddleware:
+    """`request.orgs`: the connections the signed-in person holds a role on (the switcher's
+    list); `request.org`: the one they look at. Someone without a role on a connection never
+    gets it as `request.org`, so every page scoped by it stays out of that connection's data."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.org = current_org(request)  # type: ignore[attr-defined]
+        request.orgs = connections_visible(request.user)  # type: ignore[attr-defined]
+        request.org = current_org(request, request.orgs)  # type: ignore[attr-defined]
         return self.get_response(request)
 
 

@@ -1,12 +1,12 @@
-"""Test data: users with a role, and connections."""
+"""Test data: users with a role (for all connections, or per connection), and connections."""
 
 from __future__ import annotations
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from orgadmin.models import Organization
+from orgadmin.services.roles import role_grant
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -28,8 +28,16 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
+        """`role=Role.FINANCE`: that role for all connections."""
         if create and extracted:
-            self.groups.add(Group.objects.get(name=str(extracted)))
+            role_grant(user=self, role=extracted)
+
+    @factory.post_generation
+    def roles_on(self, create, extracted, **kwargs):
+        """`roles_on={org_a: Role.FINANCE, org_b: Role.ADMIN}`: a role on each connection."""
+        if create and extracted:
+            for org, role in extracted.items():
+                role_grant(user=self, role=role, org=org)
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):

@@ -1,7 +1,12 @@
 """Every URL × every method × every role, built from the URL resolver.
 
 A new view can't escape: the test fails for any URL pattern missing from ACCESS, and for any view
-whose decorator asks for another permission than ACCESS says.
+whose decorator asks for another permission (or asks for it elsewhere: on the current connection,
+on any, on all) than ACCESS says.
+
+Roles are given per connection. The second half walks every URL again as people who hold a role
+on connection A only, with everything pointing at connection B (the session's choice, the ids in
+the URL): B doesn't exist for them, so nothing of B comes back, whatever the URL.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import httpx
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from orgadmin.access import Perm, Role
+from orgadmin.access import Perm, Role, Scope
 from orgadmin.client import install_transport
 from tests import fuzzstats
 from tests.conftest import SIM_ADMIN_KEY, SIM_BASE_URL
@@ -27,10 +32,16 @@ class Rule:
     perm: Perm | str
     methods: frozenset[str]
     redirects_signed_in: bool = False  # the login page sends signed-in people home
+    scope: Scope = Scope.CONNECTION  # where the permission is needed (see orgadmin.access)
 
 
-def rule(perm: Perm | str, *methods: str, redirects_signed_in: bool = False) -> Rule:
-    return Rule(perm, frozenset(methods), redirects_signed_in)
+def rule(
+    perm: Perm | str,
+    *methods: str,
+    redirects_signed_in: bool = False,
+    scope: Scope = Scope.CONNECTION,
+) -> Rule:
+    return Rule(perm, frozenset(methods), redirects_signed_in, scope)
 
 
 # URL name → who may use it, and with which methods. Keep it in the order of the urls.py files.
@@ -46,11 +57,13 @@ ACCESS: dict[str, Rule] = {
     "login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
     "logout": rule(PUBLIC, "POST"),
     "healthz": rule(PUBLIC, "GET"),
-    "orgadmin:connections": rule(Perm.MANAGE, "GET", "POST"),
-    "orgadmin:connection_verify": rule(Perm.MANAGE, "POST"),
-    "orgadmin:connection_rename": rule(Perm.MANAGE, "GET", "POST"),
-    "orgadmin:connection_key": rule(Perm.MANAGE, "GET", "POST"),
-    "orgadmin:connection_delete": rule(Perm.MANAGE, "POST"),
+    # An Admin of any connection opens the list and manages their own; adding (a POST here,
+    # checked in the view) and removing one is for an Admin of all connections.
+    "orgadmin:connections": rule(Perm.MANAGE, "GET", "POST", scope=Scope.ANY),
+    "orgadmin:connection_verify": rule(Perm.MANAGE, "POST", scope=Scope.ANY),
+    "orgadmin:connection_rename": rule(Perm.MANAGE, "GET", "POST", scope=Scope.ANY),
+    "orgadmin:connection_key": rule(Perm.MANAGE, "GET", "POST", scope=Scope.ANY),
+    "orgadmin:connection_delete": rule(Perm.MANAGE, "POST", scope=Scope.ALL),
     "orgadmin:switch_org": rule(SIGNED_IN, "POST"),
     "orgadmin:audit_log": rule(Perm.VIEW_AUDIT_LOG, "GET"),
     "orgadmin:audit_export_csv": rule(Perm.VIEW_AUDIT_LOG, "GET"),
@@ -248,6 +261,8 @@ def test_it_guards_every_view_with_the_permission_the_table_names():
             continue
         declared = getattr(pattern.callback, "required_perm", "missing")
         assert declared == (None if expected == SIGNED_IN else expected), name
+        if expected != SIGNED_IN:
+            assert pattern.callback.required_scope == ACCESS[name].scope, name
 
 
 CELLS = [
@@ -298,3 +313,147 @@ def test_it_refuses_every_post_without_a_csrf_token(name, sample_kwargs, client_
     response = client.post(url, {})
     assert response.status_code == 403
     assert b"CSRF" in response.content
+
+
+# --- Two connections, and people with a role on one of them only ---------------------------
+
+# In connection B's name and in its rows: nothing with it may reach someone without a role on B.
+BRAVO = "Bravo-hidden"
+# Ids of B's rows (tests/orgadmin/cache.py's), in the URLs: none is in A's (empty) cache.
+BRAVO_SAMPLES: dict[str, object] = {
+    "user_id": "user-0001",
+    "invite_id": "invite-1",
+    "group_id": "group_1",
+    "role_id": "role_billing",
+    "project_id": "proj_0000",
+    "account_id": "svc_acct_0000",
+    "key_id": "key_0000_0000",
+    "limit_id": "rl-gpt-0",
+    "alert_id": "alert_p0",
+    "certificate_id": "cert_1",
+    "event_id": "audit_log-bravo0001",
+    "tab": "spend",
+    "fmt": "csv",
+}
+# Never walked: signing out would end the session the walk needs; signing in is not per org.
+NOT_WALKED = {"logout", "login"}
+# The directory's and the audit log's ids: B's rows, looked up on A (request.org), are not found.
+ROW_IDS = set(BRAVO_SAMPLES) - {"tab", "fmt"}
+
+
+def _store_bravo_event(org) -> None:
+    from django.db import transaction
+
+    from orgadmin.sync.audit import audit_events_store
+    from tests.conftest import SIM_NOW
+
+    raw = {
+        "id": BRAVO_SAMPLES["event_id"],
+        "type": "project.created",
+        "effective_at": int(SIM_NOW) - 3600,
+        "actor": {
+            "type": "session",
+            "session": {"user": {"id": "user-0001", "email": "bravo@example.com"}},
+        },
+        "project.created": {"id": "proj_0000", "data": {"name": f"{BRAVO} project"}},
+    }
+    with transaction.atomic():
+        audit_events_store(org=org, raws=[raw])
+
+
+@pytest.fixture
+def two_orgs(db, _shared_simulator):
+    """Connection A (the simulator, its cache empty) and connection B, whose cache, action log
+    and audit log are full of BRAVO. Returns (A, B, the URL arguments of B's rows)."""
+    from orgadmin.models import ActionLog, OrgUser, Project
+    from tests.orgadmin.cache import fill_cache
+
+    a = OrganizationFactory(name="Acme (simulator)", base_url=SIM_BASE_URL, admin_key=SIM_ADMIN_KEY)
+    b = OrganizationFactory(name=f"{BRAVO} connection", base_url=SIM_BASE_URL)
+    fill_cache(b)
+    OrgUser.objects.filter(org=b).update(name=f"{BRAVO} person")
+    Project.objects.filter(org=b).update(name=f"{BRAVO} project")
+    ActionLog.objects.filter(org=b).update(summary=f"Renamed the {BRAVO} project")
+    # An action tied to no connection any more: a connection removed since, named in it.
+    ActionLog.objects.create(
+        org=None,
+        org_name=f"{BRAVO} old",
+        actor_name="root",
+        action="connection.delete",
+        summary=f"Removed the connection “{BRAVO} old”",
+        outcome="ok",
+    )
+    _store_bravo_event(b)
+    return a, b, {**BRAVO_SAMPLES, "pk": b.pk}
+
+
+def _body(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode(errors="replace")
+
+
+def _expected_for_a_only(role: Role, access: Rule, takes: set[str]) -> set[int] | None:
+    """What a URL of B answers to someone holding `role` on A only; None: any answer but 500
+    (a page of A: it must only show A)."""
+    from orgadmin.access import ROLE_PERMISSIONS
+
+    if access.perm not in (SIGNED_IN, PUBLIC) and (
+        access.perm not in ROLE_PERMISSIONS[role] or access.scope == Scope.ALL
+    ):
+        return {403}
+    if "pk" in takes or takes & ROW_IDS:
+        return {404}
+    return None
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.FINANCE, Role.AUDITOR])
+def test_nothing_of_another_connection_reaches_a_person_without_a_role_on_it(
+    role, client, two_orgs
+):
+    """Every URL × method, as someone with `role` on A only, their session pointed at B and B's
+    ids in the URL: 403 or 404, or A's page; never B's name or rows, never a 500."""
+    from orgadmin.middleware import SESSION_KEY
+
+    a, b, samples = two_orgs
+    client.force_login(UserFactory(username=f"only-a-{role}", roles_on={a: role}))
+    walked = 0
+    for name, access in sorted(ACCESS.items()):
+        if name in NOT_WALKED:
+            continue
+        pattern = url_patterns()[name]
+        url = reverse(name, kwargs=_kwargs_for(pattern, samples))
+        expected = _expected_for_a_only(role, access, set(pattern.pattern.converters))
+        for method in sorted(access.methods):
+            session = client.session
+            session[SESSION_KEY] = b.pk  # as a stale session or a hand-made cookie would say
+            session.save()
+            response = client.generic(method, url)
+            where = f"{method} {url} as {role} of A only"
+            assert response.status_code < 500, f"{where}: {response.status_code}"
+            assert BRAVO not in _body(response), f"{where}: B's data in the answer"
+            assert response.wsgi_request.org == a, f"{where}: the request was not on A"
+            if expected is not None:
+                assert response.status_code in expected, f"{where}: {response.status_code}"
+            walked += 1
+    assert walked > 100  # every URL was walked, with each of its methods
+
+
+def test_bs_rows_are_real_to_someone_with_a_role_on_b(client, two_orgs):
+    """The walk above means something: the same URLs show B's rows to an Admin of B."""
+    from orgadmin.middleware import SESSION_KEY
+
+    a, b, samples = two_orgs
+    client.force_login(UserFactory(username="admin-of-b", roles_on={b: Role.ADMIN}))
+    session = client.session
+    session[SESSION_KEY] = b.pk
+    session.save()
+    for name in ("orgadmin:member", "orgadmin:project", "orgadmin:activity", "home"):
+        url = reverse(name, kwargs=_kwargs_for(url_patterns()[name], samples))
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert BRAVO in _body(response), url
+    event = client.get(reverse("orgadmin:audit_event", args=[samples["event_id"]]))
+    assert event.status_code == 200
+    rename = client.get(reverse("orgadmin:connection_rename", args=[b.pk]))
+    assert rename.status_code == 200
+    assert client.get(reverse("orgadmin:connection_rename", args=[a.pk])).status_code == 404

@@ -451,3 +451,48 @@ def test_it_survives_fuzzed_sign_ins(username, password, extra):
     )
     assert response.status_code in (200, 429), response.status_code
     assert not Session.objects.exists(), "a fuzzed sign-in got in"
+
+
+# Connection URLs that take the connection's id, with their methods (from ACCESS).
+CONNECTION_URLS = sorted(
+    (name, method)
+    for name, rule in ACCESS.items()
+    if "pk" in url_patterns()[name].pattern.converters
+    for method in rule.methods
+)
+
+
+def test_it_never_leads_someone_with_a_role_on_one_connection_into_another(org, client):
+    """As an Admin of connection A only: fuzzed values for the switcher and fuzzed connection
+    ids in the URLs (B's among them) never reach B and never answer 500 (issue 17)."""
+    from orgadmin.access import Role
+    from orgadmin.middleware import SESSION_KEY
+    from tests.factories import OrganizationFactory, UserFactory
+
+    hidden = OrganizationFactory(name="Hidden connection B")
+    client.force_login(UserFactory(username="admin-of-a", roles_on={org: Role.ADMIN}))
+    pks = st.one_of(st.just(hidden.pk), st.integers(min_value=0, max_value=2**63 - 1))
+
+    @settings(max_examples=fuzzstats.examples("form"))
+    @given(
+        value=st.one_of(nasty, pks.map(str)),
+        pk=pks,
+        target=st.sampled_from(CONNECTION_URLS),
+        htmx=st.booleans(),
+    )
+    def one(value, pk, target, htmx):
+        fuzzstats.count("roles per connection")
+        headers = {"HX-Request": "true"} if htmx else {}
+        switched = client.post(reverse("orgadmin:switch_org"), {"org": value}, headers=headers)
+        assert switched.status_code < 500, f"switch_org {value[:100]!r}"
+        assert client.session.get(SESSION_KEY) != hidden.pk, "switched into B"
+        name, method = target
+        response = client.generic(method, reverse(name, kwargs={"pk": pk}), headers=headers)
+        where = f"{method} {name} pk={pk}"
+        assert response.status_code < 500, f"{where}: {response.status_code}"
+        assert response.wsgi_request.org == org, f"{where}: not on A"
+        if pk != org.pk:
+            assert response.status_code in (403, 404), f"{where}: {response.status_code}"
+        assert hidden.name not in _body(response), f"{where}: B's name in the answer"
+
+    one()

@@ -51,6 +51,7 @@ from dashboard.sync.writer import (
 from orgadmin.client import OrgAPIError, admin_client, api_errors
 from orgadmin.models import Organization, SyncRun
 from orgadmin.sync.runs import (
+    NothingPermitted,
     RunRecorder,
     capability_accept,
     capability_get,
@@ -136,6 +137,7 @@ class _Stream:
     options: tuple[str, ...]
     fetch: Callable[..., Any]  # fetch(options, **params) -> the SDK's raw response
     write: Callable[[Iterable[dict[str, Any]], dt.datetime], Page | None]
+    area: str = "usage"  # what the admin key must be allowed to read (orgadmin.areas)
 
 
 # Which grouping to give up first when the API refuses one: who and which key before what.
@@ -204,6 +206,7 @@ def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_S
             options=grouping_options(COST_DIMENSIONS),
             fetch=fetch_costs,
             write=lambda buckets, stamp: write_cost_page(org, buckets, stamp),
+            area="costs",
         )
     )
     return streams
@@ -392,7 +395,9 @@ def usage_sync(
     fails after the SDK's retries is recorded and the others go on: the run ends "partial".
     Raises SyncBusy when another usage sync of this organization is running, and OrgAPIError
     (recorded on the run) when every stream failed, or on an error that would fail them all
-    (the key refused, the quota spent, the API unreachable).
+    (the key refused, the quota spent, the API unreachable). Usage or costs that the admin key
+    may not read are skipped and marked "not permitted by this key" on the connection; a key that
+    may read neither ends the run "not permitted".
     """
     now = timezone.now()
     end = min(end or now, now)
@@ -409,20 +414,54 @@ def usage_sync(
     with sync_run(
         org=org, kind=SyncRun.Kind.USAGE, params=params, triggered_by=triggered_by
     ) as recorder:
-        streams = _streams(org, client, families)
-        last_error: Exception | None = None
-        for stream in streams:
-            stream_start = start or _resume_from(org, stream, now)
-            try:
-                _sync_stream(
-                    org, stream, recorder, start=stream_start, end=end, refetch=refetch, now=now
-                )
-            except (OrgAPIError, SyncDataError) as exc:
-                if isinstance(exc, OrgAPIError) and exc.account_wide:
-                    raise
-                log.warning("usage sync of %s: %s failed: %s", org, stream.label, exc)
-                recorder.stream_failed(stream=stream.endpoint, label=stream.label, error=exc)
-                last_error = exc
-        if last_error is not None and len(recorder.failures) == len(streams):
-            raise last_error
+        _sync_streams(
+            org,
+            _streams(org, client, families),
+            recorder,
+            start=start,
+            end=end,
+            refetch=refetch,
+            now=now,
+        )
     return recorder.run
+
+
+def _sync_streams(
+    org: Organization,
+    streams: Sequence[_Stream],
+    recorder: RunRecorder,
+    *,
+    start: dt.datetime | None,
+    end: dt.datetime,
+    refetch: bool,
+    now: dt.datetime,
+) -> None:
+    """Each stream in turn: one that fails is recorded and the others go on; one the key may
+    not read is skipped (and its area asked once)."""
+    last_error: Exception | None = None
+    tried = 0
+    for stream in streams:
+        if not recorder.may_read(stream.area):
+            continue  # refused for another stream of the area: not asked again
+        tried += 1
+        stream_start = start or _resume_from(org, stream, now)
+        try:
+            _sync_stream(
+                org, stream, recorder, start=stream_start, end=end, refetch=refetch, now=now
+            )
+        except (OrgAPIError, SyncDataError) as exc:
+            if isinstance(exc, OrgAPIError) and exc.permission_denied:
+                recorder.area_refused(area=stream.area, error=exc)
+                tried -= 1
+                continue
+            if isinstance(exc, OrgAPIError) and exc.account_wide:
+                raise
+            log.warning("usage sync of %s: %s failed: %s", org, stream.label, exc)
+            recorder.stream_failed(stream=stream.endpoint, label=stream.label, error=exc)
+            last_error = exc
+        else:
+            recorder.area_read(stream.area)
+    if last_error is not None and len(recorder.failures) == tried:
+        raise last_error
+    if recorder.refused and not recorder.read:
+        raise NothingPermitted("This connection's admin key may read neither usage nor costs.")

@@ -98,9 +98,16 @@ class ConnectionKeyForm(forms.Form):
 
 
 class SwitchOrganizationForm(forms.Form):
-    _GONE = "That organization doesn't exist any more."
+    """Choose among `orgs`, the connections the person holds a role on: another one is refused
+    with the same words as one that doesn't exist, so the switcher tells nobody it exists."""
+
+    _GONE = "That organization doesn't exist any more, or you have no role on it."
     org = forms.ModelChoiceField(
-        queryset=Organization.objects.all(),
+        queryset=Organization.objects.none(),
         label="Organization",
         error_messages={"required": _GONE, "invalid_choice": _GONE, "invalid_pk_value": _GONE},
     )
+
+    def __init__(self, *args: Any, orgs: list[Organization], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = Organization.objects.filter(pk__in=[o.pk for o in orgs])

@@ -35,6 +35,8 @@ from orgadmin.models.directory import (
     SpendAlert,
     UserRoleAssignment,
 )
+from orgadmin.models.key_areas import KeyArea
+from orgadmin.models.roles import RoleGrant
 
 __all__ = [
     "CERTIFICATE_TOGGLE_MAX",
@@ -50,6 +52,7 @@ __all__ = [
     "GroupMember",
     "GroupRoleAssignment",
     "Invite",
+    "KeyArea",
     "KeyUnreadable",
     "OrgGroup",
     "OrgRole",
@@ -62,6 +65,7 @@ __all__ = [
     "ProjectGroup",
     "ProjectUser",
     "RateLimit",
+    "RoleGrant",
     "ServiceAccount",
     "SpendAlert",
     "SyncLock",

@@ -42,6 +42,10 @@ class Organization(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNVERIFIED)
     status_message = models.TextField(blank=True)
     status_request_id = models.CharField(max_length=100, blank=True)
+    # What the admin key was refused, by area (orgadmin.areas): "none" (it may not read the
+    # area) or "read" (it may only read it). A summary of the KeyArea rows, kept with them by
+    # orgadmin.services.key_areas, so that pages know it without a query.
+    key_limits = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -80,6 +84,14 @@ class Organization(models.Model):
         self.admin_key_encrypted = crypto.encrypt(value)
         self.admin_key_masked = mask_key(value)
 
+    def key_may_read(self, area: str) -> bool:
+        """False when the API refused this connection's key a read of the area."""
+        return (self.key_limits or {}).get(area) != "none"
+
+    def key_may_write(self, area: str) -> bool:
+        """False when the API refused this connection's key a read or a change of the area."""
+        return area not in (self.key_limits or {})
+
     @property
     def key_readable(self) -> bool:
         try:
@@ -103,6 +115,8 @@ class SyncRun(models.Model):
         PARTIAL = "partial", "Partly synced"
         FAILED = "failed", "Failed"
         ABANDONED = "abandoned", "Abandoned (the worker stopped)"
+        # The admin key may read none of what this kind syncs: nothing failed, nothing stored.
+        NOT_PERMITTED = "not_permitted", "Not permitted by this key"
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sync_runs")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -49,6 +49,7 @@ from orgadmin.selectors.directory import (
     user_suggestions,
     users_list,
 )
+from orgadmin.selectors.key_areas import area_read_only
 from orgadmin.selectors.sync import SyncStatus, latest_sync_runs, refused_options, sync_status
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "actions_list",
     "admin_key_in_use",
     "admin_keys_list",
+    "area_read_only",
     "audit_actors_of_id",
     "audit_dashboard_actors",
     "audit_event_get",

@@ -355,13 +355,19 @@ def certificates_list(*, org: Organization) -> QuerySet[Certificate]:
 
 
 def actions_list(
-    *, org: Organization | None, q: str = "", outcome: str = "", sort: Sort | None = None
+    *,
+    org: Organization | None,
+    q: str = "",
+    outcome: str = "",
+    sort: Sort | None = None,
+    unattached: bool = True,
 ) -> QuerySet[ActionLog]:
-    """Our action log, newest first: one organization's actions and those tied to none (like
-    removing a connection), or everything when `org` is None."""
+    """Our action log, newest first: one organization's actions and, with `unattached`, those
+    tied to none (like removing a connection, or any action on a connection removed since);
+    everything when `org` is None."""
     actions = ActionLog.objects.all()
     if org is not None:
-        actions = actions.filter(Q(org=org) | Q(org__isnull=True))
+        actions = actions.filter(Q(org=org) | Q(org__isnull=True) if unattached else Q(org=org))
     if q:
         actions = actions.filter(
             Q(summary__icontains=q)

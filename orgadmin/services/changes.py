@@ -8,9 +8,13 @@
     )
 
 If the API refuses, nothing is written but the action log line (with the error and its request
-id), and the OrgAPIError goes up to the view. If it accepts, the API's result is written to the
-cache and logged in one transaction, and a refresh of the touched sections is queued for after
-the commit, so the cache converges even on what the result didn't say.
+id), and the OrgAPIError goes up to the view. A refusal for permissions (the connection's admin
+key may only read that area) also marks the area read-only for the connection
+(`orgadmin.services.key_areas`): its pages hide their controls from then on.
+
+If it accepts, the API's result is written to the cache and logged in one transaction, and a
+refresh of the touched sections is queued for after the commit, so the cache converges even on
+what the result didn't say.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from django.db import transaction
 from orgadmin.client import OrgAPIError, admin_client, api_errors, request_id_of
 from orgadmin.models import Organization
 from orgadmin.services.action_log import action_record
+from orgadmin.services.key_areas import key_area_refused
 
 if TYPE_CHECKING:
     from openai.resources.admin.organization import Organization as Api
@@ -82,6 +87,8 @@ def api_change(
             resource_id=rid,
             error=exc,
         )
+        if exc.permission_denied:
+            key_area_refused(org=org, error=exc)
         raise
     if callable(resource_id):
         rid = resource_id(result)

@@ -12,13 +12,22 @@ from orgadmin import crypto
 from orgadmin.client import OrgAPIError, admin_client, api_errors, base_url_check, request_id_of
 from orgadmin.models import Organization
 from orgadmin.services.action_log import action_record
+from orgadmin.services.key_areas import key_areas_forget, key_areas_probe
 
 
 def _probe(org: Organization) -> str:
-    """Make one cheap authenticated call; return its request id or raise OrgAPIError."""
+    """Make one cheap authenticated call; return its request id or raise OrgAPIError.
+
+    A refusal for permissions proves the key too: the API knows it, and only this area is
+    closed to it (a restricted admin key). What it may do is learnt per area (key_areas)."""
     client = admin_client(org, max_retries=1)
-    with api_errors():
-        page = client.projects.list(limit=1)
+    try:
+        with api_errors():
+            page = client.projects.list(limit=1)
+    except OrgAPIError as exc:
+        if exc.permission_denied:
+            return exc.request_id or ""
+        raise
     return request_id_of(page)
 
 
@@ -59,8 +68,12 @@ def connection_create(*, name: str, base_url: str, admin_key: str, actor: Any) -
     return org
 
 
-def connection_verify(*, org: Organization, actor: Any = None) -> Organization:
-    """Call the API with the stored key and record whether it works."""
+def connection_verify(*, org: Organization, actor: Any = None, areas: bool = False) -> Organization:
+    """Call the API with the stored key and record whether it works.
+
+    With `areas` ("Check again"), also ask once per area what the key may read, and forget the
+    changes it was refused (a change can't be tried without making it: the next refused one
+    marks its area again)."""
     error: OrgAPIError | None = None
     request_id = ""
     if not org.key_readable:
@@ -69,7 +82,7 @@ def connection_verify(*, org: Organization, actor: Any = None) -> Organization:
         org.status_request_id = ""
     else:
         try:
-            request_id = _probe(org)
+            request_id = key_areas_probe(org=org) if areas else _probe(org)
         except OrgAPIError as exc:
             error = exc
             org.status = Organization.Status.ERROR
@@ -130,6 +143,7 @@ def connection_set_key(*, org: Organization, admin_key: str, actor: Any) -> Orga
             error=exc,
         )
         raise
+    key_areas_forget(org=org)  # what the old key was refused says nothing of the new one
     org.admin_key_encrypted = candidate.admin_key_encrypted
     org.admin_key_masked = candidate.admin_key_masked
     org.status = Organization.Status.OK
@@ -180,6 +194,8 @@ def connection_register(*, name: str, base_url: str, admin_key: str) -> tuple[Or
     org.set_admin_key(admin_key)
     org.status = Organization.Status.UNVERIFIED
     org.save()
+    if not created:
+        key_areas_forget(org=org)  # perhaps another key: the syncs learn what it may do
     return org, created
 
 

@@ -6,6 +6,7 @@ import argparse
 
 from orgadmin.simulator.quirks import Quirks
 from orgadmin.simulator.scenarios.base import SIZES
+from orgadmin.simulator.scopes import AREAS, parse_permissions
 from orgadmin.simulator.server import RefusedToServe, debug_from_environment, run
 
 
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
             latency_ms=options.latency_ms,
             admin_key=options.admin_key,
             quirks=quirks_of(options.quirks, strict_costs=options.strict_costs),
+            key_permissions=options.key_permissions,
             debug=debug_from_environment(),
             force=options.force,
         )
@@ -58,11 +60,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "for the local demo and tests, and refuses to start in production otherwise",
     )
     parser.add_argument(
+        "--key-permissions",
+        type=_permissions,
+        default=None,
+        metavar="SPEC",
+        help="restrict the admin key as OpenAI's restricted keys are: read_only, or "
+        "area=none|read|write,… (areas: " + ", ".join(AREAS) + "; the others write), "
+        "e.g. audit_log=none,members=read",
+    )
+    parser.add_argument(
         "--strict-costs",
         action="store_true",
         help="the costs endpoint refuses group_by=api_key_id and api_key_ids with a 400, "
         "as some organizations' do",
     )
+
+
+def _permissions(value: str) -> str:
+    try:
+        parse_permissions(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
 
 
 def quirks_of(choice: str, *, strict_costs: bool = False) -> Quirks:

@@ -7,11 +7,11 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from orgadmin.simulator import endpoints  # noqa: F401 - registers the routes
+from orgadmin.simulator import endpoints, scopes  # noqa: F401 - registers the routes
 from orgadmin.simulator.audit import Actor
 from orgadmin.simulator.errors import ApiError, invalid
 from orgadmin.simulator.faults import ConnectionDropped, FaultConfig, FaultInjector, GatewayError
@@ -123,6 +123,7 @@ class SimulatorApp:
         if found is None:
             raise ApiError(404, f"Invalid URL ({method} {full_path})")
         route, path_params = found
+        scopes.check(admin_key.permissions, method, route.template)
         pairs = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         query = parse_query(pairs, route.query)
         body = self._read_body(environ, route)
@@ -210,17 +211,27 @@ def create_app(
     faults: FaultConfig | None = None,
     now: Callable[[], float] | None = None,
     quirks: Quirks | None = None,
+    key_permissions: Mapping[str, str | Mapping[str, str]] | None = None,
 ) -> SimulatorApp:
     """Build a scenario and the WSGI app that serves it.
 
     `admin_keys` are the secret values that authenticate (each becomes an admin API key of the
     organization); with none, `DEFAULT_ADMIN_KEY` does. Keys created through the API
-    authenticate too, and deleting a key revokes it. `quirks` turns on live-API behaviours
+    authenticate too, and deleting a key revokes it. `key_permissions` restricts keys by value
+    ("read_only", "audit_log=none,members=read" or a dict: see `scopes.parse_permissions`); a
+    value not in `admin_keys` becomes a key of its own. `quirks` turns on live-API behaviours
     beyond the spec (none by default); `app.quirks` changes them mid-run.
     """
     clock = now or time.time
     store = build(
         scenario, seed=seed, now=clock, admin_keys=tuple(admin_keys) or (DEFAULT_ADMIN_KEY,)
     )
+    for value, spec in (key_permissions or {}).items():
+        permissions = scopes.parse_permissions(spec)
+        key = next((k for k in store.admin_keys.values() if k.value == value), None)
+        if key is None:
+            store.admin_key_add(value, permissions=permissions)
+        else:
+            key.permissions = permissions
     store.quirks = quirks or Quirks()
     return SimulatorApp(store, faults=faults or FaultConfig(), now=clock)

@@ -157,6 +157,7 @@ def run(
     latency_ms: int = 0,
     admin_key: str | None = None,
     quirks: Quirks | None = None,
+    key_permissions: str | None = None,
     debug: bool,
     force: bool = False,
     write: Any = print,
@@ -166,6 +167,7 @@ def run(
 
     The key is `admin_key`, else `SIMULATOR_ADMIN_KEY`, else `DEFAULT_ADMIN_KEY`; the port is
     `port`, else `SIMULATOR_PORT`, else 8001; `quirks` defaults to none (the spec's behaviour).
+    `key_permissions` restricts the key ("read_only", "audit_log=none,members=read", …).
     With `debug` off it raises `RefusedToServe`, unless `force`d, and never takes the default key.
     """
     from orgadmin.simulator import DEFAULT_ADMIN_KEY, FaultConfig, create_app
@@ -186,6 +188,7 @@ def run(
         admin_keys=[key],
         faults=FaultConfig(rate=fault_rate, latency_ms=latency_ms, seed=seed),
         quirks=quirks,
+        key_permissions={key: key_permissions} if key_permissions else None,
     )
     server = make_server(app, host, configured_port() if port is None else port)
     write(f"OpenAI Admin API simulator: scenario {scenario!r}, seed {seed}, faults {fault_rate}")
@@ -194,6 +197,8 @@ def run(
         write(f"Admin key: {key} (set SIMULATOR_ADMIN_KEY to choose another)")
     else:
         write("Admin key: the one you gave (--admin-key or SIMULATOR_ADMIN_KEY)")
+    if key_permissions:
+        write(f"The admin key's permissions: {key_permissions}")
     write(quirks_line(quirks))
     try:
         server.serve_forever()

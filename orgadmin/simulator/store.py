@@ -152,6 +152,8 @@ class AdminKey:
     expires_at: int | None
     last_used_at: int | None
     owner_user_id: str
+    # None: every permission; else {area: "write" | "read" | "none"} (see scopes.py).
+    permissions: dict[str, str] | None = None
 
 
 @dataclass
@@ -345,6 +347,27 @@ class Store:
         if key.uses_usage_clock:
             return self.usage.last_used(key.id, now)
         return key.last_used_at
+
+    def admin_key_add(
+        self, value: str, *, permissions: dict[str, str] | None = None, name: str | None = None
+    ) -> AdminKey:
+        """Add an admin key with this secret value (restricted by `permissions`, see
+        `scopes.parse_permissions`), owned by the organization's owner; returns it."""
+        with self.lock:
+            created = int(self.clock())
+            key = AdminKey(
+                id=f"key_{''.join(random.Random(value).choices(ALNUM, k=16))}",
+                name=name or ("Dashboard (restricted)" if permissions else "Dashboard"),
+                value=value,
+                redacted_value=redact(value, "sk-admin"),
+                created_at=created,
+                expires_at=None,
+                last_used_at=None,
+                owner_user_id=self.owner_user_id,
+                permissions=permissions,
+            )
+            self.admin_keys[key.id] = key
+        return key
 
     def authenticate(self, value: str, now: int) -> AdminKey | None:
         """The live admin key with this secret value, if any; marks it used."""

@@ -32,7 +32,13 @@ from orgadmin.models import (
     Organization,
     SyncRun,
 )
-from orgadmin.sync.runs import RunRecorder, sync_run, watermark_get, watermark_set
+from orgadmin.sync.runs import (
+    NothingPermitted,
+    RunRecorder,
+    sync_run,
+    watermark_get,
+    watermark_set,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +54,17 @@ MAX_SLICE = dt.timedelta(days=32)
 MIN_SLICE = dt.timedelta(hours=1)
 BUSY_SLICE_PAGES = 20  # a slice that took more pages than this halves the next one
 HISTORY_FLOOR = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)  # before OpenAI existed
+AREA = "audit_log"  # what an admin key must be allowed to read (orgadmin.areas)
 
 
 def audit_log_sync(
     *, org: Organization, since: dt.datetime | None = None, triggered_by: Any = None
 ) -> SyncRun:
-    """Bring the stored audit log up to date: from the watermarks, or from `since` when given."""
+    """Bring the stored audit log up to date: from the watermarks, or from `since` when given.
+
+    When the admin key may not read the audit log, the run ends "not permitted" (recorded on
+    the connection, no failure) and the events stored before stay as they are.
+    """
     now = timezone.now().replace(microsecond=0)
     params = {"since": since.date().isoformat()} if since else {}
     with sync_run(
@@ -61,19 +72,36 @@ def audit_log_sync(
     ) as run:
         client = admin_client(org)
         for endpoint, extra in STREAMS.items():
+            if not run.may_read(AREA):
+                break  # refused for the other listing already: the same permission
             stream = _Stream(client, run, org=org, endpoint=endpoint, extra=extra)
-            watermark = watermark_get(org=org, endpoint=endpoint)
-            if since is not None:
-                start = since
-            elif watermark is not None:
-                start = watermark - dt.timedelta(seconds=settings.AUDIT_LOG_OVERLAP_SECONDS)
-            else:
-                start = stream.history_start(now)
-            # The watermark may only move over a contiguous stretch: a backfill that starts
-            # after it would otherwise leave a gap behind it.
-            stream.advance = watermark is None or start <= watermark
-            stream.sync(start=max(start, HISTORY_FLOOR), end=now)
+            try:
+                _sync_stream(stream, org=org, since=since, now=now)
+            except OrgAPIError as exc:
+                if not exc.permission_denied:
+                    raise
+                run.area_refused(area=AREA, error=exc)
+                continue
+            run.area_read(AREA)
+        if run.refused and not run.read:
+            raise NothingPermitted("This connection's admin key may not read the audit log.")
     return run.run
+
+
+def _sync_stream(
+    stream: _Stream, *, org: Organization, since: dt.datetime | None, now: dt.datetime
+) -> None:
+    watermark = watermark_get(org=org, endpoint=stream.endpoint)
+    if since is not None:
+        start = since
+    elif watermark is not None:
+        start = watermark - dt.timedelta(seconds=settings.AUDIT_LOG_OVERLAP_SECONDS)
+    else:
+        start = stream.history_start(now)
+    # The watermark may only move over a contiguous stretch: a backfill that starts after it
+    # would otherwise leave a gap behind it.
+    stream.advance = watermark is None or start <= watermark
+    stream.sync(start=max(start, HISTORY_FLOOR), end=now)
 
 
 class _Stream:

@@ -12,6 +12,12 @@ with each failed stream, its error and request id on the run.
 An optional request parameter that the API refuses (HTTP 400) is recorded as an ApiCapability
 (`capability_refuse`), left out of the following requests, and asked for again once a day.
 
+An area of the API the admin key may not read (orgadmin.areas; a 401 or 403 naming permissions)
+is skipped, not failed: `run.area_refused` records it on the connection (the pages say "not
+permitted by this key") and on the run (`params["not_permitted"]`), and the run goes on with the
+rest. A run that may read nothing of what it syncs raises `NothingPermitted`: it ends "not
+permitted", which is no failure. The areas read (`run.area_read`) lose any such mark.
+
 A run holds a lease on (org, kind). A second run started meanwhile raises SyncBusy. If a worker
 dies mid-run, its lease runs out after SYNC_LEASE_SECONDS; the next run takes over and marks the
 dead one abandoned. A run that lost its lease stops at its next page (SyncLeaseLost) instead of
@@ -33,6 +39,7 @@ from django.utils import timezone
 
 from orgadmin.client import OrgAPIError
 from orgadmin.models import ApiCapability, Organization, SyncLock, SyncRun, SyncWatermark
+from orgadmin.services.key_areas import key_area_refused, key_areas_readable
 
 
 class SyncBusy(Exception):
@@ -41,6 +48,10 @@ class SyncBusy(Exception):
 
 class SyncLeaseLost(Exception):
     """This run's lease ran out and another run took over."""
+
+
+class NothingPermitted(Exception):
+    """The admin key may read none of what this run syncs: the run ends "not permitted"."""
 
 
 def _lease() -> dt.timedelta:
@@ -53,6 +64,23 @@ class RunRecorder:
     def __init__(self, run: SyncRun) -> None:
         self.run = run
         self.failures: list[dict[str, Any]] = []
+        self.refused: dict[str, OrgAPIError] = {}  # area → the API's refusal, this run
+        self.read: set[str] = set()
+
+    def area_refused(self, *, area: str, error: OrgAPIError) -> None:
+        """The key may not read `area`: record it on the connection; the run goes on without
+        it (asking once: later requests of the area are skipped, see `may_read`)."""
+        if area not in self.refused:
+            self.refused[area] = error
+            key_area_refused(org=self.run.org, error=error, area=area)
+
+    def area_read(self, area: str) -> None:
+        """The key read (part of) `area` in this run."""
+        self.read.add(area)
+
+    def may_read(self, area: str) -> bool:
+        """False once the API refused this run a read of `area`."""
+        return area not in self.refused
 
     def stream_failed(self, *, stream: str, label: str, error: Exception) -> None:
         """Record that one stream failed after its retries; the run goes on with the others."""
@@ -121,24 +149,35 @@ def sync_run(
     """Run a sync under the (org, kind) lock, recording it as a SyncRun."""
     run = _acquire(org=org, kind=kind, params=params or {}, triggered_by=triggered_by)
     recorder = RunRecorder(run)
+    fields = ["status", "error", "failures", "finished_at", "params"]
     try:
         yield recorder
+    except NothingPermitted as exc:
+        # Not re-raised: a key that may not read this is how the connection is, not a failure.
+        run.status = SyncRun.Status.NOT_PERMITTED
+        run.error = str(exc)
+        _finish(run, recorder, fields)
+        return
     except BaseException as exc:
         run.status = SyncRun.Status.FAILED
         run.error = str(exc) or exc.__class__.__name__
-        run.failures = recorder.failures
-        run.finished_at = timezone.now()
-        run.save(update_fields=["status", "error", "failures", "finished_at"])
-        _release(run)
+        _finish(run, recorder, fields)
         raise
-    run.failures = recorder.failures
     if recorder.failures:
         run.status = SyncRun.Status.PARTIAL
         run.error = failures_summary(recorder.failures)
     else:
         run.status = SyncRun.Status.SUCCEEDED
+    _finish(run, recorder, fields)
+    key_areas_readable(org=org, areas=recorder.read - set(recorder.refused))
+
+
+def _finish(run: SyncRun, recorder: RunRecorder, fields: list[str]) -> None:
+    run.failures = recorder.failures
+    if recorder.refused:
+        run.params = {**(run.params or {}), "not_permitted": sorted(recorder.refused)}
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "error", "failures", "finished_at"])
+    run.save(update_fields=fields)
     _release(run)
 
 

@@ -23,12 +23,18 @@ def _user(context: template.Context) -> Any:
     return getattr(request, "user", None) or context.get("user")
 
 
+def _org(context: template.Context) -> Any:
+    """The connection the page is about: roles are given per connection."""
+    return getattr(context.get("request"), "org", None)
+
+
 @register.simple_tag(takes_context=True)
 def allowed_url(context: template.Context, target: str, *args: Any) -> str:
     """`{% allowed_url 'orgadmin:member' u.openai_id as url %}`: the reversed URL when the
-    signed-in user may open it, else "". `target` may also be a URL already built (one that
-    starts with "/", e.g. a link a page's context carries): then it is checked as it is."""
+    signed-in user may open it (on the current connection), else "". `target` may also be a
+    URL already built (one that starts with "/", e.g. a link a page's context carries): then
+    it is checked as it is."""
     user = _user(context)
     if target.startswith("/"):
-        return target if may_open(user, target) else ""
-    return reverse(target, args=args) if may_use(user, target) else ""
+        return target if may_open(user, target, _org(context)) else ""
+    return reverse(target, args=args) if may_use(user, target, _org(context)) else ""

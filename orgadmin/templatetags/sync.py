@@ -14,4 +14,5 @@ register = template.Library()
 
 @register.inclusion_tag(TEMPLATE, takes_context=True)
 def sync_banner(context: template.Context, status: SyncStatus) -> dict[str, Any]:
-    return banner(context["request"].user, status)
+    request = context["request"]
+    return banner(request.user, status, org=getattr(request, "org", None))

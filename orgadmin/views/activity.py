@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from orgadmin import selectors
 from orgadmin.access import Perm, requires
+from orgadmin.backends import sees_every_connection
 from orgadmin.csv_export import csv_stream
 from orgadmin.forms import ActivityFilterForm
 from orgadmin.models import AuditEvent
@@ -34,7 +35,11 @@ def activity(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     sort = ACTIONS.parse(request.GET.get("sort"))
     rows = selectors.actions_list(
-        org=request.org, q=filters.get("q", ""), outcome=filters.get("outcome", ""), sort=sort
+        org=request.org,
+        q=filters.get("q", ""),
+        outcome=filters.get("outcome", ""),
+        sort=sort,
+        unattached=sees_every_connection(request.user),
     )
     page = paginate(request, rows)
     events = selectors.action_audit_events(org=request.org, actions=page.object_list)
@@ -92,6 +97,8 @@ def activity_export_csv(request: HttpRequest) -> HttpResponse:
         q=form.cleaned_data["q"],
         outcome=form.cleaned_data["outcome"],
         sort=ACTIONS.parse(request.GET.get("sort")),
+        # Actions tied to no connection may name one this person holds no role on.
+        unattached=sees_every_connection(request.user),
     )
     lines = csv_stream(EXPORT_COLUMNS, _export_rows(actions))
     filename = f"activity-{dt.datetime.now(dt.UTC):%Y-%m-%d}.csv"

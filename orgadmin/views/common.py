@@ -24,6 +24,7 @@ from django_htmx.http import trigger_client_event
 
 from orgadmin import selectors
 from orgadmin.access import Perm
+from orgadmin.areas import AREAS
 from orgadmin.client import OrgAPIError
 from orgadmin.models import SyncRun
 from orgadmin.services.changes import ChangeRefused
@@ -75,7 +76,7 @@ def paginate(request: HttpRequest, rows: Any, per_page: int = PER_PAGE) -> Page:
 
 
 def can_manage(request: HttpRequest) -> bool:
-    return request.user.has_perm(Perm.MANAGE)
+    return request.user.has_perm(Perm.MANAGE, request.org)
 
 
 def base_context(request: HttpRequest) -> dict[str, Any]:
@@ -83,14 +84,24 @@ def base_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "org": request.org,
         "can_manage": can_manage(request),
+        # Areas whose controls are hidden: the connection's key may not change them (no query).
+        "area_read_only": selectors.area_read_only(org=request.org),
         "sync_status": selectors.sync_status(org=request.org, kind=SyncRun.Kind.DIRECTORY),
     }
 
 
 def api_error_text(exc: OrgAPIError, *, doing: str = "") -> str:
-    """An API refusal as one sentence with its status and request id."""
+    """An API refusal as one sentence with its status and request id (and, for a change this
+    connection's key may not make, why the area's controls go away)."""
     prefix = f"OpenAI refused to {doing}: " if doing else "OpenAI refused: "
-    return prefix + str(exc)
+    text = prefix + str(exc)
+    if exc.permission_denied and exc.writing and exc.area in AREAS:
+        text += (
+            f" This connection's admin key can only read {AREAS[exc.area].label}, so the "
+            "controls to change them are hidden from now on (Check again on Connections once "
+            "the key may change them)."
+        )
+    return text
 
 
 def back(request: HttpRequest, fallback: str, **kwargs: Any) -> HttpResponse:

@@ -125,10 +125,10 @@ SYNCS = {
 }
 
 
-def banner(user: Any, status: SyncStatus) -> dict[str, Any]:
-    """The context of the status banner (orgadmin/_sync_status.html)."""
+def banner(user: Any, status: SyncStatus, *, org: Any) -> dict[str, Any]:
+    """The context of the status banner (orgadmin/_sync_status.html) of `org`'s sync."""
     sync = SYNCS[status.kind]
-    return {"sync": sync, "status": status, "can_sync": user.has_perm(sync.perm)}
+    return {"sync": sync, "status": status, "can_sync": user.has_perm(sync.perm, org)}
 
 
 def _org_or_404(request: HttpRequest):
@@ -153,7 +153,7 @@ def sync_status_response(
     if since is None:
         since = _since(request)
     status = selectors.sync_status(org=org, kind=kind, since=since)
-    response = render(request, TEMPLATE, banner(request.user, status))
+    response = render(request, TEMPLATE, banner(request.user, status, org=request.org))
     if not status.poll:
         response.status_code = HttpResponseStopPolling.status_code
         trigger_client_event(response, SYNCS[kind].event)

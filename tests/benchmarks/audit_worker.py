@@ -181,9 +181,9 @@ def _naive(org: Organization, params: dict) -> float:
 
 def measure() -> None:
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
 
-    from orgadmin.access import ensure_roles
+    from orgadmin.access import Role
+    from orgadmin.services.roles import role_grant
 
     settings.ALLOWED_HOSTS = ["testserver"]
     # Static URLs from the source folders, as in the tests (no collectstatic manifest here).
@@ -191,10 +191,9 @@ def measure() -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    ensure_roles()
     org = Organization.objects.get(name=ORG_NAME)
     user, _ = get_user_model().objects.get_or_create(username="bench-auditor")
-    user.groups.set([Group.objects.get(name="Auditor")])
+    role_grant(user=user, role=Role.AUDITOR)
     client = Client()
     client.force_login(user)
     url = "/audit-log/"

@@ -20,7 +20,6 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 django.setup()
 
-from django.contrib.auth.models import Group  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from orgadmin.access import Role  # noqa: E402
@@ -33,7 +32,6 @@ URL, PARAMS = "/usage/", {"family": "completions", "preset": "30d"}
 def main() -> None:
     static_without_manifest()
     flag = Path(sys.argv[1])
-    Group.objects.get_or_create(name=Role.FINANCE.value)
     user = UserFactory(username="bench-finance", role=Role.FINANCE)
     client = Client()
     client.force_login(user)

@@ -20,7 +20,6 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 django.setup()
 
-from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -101,7 +100,6 @@ def main() -> None:
     static_without_manifest()
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     rows = top_up()
-    Group.objects.get_or_create(name=Role.FINANCE.value)
     user = UserFactory(username="bench-finance", role=Role.FINANCE)
     client = Client()
     client.force_login(user)

@@ -33,8 +33,8 @@ def test_it_adds_renames_and_removes_a_connection(page, login, simulator):
     row = page.locator("table tbody tr").first
     assert "sk-admin-…wxyz" in row.inner_text()
 
-    row.get_by_role("button", name="Verify").click()
-    page.wait_for_selector("#messages:has-text('works')")
+    row.get_by_role("button", name="Check again").click()
+    page.wait_for_selector("#messages:has-text('the API accepted the key')")
 
     page.locator("table tbody tr").first.get_by_role("button", name="Rename").click()
     rename = page.locator("table input[name=name]")

@@ -367,18 +367,19 @@ def test_it_warns_when_the_last_sync_failed(acme, client_as, finance):
 def test_it_pins_the_queries_of_each_page(acme, client_as, finance, django_assert_num_queries):
     client = client_as(finance)
     client.get(reverse("costs"))  # warm the session
-    # Every page: session, user, its permissions (2), current org, org list, groups: 7 (the
-    # session is written again once a minute at most, not by these). Then the page's own:
+    # Every page: session, user, their role grants (every permission and the roles label), the
+    # connections they may see (the current one and the menu): 4 (issue 17; the session is
+    # written again once a minute at most, not by these). Then the page's own:
     # costs: timezone, freshness, rows, names, previous period, what the API refuses
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(10):
         client.get(reverse("costs"), period(group_by="project_id"))
     # usage: timezone, freshness, rows, names, what the API refuses (+ the batch split for
     # completions)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(9):
         client.get(reverse("usage"), {"family": "completions"})
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(8):
         client.get(reverse("usage"), {"family": "embeddings"})
     # overview: sync badges, timezone, spend, top projects, top keys, top models, names,
     # sparklines (one UNION of every family), freshness, what the API refuses
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(14):
         client.get(reverse("home"))

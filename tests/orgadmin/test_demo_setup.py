@@ -17,7 +17,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from orgadmin.models import Organization
+from orgadmin.models import Organization, RoleGrant
 from orgadmin.simulator import server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,8 @@ def test_it_creates_one_user_per_role_and_prints_each_password_once(db, monkeypa
     for username, password in rows.items():
         user = get_user_model().objects.get(username=username)
         assert user.check_password(password)
-        assert [g.name for g in user.groups.all()] == [username.capitalize()]
+        grants = list(RoleGrant.objects.filter(user=user).values_list("org", "role"))
+        assert grants == [(None, username.capitalize())]  # that role, for all connections
 
     second = _run()
     assert "exist already" in second

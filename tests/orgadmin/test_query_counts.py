@@ -13,40 +13,41 @@ SIZES = {
     "small": {"users": 6, "projects": 3, "keys_per_project": 2, "actions": 3},
     "big": {"users": 90, "projects": 60, "keys_per_project": 4, "actions": 120},
 }
-# What every page needs costs about 11: the session (read, then written inside a savepoint: this
-# is the first page after signing in; later pages write it once a minute at most), the user, the
-# organization, 2 × permissions, the freshness badge, the connections menu and the roles label.
+# What every page needs costs about 8: the session (read, then written inside a savepoint: this
+# is the first page after signing in; later pages write it once a minute at most), the user, their
+# role grants (which answer every permission and the roles label, issue 17), the connections they
+# may see (the current one and the connections menu, in one query) and the freshness badge.
 # The rest is the page's own (a count and a page of rows, a form's choices…).
 PROJECT = "proj_0000"
 PAGES = [
-    ("orgadmin:members", {}, 13),
-    ("orgadmin:invites", {}, 16),
-    ("orgadmin:groups", {}, 12),
-    ("orgadmin:roles", {}, 12),
+    ("orgadmin:members", {}, 10),
+    ("orgadmin:invites", {}, 13),
+    ("orgadmin:groups", {}, 9),
+    ("orgadmin:roles", {}, 9),
     # + the reporting timezone and the currency of this month's spend, for the spend column
     # (issue 16, item 10); each project's spend is a sub-select of the page's query.
-    ("orgadmin:projects", {}, 16),
-    ("orgadmin:keys", {}, 13),
-    ("orgadmin:admin_keys", {}, 12),
-    ("orgadmin:member", {"user_id": "user-0001"}, 20),
-    ("orgadmin:group", {"group_id": "group_1"}, 16),
-    ("orgadmin:project", {"project_id": PROJECT}, 14),
-    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "service-accounts"}, 14),
-    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "api-keys"}, 14),
+    ("orgadmin:projects", {}, 13),
+    ("orgadmin:keys", {}, 10),
+    ("orgadmin:admin_keys", {}, 9),
+    ("orgadmin:member", {"user_id": "user-0001"}, 17),
+    ("orgadmin:group", {"group_id": "group_1"}, 13),
+    ("orgadmin:project", {"project_id": PROJECT}, 11),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "service-accounts"}, 11),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "api-keys"}, 11),
     # + the organization's maximum of each rate limit (issue 16, item 4)
-    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "rate-limits"}, 14),
-    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "certificates"}, 13),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "rate-limits"}, 11),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "certificates"}, 10),
     # + the reporting timezone and this month's spend, for the gauge (issue 16, item 4)
-    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "spend"}, 15),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "spend"}, 12),
     # +1 (issue 16): the model picker lists the organization's models (its rate limits' models).
-    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "permissions"}, 13),
-    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "groups"}, 16),
-    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "retention"}, 12),
-    ("orgadmin:org_settings", {}, 13),
-    ("orgadmin:org_settings_tab", {"tab": "spend"}, 15),  # as the project's spend tab
-    ("orgadmin:org_settings_tab", {"tab": "retention"}, 12),  # the settings read once
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "permissions"}, 10),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "groups"}, 13),
+    ("orgadmin:project_tab", {"project_id": PROJECT, "tab": "retention"}, 9),
+    ("orgadmin:org_settings", {}, 10),
+    ("orgadmin:org_settings_tab", {"tab": "spend"}, 12),  # as the project's spend tab
+    ("orgadmin:org_settings_tab", {"tab": "retention"}, 9),  # the settings read once
     # + one: the audit events of the page's actions, whatever their number (issue 16, item 5).
-    ("orgadmin:activity", {}, 13),
+    ("orgadmin:activity", {}, 10),
 ]
 
 

@@ -17,12 +17,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 
 from orgadmin.access import Role
 from orgadmin.client import BaseURLRefused
+from orgadmin.models import RoleGrant
 from orgadmin.services import connections as services
+from orgadmin.services.roles import role_grant
 from orgadmin.simulator.server import configured_admin_key, configured_port
 
 DEMO_USERS = {"admin": Role.ADMIN, "finance": Role.FINANCE, "auditor": Role.AUDITOR}
@@ -120,7 +121,9 @@ class Command(BaseCommand):
         new: dict[str, tuple[str, str]] = {}
         for username, role in DEMO_USERS.items():
             user, created = User.objects.get_or_create(username=username)
-            user.groups.set([Group.objects.get(name=role.value)])
+            # Exactly this role, for all connections (the demo's simulator one, and any added).
+            RoleGrant.objects.filter(user=user).exclude(org=None, role=role.value).delete()
+            role_grant(user=user, role=role)
             if created or reset_passwords:
                 password = secrets.token_urlsafe(12)
                 user.set_password(password)

@@ -28,6 +28,7 @@ class Command(BaseCommand):
                 latency_ms=options["latency_ms"],
                 admin_key=options["admin_key"],
                 quirks=quirks_of(options["quirks"], strict_costs=options["strict_costs"]),
+                key_permissions=options["key_permissions"],
                 debug=settings.DEBUG,
                 force=options["force"],
                 write=lambda line: self.stdout.write(line),

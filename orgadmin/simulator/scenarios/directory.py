@@ -220,12 +220,15 @@ class Directory(ScenarioBase):
     def admin_keys(self, values: tuple[str, ...]) -> None:
         store = self.store
         owner = store.owner_user_id
+        # The finance team's key may only read usage and costs, as a "Restricted" key of the
+        # live UI would (scopes.py); choosing it draws nothing, so the scenario is unchanged.
+        finance = {"*": "none", "usage": "read", "costs": "read"}
         seeded = (
-            ("Main admin key", None, 200),
-            ("Terraform", None, 90),
-            ("Finance export", 365 * DAY, 40),
+            ("Main admin key", None, 200, None),
+            ("Terraform", None, 90, None),
+            ("Finance export", 365 * DAY, 40, finance),
         )
-        for name, ttl, age_days in seeded:
+        for name, ttl, age_days, permissions in seeded:
             value = self.secret("sk-admin-", 56)
             created = self.anchor - age_days * DAY
             key = AdminKey(
@@ -237,6 +240,7 @@ class Directory(ScenarioBase):
                 expires_at=created + ttl if ttl else None,
                 last_used_at=self.between(self.anchor - 3 * DAY, self.now),
                 owner_user_id=owner,
+                permissions=permissions,
             )
             store.admin_keys[key.id] = key
         for i, value in enumerate(values):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 
@@ -15,6 +15,7 @@ from orgadmin.sync.runs import RunRecorder
 
 # Renew the run's lease every this many requests inside one long section.
 _RENEW_EVERY = 50
+T = TypeVar("T")
 
 
 def ts(value: int | None) -> dt.datetime | None:
@@ -57,14 +58,29 @@ def replace_rows(
 class Fetcher:
     """Calls the API for one run: counts requests and keeps the run's lease alive."""
 
-    def __init__(self, org: Organization, recorder: RunRecorder | None) -> None:
+    def __init__(self, org: Organization, recorder: RunRecorder) -> None:
         self.api = admin_client(org)  # an unreadable key is an OrgAPIError already
         self.recorder = recorder
         self.pending = 0
 
+    def readable(self, area: str, fetch: Callable[[], T]) -> T | None:
+        """`fetch()`, or None when the key may not read `area` (refused now, or earlier in the
+        run: then nothing is asked). None means "leave what the cache holds as it is"."""
+        if not self.recorder.may_read(area):
+            return None
+        try:
+            result = fetch()
+        except OrgAPIError as exc:
+            if not exc.permission_denied:
+                raise
+            self.recorder.area_refused(area=area, error=exc)
+            return None
+        self.recorder.area_read(area)
+        return result
+
     def _count(self, n: int = 1) -> None:
         self.pending += n
-        if self.recorder is not None and self.pending >= _RENEW_EVERY:
+        if self.pending >= _RENEW_EVERY:
             self.recorder.page(rows=0, requests=self.pending)
             self.pending = 0
 

@@ -123,16 +123,17 @@ def sync_projects(org: Organization, f: Fetcher) -> Callable[[], int]:
 
 @dataclass
 class _ProjectRows:
-    """What one project's section fetched, as cache rows. An archived project has only keys."""
+    """What one project's section fetched, as cache rows. None: not fetched (an archived
+    project's settings, or an area the key may not read), so the cache keeps what it has."""
 
-    keys: list[dict[str, Any]]
-    users: list[dict[str, Any]] = field(default_factory=list)
-    accounts: list[dict[str, Any]] = field(default_factory=list)
-    limits: list[dict[str, Any]] = field(default_factory=list)
-    certificates: list[dict[str, Any]] = field(default_factory=list)
-    groups: list[dict[str, Any]] = field(default_factory=list)
-    alerts: list[dict[str, Any]] = field(default_factory=list)
-    settings: dict[str, Any] | None = None  # the Project's own columns; None when archived
+    keys: list[dict[str, Any]] | None = None
+    users: list[dict[str, Any]] | None = None
+    accounts: list[dict[str, Any]] | None = None
+    limits: list[dict[str, Any]] | None = None
+    certificates: list[dict[str, Any]] | None = None
+    groups: list[dict[str, Any]] | None = None
+    alerts: list[dict[str, Any]] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)  # the Project's own columns fetched
 
 
 def sync_project(org: Organization, f: Fetcher, project_id: str) -> Callable[[], int]:
@@ -141,76 +142,104 @@ def sync_project(org: Organization, f: Fetcher, project_id: str) -> Callable[[],
         return lambda: 0  # gone since the projects section ran; the next run drops it
     api = f.api.projects
     rows = _ProjectRows(
-        keys=[
-            {**project_key_fields(k), "org": org}
-            for k in f.all(
-                lambda: api.api_keys.list(project_id, limit=100, owner_project_access="any")
-            )
-        ]
+        keys=f.readable(
+            "keys",
+            lambda: [
+                {**project_key_fields(k), "org": org}
+                for k in f.all(
+                    lambda: api.api_keys.list(project_id, limit=100, owner_project_access="any")
+                )
+            ],
+        )
     )
     # Archived projects have no users or service accounts (the API answers 400), and can't be
     # changed, so their other settings stay as last seen.
-    if not project.is_archived:
+    if project.is_archived:
+        rows.users, rows.accounts = [], []
+    else:
         _fetch_active(f, project_id, rows)
     return lambda: _write_project(org, project, rows)
 
 
 def _fetch_active(f: Fetcher, project_id: str, rows: _ProjectRows) -> None:
-    """The lists and settings of an active project, into `rows`."""
+    """The lists and settings of an active project that the key may read, into `rows`."""
     api = f.api.projects
-    rows.users = [
-        project_user_fields(u) for u in f.all(lambda: api.users.list(project_id, limit=100))
-    ]
-    rows.accounts = [
-        service_account_fields(s)
-        for s in f.all(lambda: api.service_accounts.list(project_id, limit=100))
-    ]
-    rows.limits = [
-        rate_limit_fields(r)
-        for r in f.all(lambda: api.rate_limits.list_rate_limits(project_id, limit=100))
-    ]
-    rows.certificates = [
-        certificate_fields(c, key="certificate_openai_id")
-        for c in f.all(lambda: api.certificates.list(project_id, limit=100))
-    ]
-    rows.groups = [
-        project_group_fields(g) for g in f.all(lambda: api.groups.list(project_id, limit=100))
-    ]
-    rows.alerts = [
-        spend_alert_fields(a) for a in f.all(lambda: api.spend_alerts.list(project_id, limit=100))
-    ]
-    limit = f.one(lambda: api.spend_limit.retrieve(project_id), missing_ok=True)
-    retention = f.one(lambda: api.data_retention.retrieve(project_id), missing_ok=True)
-    models_allowed = f.one(lambda: api.model_permissions.retrieve(project_id), missing_ok=True)
-    tools = f.one(lambda: api.hosted_tool_permissions.retrieve(project_id), missing_ok=True)
-    rows.settings = {
-        **spend_limit_fields(limit),
-        **model_permission_fields(models_allowed),
-        "data_retention": retention.type if retention else "",
-    }
-    if tools is not None:
-        rows.settings.update(hosted_tool_fields(tools))
+
+    def listed(area: str, call: Callable[[], Any], fields: Callable[[Any], dict]) -> list | None:
+        return f.readable(area, lambda: [fields(item) for item in f.all(call)])
+
+    rows.users = listed(
+        "projects", lambda: api.users.list(project_id, limit=100), project_user_fields
+    )
+    rows.accounts = listed(
+        "projects", lambda: api.service_accounts.list(project_id, limit=100), service_account_fields
+    )
+    rows.limits = listed(
+        "rate_limits",
+        lambda: api.rate_limits.list_rate_limits(project_id, limit=100),
+        rate_limit_fields,
+    )
+    rows.certificates = listed(
+        "certificates",
+        lambda: api.certificates.list(project_id, limit=100),
+        lambda c: certificate_fields(c, key="certificate_openai_id"),
+    )
+    rows.groups = listed(
+        "groups_roles", lambda: api.groups.list(project_id, limit=100), project_group_fields
+    )
+    rows.alerts = listed(
+        "settings", lambda: api.spend_alerts.list(project_id, limit=100), spend_alert_fields
+    )
+    spend = f.readable(
+        "settings",
+        lambda: (
+            f.one(lambda: api.spend_limit.retrieve(project_id), missing_ok=True),
+            f.one(lambda: api.data_retention.retrieve(project_id), missing_ok=True),
+        ),
+    )
+    if spend is not None:
+        limit, retention = spend
+        rows.settings.update(spend_limit_fields(limit))
+        rows.settings["data_retention"] = retention.type if retention else ""
+    access = f.readable(
+        "projects",
+        lambda: (
+            f.one(lambda: api.model_permissions.retrieve(project_id), missing_ok=True),
+            f.one(lambda: api.hosted_tool_permissions.retrieve(project_id), missing_ok=True),
+        ),
+    )
+    if access is not None:
+        models_allowed, tools = access
+        rows.settings.update(model_permission_fields(models_allowed))
+        if tools is not None:
+            rows.settings.update(hosted_tool_fields(tools))
 
 
 def _write_project(org: Organization, project: Project, rows: _ProjectRows) -> int:
-    """Replace the project's cached rows (and, unless archived, its settings)."""
+    """Replace the project's cached rows that were fetched (and the settings read)."""
     scope = {"project": project}
-    written = replace_rows(ProjectUser, scope=scope, key="user_openai_id", rows=rows.users)
-    written += replace_rows(ServiceAccount, scope=scope, key="openai_id", rows=rows.accounts)
-    written += replace_rows(ProjectApiKey, scope=scope, key="openai_id", rows=rows.keys)
-    if rows.settings is None:
-        return written
-    written += replace_rows(RateLimit, scope=scope, key="openai_id", rows=rows.limits)
-    written += replace_rows(
-        ProjectCertificate, scope=scope, key="certificate_openai_id", rows=rows.certificates
-    )
-    written += replace_rows(ProjectGroup, scope=scope, key="group_openai_id", rows=rows.groups)
-    written += replace_rows(
-        SpendAlert,
-        scope={"org": org, "project": project},
-        key="openai_id",
-        rows=rows.alerts,
-        unique=["org", "openai_id"],
-    )
-    Project.objects.filter(pk=project.pk).update(**rows.settings, settings_synced_at=timezone.now())
-    return written + 1
+    written = 0
+    for model, key, fetched in (
+        (ProjectUser, "user_openai_id", rows.users),
+        (ServiceAccount, "openai_id", rows.accounts),
+        (ProjectApiKey, "openai_id", rows.keys),
+        (RateLimit, "openai_id", rows.limits),
+        (ProjectCertificate, "certificate_openai_id", rows.certificates),
+        (ProjectGroup, "group_openai_id", rows.groups),
+    ):
+        if fetched is not None:
+            written += replace_rows(model, scope=scope, key=key, rows=fetched)
+    if rows.alerts is not None:
+        written += replace_rows(
+            SpendAlert,
+            scope={"org": org, "project": project},
+            key="openai_id",
+            rows=rows.alerts,
+            unique=["org", "openai_id"],
+        )
+    if rows.settings:
+        Project.objects.filter(pk=project.pk).update(
+            **rows.settings, settings_synced_at=timezone.now()
+        )
+        written += 1
+    return written

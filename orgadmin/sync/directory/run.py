@@ -23,7 +23,7 @@ from orgadmin.sync.directory.org_settings import (
 )
 from orgadmin.sync.directory.people import sync_invites, sync_users
 from orgadmin.sync.directory.projects import sync_project, sync_projects
-from orgadmin.sync.runs import RunRecorder, sync_run
+from orgadmin.sync.runs import NothingPermitted, RunRecorder, sync_run
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,19 @@ ORG_SECTIONS: tuple[str, ...] = (
     "user_roles",
     "org_settings",
 )
+# The area of the API (orgadmin.areas) each organization-wide section reads. A project's section
+# reads several, each asked for on its own (projects.py).
+SECTION_AREAS: dict[str, str] = {
+    "users": "members",
+    "invites": "members",
+    "projects": "projects",
+    "admin_keys": "keys",
+    "certificates": "certificates",
+    "roles": "groups_roles",
+    "groups": "groups_roles",
+    "user_roles": "groups_roles",
+    "org_settings": "settings",
+}
 PROJECT_PREFIX = "project:"
 RESUME_WINDOW = dt.timedelta(minutes=15)
 
@@ -64,10 +77,11 @@ _ORG_SECTION_FUNCS: dict[str, Callable[[Organization, Fetcher], Callable[[], int
 }
 
 
-def _fetch_section(org: Organization, f: Fetcher, section: str) -> Callable[[], int]:
+def _fetch_section(org: Organization, f: Fetcher, section: str) -> Callable[[], int] | None:
+    """The section's writer once its pages are read; None when the key may not read it."""
     if section.startswith(PROJECT_PREFIX):
         return sync_project(org, f, section.removeprefix(PROJECT_PREFIX))
-    return _ORG_SECTION_FUNCS[section](org, f)
+    return f.readable(SECTION_AREAS[section], lambda: _ORG_SECTION_FUNCS[section](org, f))
 
 
 def _resumable_done(org: Organization) -> tuple[list[str], int | None, str | None]:
@@ -107,7 +121,9 @@ def directory_sync(
 
     Raises SyncBusy when another directory sync of this org holds the lock, OrgAPIError when
     the API refuses the key, and DirectorySyncIncomplete when some sections failed (the others
-    are synced). Every outcome is recorded as a SyncRun.
+    are synced). A section the key may not read is skipped, and the areas it reads are marked
+    "not permitted by this key"; when the key may read nothing, the run ends "not permitted".
+    Every outcome is recorded as a SyncRun.
     """
     full = sections is None
     requested = list(ORG_SECTIONS) if full else _valid_sections(sections or [])
@@ -131,7 +147,7 @@ def directory_sync(
             error = _run_section(org, fetcher, recorder, params, section)
             if error is None:
                 return
-            if error.status in (401, 403) or error.status is None:
+            if error.status is None or (error.status in (401, 403) and not error.permission_denied):
                 raise error  # the key was refused or the API is unreachable: stop here
             failures.append(f"{section}: {error}")
 
@@ -151,6 +167,8 @@ def directory_sync(
                 f"{len(failures)} part(s) of the directory could not be synced: "
                 + "; ".join(failures)
             )
+        if recorder.refused and not recorder.read:
+            raise NothingPermitted("This connection's admin key may read no part of the directory.")
     return recorder.run
 
 
@@ -167,6 +185,8 @@ def _run_section(
     except OrgAPIError as exc:
         log.warning("Directory sync of %s: %s failed: %s", org, section, exc)
         return exc
+    if write is None:
+        return None  # not permitted by this key: skipped, and not done
     with transaction.atomic():
         written = write()
         params["done"].append(section)
