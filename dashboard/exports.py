@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -27,6 +27,7 @@ from dashboard.selectors import (
     cost_export_rows,
     cost_project_ids,
     names_for,
+    org_project_names,
     to_amount,
     to_quantity,
     usage_export_rows,
@@ -136,10 +137,17 @@ def costs_export(
     rows = _cost_rows(org, query, full)
     # The model column comes with a grouping by model (a URL of before keeps its columns).
     columns = COST_COLUMNS if "model" not in query.group_by else COST_COLUMNS_WITH_MODEL
-    texts = [c for c in columns if c not in ("date", "amount", "currency", "quantity")]
+    header = _header(org, COSTS_ENDPOINT, columns) if fmt == "csv" else []
+    return _cost_text(rows, columns, header, fmt), filename
+
+
+def _cost_text(
+    rows: Iterable[dict[str, Any]], columns: tuple[str, ...], header: list[str], fmt: str
+) -> Iterator[str]:
+    """Daily cost rows as CSV (under `header`) or JSON text chunks."""
     if fmt == "csv":
-        header = _header(org, COSTS_ENDPOINT, columns)
-        return csv_stream(header, ([r[c] for c in columns] for r in rows)), filename
+        return csv_stream(header, ([r[c] for c in columns] for r in rows))
+    texts = [c for c in columns if c not in ("date", "amount", "currency", "quantity")]
     return _json(
         [
             ("date", json.dumps(r["date"])),
@@ -149,7 +157,43 @@ def costs_export(
             ("quantity", _number(r["quantity"])),
         ]
         for r in rows
-    ), filename
+    )
+
+
+def _all_cost_rows(
+    orgs: Sequence[Organization], query: CostQuery, full: bool
+) -> Iterator[dict[str, Any]]:
+    names: dict[tuple[int, str], str] = {}
+    if "project_id" in query.group_by:
+        names = org_project_names(orgs=orgs, ids=None)
+    org_names = {org.pk: org.name for org in orgs}
+    grouped = CostQuery(query.period, ("org_id", *query.group_by), query.filters)
+    for row in cost_export_rows(orgs=orgs, query=grouped):
+        project = row.get("project_id", "")
+        yield {
+            "date": row["day"].isoformat(),
+            "organization": org_names[row["org_id"]],
+            "project_id": project,
+            "project_name": names.get((row["org_id"], project), "") if project else "",
+            "line_item": row.get("line_item", ""),
+            "model": row.get("model", ""),
+            "api_key_id": row.get("api_key_id", ""),
+            "amount": money(to_amount(row["amount_units"]), row["currency"], full=full),
+            "currency": row["currency"],
+            "quantity": to_quantity(row.get("quantity_units")),
+        }
+
+
+def all_costs_export(
+    *, orgs: Sequence[Organization], query: CostQuery, fmt: str, full: bool = True
+) -> tuple[Iterator[str], str]:
+    """The daily cost rows of several organizations, each under its organization's name (the
+    All organizations view), as CSV or JSON text chunks, and a file name."""
+    period = query.period
+    filename = f"costs_all_organizations_{period.start.isoformat()}_{period.end.isoformat()}.{fmt}"
+    columns = COST_COLUMNS if "model" not in query.group_by else COST_COLUMNS_WITH_MODEL
+    columns = (columns[0], "organization", *columns[1:])
+    return _cost_text(_all_cost_rows(orgs, query, full), columns, list(columns), fmt), filename
 
 
 _NAME_COLUMNS = {"project_id": "project_name", "api_key_id": "api_key_name", "user_id": "user_name"}
@@ -172,24 +216,26 @@ def _dim_cells(cells: list[dict[str, Any]]) -> list[str]:
 
 
 def costs_table_export(
-    screen: dict[str, Any], *, period: Any, fmt: str, full: bool
+    screen: dict[str, Any], *, period: Any, fmt: str, full: bool, prefix: str = "costs"
 ) -> tuple[Iterator[str], str]:
     """The Costs page's table (its rows in its order): a column per grouped dimension (and the
-    name of an id), the amount, the share in percent as shown, the quantity by line item."""
-    currency, quantity = screen["currency"], screen["show_quantity"]
+    name of an id), the amount, the share in percent as shown, the quantity by line item.
+    A row may have its own currency (the All organizations view's)."""
+    quantity = screen["show_quantity"]
     columns = [*_dim_columns(screen["dims"]), "amount", "currency", "share_percent"]
     columns += ["quantity", "quantity_unit"] if quantity else []
-    rows = (
-        [
+
+    def cells(row: dict[str, Any], currency: str) -> list[Any]:
+        return [
             *_dim_cells(row["cells"]),
             money(row["amount"], currency, full=full),
             currency,
             Decimal(f"{float(row['share']):.1f}"),  # as the page shows it
             *([row["quantity"], row["unit"]] if quantity else []),
         ]
-        for row in screen["rows"]
-    )
-    name = f"costs_table_{period.start.isoformat()}_{period.end.isoformat()}.{fmt}"
+
+    rows = (cells(row, row.get("currency") or screen["currency"]) for row in screen["rows"])
+    name = f"{prefix}_table_{period.start.isoformat()}_{period.end.isoformat()}.{fmt}"
     return table_export(columns, rows, fmt=fmt, filename=name)
 
 

@@ -245,6 +245,52 @@ class CostFilterForm(_FilterForm):
         return CostQuery(period=data["period"], group_by=data["group_by"], filters=data["filters"])
 
 
+# The All organizations view groups by organization, then by one of these (or by nothing more).
+ALL_GROUPINGS = ("organization", "project_id", "line_item", "model")
+
+
+class AllCostFilterForm(CostFilterForm):
+    """The Costs filters of the All organizations view: the period (in UTC days, the one
+    timezone every organization's costs share: OpenAI reports them so), and what to group each
+    organization's costs by. No filters: an id means something only in its own organization."""
+
+    dimensions = ALL_GROUPINGS
+    group_labels = {
+        "organization": "Organization",
+        **{d: f"Organization · {DIMENSION_LABELS[d]}" for d in ALL_GROUPINGS[1:]},
+    }
+
+    def __init__(self, data: QueryDict, *, now: dt.datetime) -> None:
+        super().__init__(data, default_tz="UTC", now=now)
+
+    def filter_dimensions(self) -> tuple[str, ...]:
+        return ()
+
+    def clean_tz(self) -> str:
+        return "UTC"
+
+    def clean(self) -> dict[str, Any]:
+        data = super(CostFilterForm, self).clean()
+        groups = self._group_by(ALL_GROUPINGS, ("organization",)) or ("organization",)
+        if len(groups) > 1:
+            self.add_error("group_by", "Group by one of: " + ", ".join(ALL_GROUPINGS) + ".")
+            groups = ("organization",)
+        data["group_by"] = groups
+        data["filters"] = ()
+        return data
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        params = super().params(**changes)
+        params.pop("tz", None)  # always UTC here
+        return params
+
+    def query(self) -> CostQuery:
+        """The grouping under the organization (which the selectors add): () or one dimension."""
+        data = self.cleaned_data
+        dims = tuple(d for d in data["group_by"] if d != "organization")
+        return CostQuery(period=data["period"], group_by=dims)
+
+
 class UsageFilterForm(_FilterForm):
     family = forms.CharField(required=False, label="Family")
     bucket_width = forms.CharField(required=False, label="Bucket width")

@@ -19,7 +19,6 @@ from django.utils.html import format_html_join
 from dashboard import charts, selectors, tables
 from dashboard.charts import Series
 from dashboard.families import (
-    COST_GROUPINGS,
     COSTS_ENDPOINT,
     DIMENSION_LABELS,
     FAMILIES,
@@ -54,7 +53,7 @@ def group_label(group: tuple[str, ...], dims: tuple[str, ...], names: dict[str, 
     return " · ".join(parts) or "Total"
 
 
-def _cells(group: tuple[str, ...], dims: tuple[str, ...], names: dict[str, str]) -> list[dict]:
+def cells(group: tuple[str, ...], dims: tuple[str, ...], names: dict[str, str]) -> list[dict]:
     return [
         {
             "dim": dim,
@@ -109,7 +108,8 @@ def filter_controls(*, form, path: str) -> dict[str, Any]:
     """What the filter bar shows: also for an invalid form, from what the person typed."""
     valid = form.is_valid()
     usage = isinstance(form, UsageFilterForm)
-    dims = form.selected_family().dimensions if usage else COST_GROUPINGS
+    dims = form.selected_family().dimensions if usage else form.dimensions
+    labels = getattr(form, "group_labels", DIMENSION_LABELS)
     if valid:
         data = form.cleaned_data
         base = form.params(preset=None, start=None, end=None)
@@ -130,7 +130,7 @@ def filter_controls(*, form, path: str) -> dict[str, Any]:
             for key, label in PRESETS.items()
         ],
         "group_options": [
-            {"value": d, "label": DIMENSION_LABELS[d], "active": group_by == (d,)} for d in dims
+            {"value": d, "label": labels[d], "active": group_by == (d,)} for d in dims
         ],
         "combined_group": ",".join(group_by) if len(group_by) > 1 else "",
         "no_group": valid and not group_by,
@@ -211,7 +211,7 @@ def _drills(form, path: str, keys: Iterable[tuple[str, ...]], dims: tuple[str, .
     return {k: form.url(path, **form.drill_params(k)) if dims and all(k) else "" for k in keys}
 
 
-def _exports(form, name: str) -> dict[str, Any]:
+def export_targets(form, name: str) -> dict[str, Any]:
     """The export form's targets and the page's filters as its hidden fields; a URL for each
     kind of rows and format (without `rows`, an export has the daily rows, as before)."""
     action = {fmt: reverse(name, kwargs={"fmt": fmt}) for fmt in ("csv", "json")}
@@ -240,7 +240,7 @@ def _cost_table_rows(table: CostTable, dims, names, drills) -> list[dict[str, An
     return sorted(
         (
             {
-                "cells": _cells(g.key, dims, names),
+                "cells": cells(g.key, dims, names),
                 "amount": g.amount,
                 "share": table.share(g),
                 "quantity": g.quantity,
@@ -287,7 +287,7 @@ def costs_context(
         ],
         "audit_links": bool(links),
         "chips": _filter_chips(form, path, names),
-        "exports": _exports(form, "costs_export"),
+        "exports": export_targets(form, "costs_export"),
         "show_quantity": "line_item" in dims,
         "tz_note": str(query.period.tz) != "UTC",
         "unavailable": unavailable(
@@ -342,7 +342,7 @@ def usage_tabs(*, form: UsageFilterForm, path: str) -> dict[str, Any]:
 def _usage_rows(report: UsageReport, dims, names, drills) -> list[dict[str, Any]]:
     return [
         {
-            "cells": _cells(g.key, dims, names),
+            "cells": cells(g.key, dims, names),
             "values": [{"value": g.totals[m.name], "unit": m.unit} for m in report.family.metrics],
             "drill": drills[g.key],
         }
@@ -388,7 +388,7 @@ def usage_context(*, org: Organization, form: UsageFilterForm, path: str) -> dic
         "metric_columns": family.metrics,
         "dims": _dims(dims),
         "chips": _filter_chips(form, path, names),
-        "exports": _exports(form, "usage_export"),
+        "exports": export_targets(form, "usage_export"),
         "unavailable": unavailable(
             org=org,
             endpoint=family.endpoint,

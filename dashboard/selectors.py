@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -22,7 +22,7 @@ from dashboard.buckets import bucket_key, bucket_start, offset_changes
 from dashboard.families import FAMILIES, HEADLINE, NAMED_DIMENSIONS, Family
 from dashboard.models import DAILY_MODELS, USAGE_MODELS, CostBucket, ReportingSettings
 from dashboard.periods import Period
-from orgadmin.models import Organization
+from orgadmin.models import Organization, Project, SyncRun
 from orgadmin.selectors import display_names
 
 Filters = tuple[tuple[str, tuple[str, ...]], ...]
@@ -56,10 +56,14 @@ class CostQuery:
     filters: Filters = ()
 
 
-def _cost_queryset(*, org: Organization, query: CostQuery):
-    # Costs come from the API in UTC days; a day is listed under its own date.
+def _cost_queryset(
+    *, org: Organization | None = None, orgs: Sequence[Organization] = (), query: CostQuery
+):
+    # Costs come from the API in UTC days; a day is listed under its own date. One connection
+    # (`org`), or several at once (`orgs`, the All organizations view; none: no rows).
+    scope = {"org": org} if org is not None else {"org__in": [o.pk for o in orgs]}
     return CostBucket.objects.filter(
-        org=org,
+        **scope,
         day__gte=query.period.start,
         day__lt=query.period.end,
         **_filter_kwargs(query.filters),
@@ -79,15 +83,19 @@ def to_quantity(units: int | None) -> Decimal | None:
     return None if units is None else Decimal(units).scaleb(-QUANTITY_PLACES)
 
 
-def _cost_grouped(*, org: Organization, query: CostQuery):
+def _cost_grouped(
+    *, org: Organization | None = None, orgs: Sequence[Organization] = (), query: CostQuery
+):
     # Sums stay integers (pico-dollars) on the way out: exact, and no per-row Decimal to build.
+    # `org_id` may lead the grouping, for the All organizations view.
     fields = ["day", *query.group_by, "currency"]
     sums: dict[str, Any] = {"amount_units": Sum("amount", output_field=BigIntegerField())}
     if "line_item" in query.group_by:
         # A quantity adds up only within one line item; across line items it mixes units.
         sums["quantity_units"] = Sum("quantity", output_field=BigIntegerField())
         sums["quantity_unit"] = Max("quantity_unit")
-    return _cost_queryset(org=org, query=query).values(*fields).annotate(**sums).order_by(*fields)
+    rows = _cost_queryset(org=org, orgs=orgs, query=query)
+    return rows.values(*fields).annotate(**sums).order_by(*fields)
 
 
 def _fetch(queryset) -> tuple[dict[str, int], list[tuple]]:
@@ -115,10 +123,13 @@ def _as_date(value: Any, known: dict[Any, dt.date]) -> dt.date:
     return day
 
 
-def cost_rows(*, org: Organization, query: CostQuery) -> list[tuple]:
+def cost_rows(
+    *, org: Organization | None = None, orgs: Sequence[Organization] = (), query: CostQuery
+) -> list[tuple]:
     """(day, group, currency, amount pico-dollars, quantity units, quantity unit) per day,
-    currency and grouping (one query). The quantity is None unless grouped by line item."""
-    columns, rows = _fetch(_cost_grouped(org=org, query=query))
+    currency and grouping, of one connection or of several (one query). The quantity is None
+    unless grouped by line item."""
+    columns, rows = _fetch(_cost_grouped(org=org, orgs=orgs, query=query))
     day_i, cur_i, amount_i = columns["day"], columns["currency"], columns["amount_units"]
     group_i = [columns[d] for d in query.group_by]
     qty_i, unit_i = columns.get("quantity_units"), columns.get("quantity_unit")
@@ -137,9 +148,11 @@ def cost_rows(*, org: Organization, query: CostQuery) -> list[tuple]:
     ]
 
 
-def cost_export_rows(*, org: Organization, query: CostQuery) -> Iterator[dict[str, Any]]:
+def cost_export_rows(
+    *, org: Organization | None = None, orgs: Sequence[Organization] = (), query: CostQuery
+) -> Iterator[dict[str, Any]]:
     """The same rows as cost_rows, streamed from the database for an export."""
-    return _cost_grouped(org=org, query=query).iterator(chunk_size=2000)
+    return _cost_grouped(org=org, orgs=orgs, query=query).iterator(chunk_size=2000)
 
 
 def cost_project_ids(*, org: Organization, query: CostQuery) -> list[str]:
@@ -245,6 +258,86 @@ def top_cost_models(
         )
         .order_by("-amount", "model")[:limit]
     )
+
+
+# --- several organizations at once (the All organizations view) ------------------------------
+
+
+def _pks(orgs: Sequence[Organization]) -> list[int]:
+    return [o.pk for o in orgs]
+
+
+def org_cost_totals(
+    *, orgs: Sequence[Organization], period: Period
+) -> dict[tuple[int, str], Decimal]:
+    """Each organization's costs of a period by currency: {(org id, currency): amount} (one
+    query)."""
+    rows = (
+        CostBucket.objects.filter(org__in=_pks(orgs), day__gte=period.start, day__lt=period.end)
+        .values("org_id", "currency")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    )
+    return {(row["org_id"], row["currency"]): row["amount"] for row in rows}
+
+
+def org_daily_spend(
+    *, orgs: Sequence[Organization], start: dt.date, end: dt.date
+) -> dict[int, dict[str, dict[dt.date, Decimal]]]:
+    """daily_spend of several organizations: {org id: {currency: {day: amount}}} (one query)."""
+    rows = (
+        CostBucket.objects.filter(org__in=_pks(orgs), day__gte=start, day__lt=end)
+        .values("org_id", "currency", "day")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    )
+    out: dict[int, dict[str, dict[dt.date, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    for row in rows:
+        out[row["org_id"]][row["currency"]][row["day"]] = row["amount"]
+    return {org_id: dict(by_currency) for org_id, by_currency in out.items()}
+
+
+def org_top_projects(
+    *, orgs: Sequence[Organization], start: dt.date, end: dt.date, currency: str, limit: int = 5
+) -> list[dict[str, Any]]:
+    """The projects that cost most in [start, end) across organizations, in one currency (one
+    query): rows of org_id, project_id and amount."""
+    return list(
+        CostBucket.objects.filter(
+            org__in=_pks(orgs), day__gte=start, day__lt=end, currency=currency
+        )
+        .exclude(project_id="")
+        .values("org_id", "project_id")
+        .annotate(amount=Sum("amount"))
+        .order_by("-amount", "org_id", "project_id")[:limit]
+    )
+
+
+def org_project_names(
+    *, orgs: Sequence[Organization], ids: Iterable[str] | None
+) -> dict[tuple[int, str], str]:
+    """Project names by (org id, project id) from the directory cache, of `ids` (None: every
+    project of `orgs`, for an export) (one query, none without ids). A project id means
+    something only in its own organization."""
+    rows = Project.objects.filter(org__in=_pks(orgs)).exclude(name="")
+    if ids is not None:
+        wanted = sorted({i for i in ids if i})
+        if not wanted:
+            return {}
+        rows = rows.filter(openai_id__in=wanted)
+    return {(o, i): name for o, i, name in rows.values_list("org_id", "openai_id", "name")}
+
+
+def org_last_synced(*, orgs: Sequence[Organization], kind: str) -> dict[int, dt.datetime]:
+    """When each organization's last sync of `kind` that stored data ended (one query)."""
+    stored = [SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL]
+    rows = (
+        SyncRun.objects.filter(org__in=_pks(orgs), kind=kind, status__in=stored)
+        .values("org_id")
+        .annotate(at=Max("finished_at"))
+        .order_by()
+    )
+    return {row["org_id"]: row["at"] for row in rows if row["at"] is not None}
 
 
 # --- usage ------------------------------------------------------------------------------------

@@ -65,6 +65,12 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    # Sign-in: local accounts, TOTP and recovery codes, OpenID Connect (orgadmin/accounts/).
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "orgadmin",
     "dashboard",
 ]
@@ -76,12 +82,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # After allauth's: turns its "re-authenticate first" into an HX-Redirect for htmx requests.
+    "orgadmin.accounts.middleware.StepUpMiddleware",
     "orgadmin.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "orgadmin.accounts.middleware.RequireMFAMiddleware",
     "orgadmin.middleware.CurrentOrganizationMiddleware",
     "orgadmin.middleware.HtmxMessagesMiddleware",
 ]
@@ -134,7 +144,8 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # ModelBackend's sign-in; permissions per (person, connection) from their role grants.
+    # allauth's sign-in (username or email); permissions per (person, connection) from their
+    # role grants.
     "orgadmin.backends.RoleBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -146,6 +157,74 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# django-allauth: sign in by username or email; accounts are made by Admins (or by single sign-on
+# on a first sign-in), never by signing up.
+ACCOUNT_ADAPTER = "orgadmin.accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "orgadmin.forms.sign_in.SignInForm"}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False  # the session ends with the browser, as SESSION_EXPIRE_AT_...
+ACCOUNT_LOGOUT_ON_GET = False
+# Step-up: the most dangerous actions want a password or a TOTP code from the last few minutes
+# (orgadmin/accounts/stepup.py); a sign-in that recent counts too.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_TIMEOUT", default=300)
+# Wrong passwords are locked out by django-axes (per username and address) and capped per site
+# (SIGN_IN_ATTEMPTS_PER_MINUTE): the adapter leaves allauth's own password count out. allauth's
+# "login_failed" still counts wrong TOTP and recovery codes, per person.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "reauthenticate": "10/m/user"}
+# allauth's rate limits read the client's address as the lock-out does (see TRUSTED_PROXY_COUNT).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# TOTP (authenticator apps) and single-use recovery codes; the secrets are encrypted at rest with
+# FIELD_ENCRYPTION_KEYS (orgadmin.accounts.adapters.MFAAdapter).
+MFA_ADAPTER = "orgadmin.accounts.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="OpenAI Org Dashboard")
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+# An Admin (on any connection) or a superuser without TOTP is sent to enrol before anything else.
+REQUIRE_MFA_FOR_ADMINS = env.bool("REQUIRE_MFA_FOR_ADMINS", default=False)
+
+# OpenID Connect single sign-on, from the environment (README: "Single sign-on"). Off while
+# OIDC_SERVER_URL is empty. People are provisioned on their first sign-in (OIDC_AUTO_PROVISION),
+# and their dashboard roles follow OIDC_ROLE_MAP at every sign-in.
+OIDC_PROVIDER_ID = env.str("OIDC_PROVIDER_ID", default="sso")
+OIDC_PROVIDER_NAME = env.str("OIDC_PROVIDER_NAME", default="Single sign-on")
+OIDC_SERVER_URL = env.str("OIDC_SERVER_URL", default="")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_SCOPES = env.list("OIDC_SCOPES", default=["openid", "profile", "email"])
+OIDC_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="groups")
+OIDC_ROLE_MAP = env.str("OIDC_ROLE_MAP", default="")
+OIDC_AUTO_PROVISION = env.bool("OIDC_AUTO_PROVISION", default=True)
+# Password sign-in off for everyone but superusers (break-glass): single sign-on only.
+SSO_ONLY = env.bool("SSO_ONLY", default=False)
+if SSO_ONLY and not OIDC_SERVER_URL:
+    raise ImproperlyConfigured("SSO_ONLY needs single sign-on: set OIDC_SERVER_URL too.")
+SOCIALACCOUNT_ADAPTER = "orgadmin.accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+# A verified email from the identity provider signs in the local account that has it.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": OIDC_PROVIDER_ID,
+                "name": OIDC_PROVIDER_NAME,
+                "client_id": OIDC_CLIENT_ID,
+                "secret": OIDC_CLIENT_SECRET,
+                "settings": {"server_url": OIDC_SERVER_URL, "scope": OIDC_SCOPES},
+            }
+        ]
+        if OIDC_SERVER_URL
+        else [],
+    }
+}
 
 # Sessions expire after SESSION_COOKIE_AGE of inactivity, and when the browser closes. A session
 # in use is written again once every SESSION_REFRESH_SECONDS at most (SessionActivityMiddleware),
@@ -160,6 +239,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The sign-in form's "login" (a username or an email, any case), as the lock-out counts it.
+AXES_USERNAME_CALLABLE = "orgadmin.accounts.lockout.username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -187,6 +268,8 @@ SIGN_IN_ATTEMPTS_PER_MINUTE = env.int("SIGN_IN_ATTEMPTS_PER_MINUTE", default=30)
 # --- HTTPS and browser hardening -----------------------------------------------
 
 HTTPS = env.bool("HTTPS", default=not DEBUG)
+# The OpenID Connect redirect URI allauth builds: https behind HTTPS.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 SECURE_SSL_REDIRECT = HTTPS and env.bool("SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

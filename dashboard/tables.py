@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -123,6 +124,100 @@ def cost_table(*, org: Organization, query: CostQuery) -> CostTable:
             for c, v in by_currency.items()
             if c != currency
         ),
+    )
+
+
+@dataclass(frozen=True)
+class OrgTotal:
+    """One organization's costs of a period in one currency, and of the period before."""
+
+    org_id: int
+    currency: str
+    amount: Decimal
+    previous: Decimal
+
+    @property
+    def change(self) -> Decimal | None:
+        return change(self.amount, self.previous)
+
+
+@dataclass(frozen=True)
+class AllCostTable:
+    """A period's costs of several organizations, by organization and by group, per currency:
+    two currencies are never added together."""
+
+    days: list[dt.date]
+    currencies: list[str]  # the one most is spent in first
+    totals: dict[str, Decimal]  # by currency
+    previous_totals: dict[str, Decimal]  # by currency, the period of the same length before
+    daily: dict[str, list[Decimal]]  # by currency, each day's total
+    orgs: list[OrgTotal]  # by currency (in the order of `currencies`), the biggest first
+    groups: dict[str, list[CostGroup]]  # by currency; a key is (org id, *the grouped values)
+
+    def share(self, amount: Decimal, currency: str) -> Decimal:
+        """An amount's part of its currency's total, in percent."""
+        total = self.totals.get(currency, ZERO)
+        return (amount / total * 100) if total else ZERO
+
+    def by_currency(self) -> list[CurrencyTotal]:
+        return [
+            CurrencyTotal(c, self.totals[c], self.previous_totals[c], len(self.days))
+            for c in self.currencies
+        ]
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    """A period's total in one currency, beside the period before's."""
+
+    currency: str
+    total: Decimal
+    previous: Decimal
+    days: int
+
+    @property
+    def daily_average(self) -> Decimal:
+        return self.total / self.days if self.days else ZERO
+
+    @property
+    def change(self) -> Decimal | None:
+        return change(self.total, self.previous)
+
+
+def all_cost_table(*, orgs: Sequence[Organization], query: CostQuery) -> AllCostTable:
+    """A period's costs of several organizations, grouped by organization and then by the
+    query's grouping, with each organization's total of the period before (two queries)."""
+    days = query.period.dates()
+    rows = selectors.cost_rows(
+        orgs=orgs, query=CostQuery(query.period, ("org_id", *query.group_by), query.filters)
+    )
+    by_currency: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    by_org: dict[tuple[int, str], int] = defaultdict(int)
+    for day, key, currency, units, _, _ in rows:
+        by_currency[currency][day] += units
+        by_org[(key[0], currency)] += units
+    previous = selectors.org_cost_totals(orgs=orgs, period=query.period.previous())
+    spent = {c: sum(v.values()) for c, v in by_currency.items()}
+    currencies = sorted(
+        spent.keys() | {c for _, c in previous}, key=lambda c: (-spent.get(c, 0), c)
+    )
+    order = {c: i for i, c in enumerate(currencies)}
+    totals = [
+        OrgTotal(o, c, selectors.to_amount(by_org.get((o, c), 0)), previous.get((o, c), ZERO))
+        for o, c in by_org.keys() | previous.keys()
+    ]
+    return AllCostTable(
+        days=days,
+        currencies=currencies,
+        totals={c: selectors.to_amount(spent.get(c, 0)) for c in currencies},
+        previous_totals={
+            c: sum((v for (_, pc), v in previous.items() if pc == c), ZERO) for c in currencies
+        },
+        daily={
+            c: [selectors.to_amount(by_currency[c].get(d, 0)) for d in days] for c in currencies
+        },
+        orgs=sorted(totals, key=lambda t: (order[t.currency], -t.amount, t.org_id)),
+        groups={c: _cost_groups(rows, c, days) for c in currencies},
     )
 
 
@@ -275,11 +370,17 @@ class MonthSpend:
 def month_spend(*, org: Organization, today: dt.date, project_id: str | None = None) -> MonthSpend:
     """Month to date, the same part of last month, the run rate and the projection, of the
     organization or of one project (one query)."""
-    month_start = first_of_month(today)
-    last_month_start = add_months(month_start, -1)
+    last_month_start = add_months(first_of_month(today), -1)
     spend = selectors.daily_spend(
         org=org, start=last_month_start, end=today + dt.timedelta(days=1), project_id=project_id
     )
+    return _month_spend(spend, today)
+
+
+def _month_spend(spend: dict[str, dict], today: dt.date) -> MonthSpend:
+    """The month's spend of {currency: {day: amount}} since the start of last month."""
+    month_start = first_of_month(today)
+    last_month_start = add_months(month_start, -1)
     currency = selectors.main_currency(spend)
     days = spend.get(currency, {})
 
@@ -299,6 +400,45 @@ def month_spend(*, org: Organization, today: dt.date, project_id: str | None = N
         run_rate=rate,
         projected=total(month_start, today) + rate * (month_days - today.day + 1),
     )
+
+
+def org_month_spend(*, orgs: Sequence[Organization], today: dt.date) -> dict[int, MonthSpend]:
+    """month_spend of each of several organizations, by org id (one query)."""
+    start = add_months(first_of_month(today), -1)
+    spend = selectors.org_daily_spend(orgs=orgs, start=start, end=today + dt.timedelta(days=1))
+    return {org.pk: _month_spend(spend.get(org.pk, {}), today) for org in orgs}
+
+
+@dataclass(frozen=True)
+class MonthTotal:
+    """The month's spend of several organizations in one currency (each counts its own main
+    currency's, as its Overview does)."""
+
+    currency: str
+    month_to_date: Decimal
+    last_month_to_date: Decimal
+    projected: Decimal
+
+    @property
+    def change(self) -> Decimal | None:
+        return change(self.month_to_date, self.last_month_to_date)
+
+
+def month_totals(spends: Iterable[MonthSpend]) -> list[MonthTotal]:
+    """MonthSpends added up per currency, the one most is spent in first."""
+    found: dict[str, list[MonthSpend]] = defaultdict(list)
+    for spend in spends:
+        found[spend.currency].append(spend)
+    totals = [
+        MonthTotal(
+            currency=c,
+            month_to_date=sum((s.month_to_date for s in group), ZERO),
+            last_month_to_date=sum((s.last_month_to_date for s in group), ZERO),
+            projected=sum((s.projected for s in group), ZERO),
+        )
+        for c, group in found.items()
+    ]
+    return sorted(totals, key=lambda t: (-t.month_to_date, t.currency))
 
 
 def month_spend_now(*, org: Organization, project_id: str | None = None) -> MonthSpend:

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from dashboard import views
 from orgadmin.views.connections import healthz
-from orgadmin.views.sign_in import sign_in
 
 
 class ExportFormat:
@@ -26,13 +24,18 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("costs/", views.costs, name="costs"),
     path("costs/export.<export:fmt>", views.costs_export, name="costs_export"),
+    # All organizations: Overview and Costs over every connection whose costs one may read.
+    path("all/", views.all_overview, name="all_overview"),
+    path("all/costs/", views.all_costs, name="all_costs"),
+    path("all/costs/export.<export:fmt>", views.all_costs_export, name="all_costs_export"),
+    path("switch/", views.switch, name="switch"),
     path("usage/", views.usage, name="usage"),
     path("usage/export.<export:fmt>", views.usage_export, name="usage_export"),
     path("usage/sync/", views.usage_sync_start, name="usage_sync"),
     path("usage/sync/status/", views.usage_sync_status, name="usage_sync_status"),
     path("usage/settings/", views.reporting_settings, name="reporting_settings"),
-    path("accounts/login/", sign_in, name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Sign-in, two-factor authentication and single sign-on (django-allauth).
+    path("accounts/", include("orgadmin.accounts.urls")),
     path("healthz", healthz, name="healthz"),
     path("", include("orgadmin.urls")),
 ]

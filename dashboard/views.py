@@ -6,21 +6,31 @@ renders; an htmx request gets the page's body fragment.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
-from dashboard import exports, pages, services
-from dashboard.forms import CostFilterForm, ExportForm, ReportingSettingsForm, UsageFilterForm
+from dashboard import exports, pages, pages_all, services
+from dashboard.forms import (
+    AllCostFilterForm,
+    CostFilterForm,
+    ExportForm,
+    ReportingSettingsForm,
+    UsageFilterForm,
+)
 from dashboard.selectors import reporting_timezone
 from dashboard.tasks import sync_usage
 from orgadmin import selectors
-from orgadmin.access import Perm, requires, signed_in
-from orgadmin.models import SyncRun
+from orgadmin.access import Perm, Scope, requires, signed_in
+from orgadmin.models import Organization, SyncRun
 from orgadmin.views.common import back, bad_filter, download, fragment
+from orgadmin.views.connections import switch_org
 from orgadmin.views.security_summary import security_context
 from orgadmin.views.sync import sync_now, sync_status_response
 
@@ -124,6 +134,74 @@ def costs_export(request: HttpRequest, fmt: str) -> HttpResponse:
 @require_GET
 def usage_export(request: HttpRequest, fmt: str) -> HttpResponse:
     return _export(request, UsageFilterForm, fmt, "usage")
+
+
+# --- All organizations (dashboard/pages_all.py) ---------------------------------------------
+
+ALL = "all"  # the switcher's "All organizations" entry
+
+
+def _spend_orgs_or_404(request: HttpRequest) -> list[Organization]:
+    """The connections whose costs the person may read; the view needs two of them."""
+    orgs = pages_all.spend_connections(request.user, request.orgs)
+    if len(orgs) < 2:
+        raise Http404("All organizations needs Finance or Admin on two connections or more.")
+    return orgs
+
+
+@requires(Perm.VIEW_SPEND, scope=Scope.ANY)
+@require_GET
+def all_overview(request: HttpRequest) -> HttpResponse:
+    orgs = _spend_orgs_or_404(request)
+    context = pages_all.all_overview_context(orgs=orgs, now=timezone.now())
+    return render(request, "dashboard/all_home.html", {**context, "all_scope": True})
+
+
+@requires(Perm.VIEW_SPEND, scope=Scope.ANY)
+@require_GET
+def all_costs(request: HttpRequest) -> HttpResponse:
+    orgs = _spend_orgs_or_404(request)
+    form = AllCostFilterForm(request.GET, now=timezone.now())
+    controls = pages_all.all_filter_controls(form=form, path=request.path)
+    context = {"form": form, "controls": controls, "orgs": orgs, "all_scope": True}
+    if form.is_valid():
+        context.update(pages_all.all_costs_context(orgs=orgs, form=form))
+    template = fragment(request, "dashboard/all_costs.html", "costs-body")
+    response = render(request, template, context)
+    if request.htmx and form.is_valid():
+        push_url(response, form.url(request.path))
+    return response
+
+
+@requires(Perm.VIEW_SPEND, scope=Scope.ANY)
+@require_GET
+def all_costs_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    orgs = _spend_orgs_or_404(request)
+    form = AllCostFilterForm(request.GET, now=timezone.now())
+    options = ExportForm(request.GET)
+    if not form.is_valid() or not options.is_valid():
+        return bad_filter(form if not form.is_valid() else options)
+    full, query = options.full_precision, form.query()
+    if options.cleaned_data["rows"] == "table":
+        screen = pages_all.all_costs_table_rows(orgs=orgs, form=form)
+        content, filename = exports.costs_table_export(
+            screen, period=query.period, fmt=fmt, full=full, prefix="costs_all_organizations"
+        )
+    else:
+        content, filename = exports.all_costs_export(orgs=orgs, query=query, fmt=fmt, full=full)
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    return download(content, filename=filename, content_type=content_type)
+
+
+@signed_in
+@require_POST
+def switch(request: HttpRequest) -> HttpResponse:
+    """The organization switcher: "All organizations" opens that view (its Costs from a Costs
+    page, else its Overview); an organization is switched to by orgadmin's switch_org."""
+    if request.POST.get("org") != ALL:
+        return switch_org(request)
+    came_from = urlsplit(request.headers.get("referer", "")).path
+    return redirect("all_costs" if came_from.startswith(reverse("costs")) else "all_overview")
 
 
 @requires(Perm.VIEW_SPEND)

@@ -8,8 +8,9 @@ from the person's grants (orgadmin.models.RoleGrant), for `obj`:
 - ANY_CONNECTION: at least one connection (the Connections page).
 An active superuser has every permission everywhere (Django answers that before any backend).
 
-It signs people in as ModelBackend does, and ignores Django groups and per-user permissions: a
-person's roles are their grants, nothing else, so nothing gives a role behind the grants' back.
+It signs people in as allauth's backend does (a username or an email, and a password: a
+ModelBackend), and ignores Django groups and per-user permissions: a person's roles are their
+grants, nothing else, so nothing gives a role behind the grants' back.
 A person's grants are read once per request (one query) and kept on the user object.
 """
 
@@ -17,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q, QuerySet
 
 from orgadmin.access import ANY_CONNECTION, ROLE_PERMISSIONS, Perm, Role
@@ -97,8 +98,8 @@ def _roles_with(perm: str) -> list[str]:
     return [role.value for role, perms in ROLE_PERMISSIONS.items() if perm in perms]
 
 
-class RoleBackend(ModelBackend):
-    """ModelBackend's sign-in; permissions from role grants only (see the module)."""
+class RoleBackend(AuthenticationBackend):
+    """allauth's sign-in; permissions from role grants only (see the module)."""
 
     def get_user_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         return set()

@@ -166,13 +166,36 @@ def superuser(db):
     return UserFactory(username="root", is_superuser=True, is_staff=True)
 
 
+def sign_in_record(user) -> dict:
+    """The session entries allauth keeps for a password sign-in a moment ago: the step-up
+    (orgadmin.accounts.stepup) counts it as a recent re-authentication."""
+    import time
+
+    from allauth.account.internal.flows import login
+
+    return {
+        login.AUTHENTICATION_METHODS_SESSION_KEY: [
+            {"method": "password", "at": time.time(), "username": user.get_username()}
+        ],
+        login._AUTHENTICATION_METHODS_USER_SESSION_KEY: str(user.pk),
+    }
+
+
+def signed_in_just_now(client: Client, user) -> None:
+    """Record in the client's session a password sign-in a moment ago, as a real one would."""
+    session = client.session
+    session.update(sign_in_record(user))
+    session.save()
+
+
 @pytest.fixture
 def client_as(db) -> Callable[..., Client]:
-    """`client_as(user)` returns a test client signed in as that user."""
+    """`client_as(user)` returns a test client signed in as that user, a moment ago."""
 
     def make(user, **kwargs) -> Client:
         c = Client(**kwargs)
         c.force_login(user)
+        signed_in_just_now(c, user)
         return c
 
     return make

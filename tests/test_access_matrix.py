@@ -49,13 +49,36 @@ ACCESS: dict[str, Rule] = {
     "home": rule(SIGNED_IN, "GET"),
     "costs": rule(Perm.VIEW_SPEND, "GET"),
     "costs_export": rule(Perm.VIEW_SPEND, "GET"),
+    # All organizations: for spend on some connection (the view answers 404 below two).
+    "all_overview": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
+    "all_costs": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
+    "all_costs_export": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
+    "switch": rule(SIGNED_IN, "POST"),
     "usage": rule(Perm.VIEW_SPEND, "GET"),
     "usage_export": rule(Perm.VIEW_SPEND, "GET"),
     "usage_sync": rule(Perm.VIEW_SPEND, "POST"),
     "usage_sync_status": rule(Perm.VIEW_SPEND, "GET"),
     "reporting_settings": rule(Perm.MANAGE, "POST"),
+    # Signing in (orgadmin/accounts/urls.py): the sign-in page also under allauth's name for it.
     "login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
+    "account_login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
     "logout": rule(PUBLIC, "POST"),
+    "account_inactive": rule(PUBLIC, "GET"),
+    "account_reauthenticate": rule(SIGNED_IN, "GET", "POST"),
+    # Two-factor authentication: the sign-in's second step, and one's own settings.
+    "mfa_index": rule(SIGNED_IN, "GET"),
+    "mfa_authenticate": rule(PUBLIC, "GET", "POST"),
+    "mfa_reauthenticate": rule(SIGNED_IN, "GET", "POST"),
+    "mfa_activate_totp": rule(SIGNED_IN, "GET", "POST"),
+    "mfa_deactivate_totp": rule(SIGNED_IN, "GET", "POST"),
+    "mfa_view_recovery_codes": rule(SIGNED_IN, "GET"),
+    "mfa_generate_recovery_codes": rule(SIGNED_IN, "GET", "POST"),
+    "mfa_download_recovery_codes": rule(SIGNED_IN, "GET"),
+    # Single sign-on (OpenID Connect).
+    "openid_connect_login": rule(PUBLIC, "GET", "POST"),
+    "openid_connect_callback": rule(PUBLIC, "GET"),
+    "socialaccount_login_cancelled": rule(PUBLIC, "GET"),
+    "socialaccount_login_error": rule(PUBLIC, "GET"),
     "healthz": rule(PUBLIC, "GET"),
     # An Admin of any connection opens the list and manages their own; adding (a POST here,
     # checked in the view) and removing one is for an Admin of all connections.
@@ -336,7 +359,7 @@ BRAVO_SAMPLES: dict[str, object] = {
     "fmt": "csv",
 }
 # Never walked: signing out would end the session the walk needs; signing in is not per org.
-NOT_WALKED = {"logout", "login"}
+NOT_WALKED = {"logout", "login", "account_login"}
 # The directory's and the audit log's ids: B's rows, looked up on A (request.org), are not found.
 ROW_IDS = set(BRAVO_SAMPLES) - {"tab", "fmt"}
 

@@ -76,7 +76,7 @@ def test_it_renders_the_500_page_without_a_request_or_a_database():
 def test_it_answers_a_form_without_its_csrf_token_with_the_product_page(db, caplog):
     caplog.set_level(logging.WARNING)
     response = Client(enforce_csrf_checks=True).post(
-        "/accounts/login/", {"username": "x", "password": "y"}
+        "/accounts/login/", {"login": "x", "password": "y"}
     )
     assert response.status_code == 403
     html = response.content.decode()
@@ -111,7 +111,7 @@ def test_it_logs_the_sign_in_lock_out_without_a_traceback(db, caplog, settings):
     caplog.set_level(logging.INFO)
     client = Client()
     for _ in range(3):
-        response = client.post("/accounts/login/", {"username": "admin", "password": "wrong"})
+        response = client.post("/accounts/login/", {"login": "admin", "password": "wrong"})
     assert response.status_code in (403, 429)
     assert caplog.records
     assert all(r.exc_info is None for r in caplog.records)

@@ -15,7 +15,7 @@ from tests.factories import TEST_PASSWORD, UserFactory
 
 
 def _login(client, username: str, password: str):
-    return client.post(reverse("login"), {"username": username, "password": password})
+    return client.post(reverse("login"), {"login": username, "password": password})
 
 
 def test_it_locks_out_a_username_after_repeated_failures(client, db):

@@ -40,7 +40,7 @@ get_user_model().objects.create_user("alice", password={TEST_PASSWORD!r})
 def sign_in(username, password, forwarded_for):
     response = Client().post(
         "/accounts/login/",
-        {{"username": username, "password": password}},
+        {{"login": username, "password": password}},
         secure=True,
         REMOTE_ADDR={PROXY!r},
         HTTP_X_FORWARDED_FOR=forwarded_for,
@@ -103,7 +103,7 @@ def test_it_takes_the_address_the_proxy_saw_not_one_the_client_wrote(behind_a_pr
 
 
 def _sign_in(client, username: str, password: str, **extra):
-    return client.post(reverse("login"), {"username": username, "password": password}, **extra)
+    return client.post(reverse("login"), {"login": username, "password": password}, **extra)
 
 
 def test_it_ignores_x_forwarded_for_without_a_trusted_proxy(client, db):

@@ -36,7 +36,7 @@ from orgadmin.models.directory import (
     UserRoleAssignment,
 )
 from orgadmin.models.key_areas import KeyArea
-from orgadmin.models.roles import RoleGrant
+from orgadmin.models.roles import GrantSource, RoleGrant
 
 __all__ = [
     "CERTIFICATE_TOGGLE_MAX",
@@ -49,6 +49,7 @@ __all__ = [
     "AuditEventResource",
     "AuditName",
     "Certificate",
+    "GrantSource",
     "GroupMember",
     "GroupRoleAssignment",
     "Invite",

@@ -12,8 +12,9 @@ from orgadmin.models.core import Organization
 class KeyArea(models.Model):
     """One area of the API (orgadmin.areas) that a connection's admin key was refused.
 
-    A read refused (the key may not read the area) comes from a sync or from "Check again"; a
-    write refused from a change OpenAI turned down. No row: nothing was refused. The pages read
+    A read refused (the key may not read the area) comes from a sync or a probe (Check again, a
+    connection added or re-keyed); a write refused from a probe's change aimed at no object, or
+    a person's change OpenAI turned down. No row: nothing was refused. The pages read
     the summary the services keep on `Organization.key_limits`, not these rows.
     """
 

@@ -10,6 +10,14 @@ from orgadmin.access import Role
 from orgadmin.models.core import Organization
 
 
+class GrantSource(models.TextChoices):
+    """Where a grant came from: an Admin gave it, or single sign-on did (OIDC_ROLE_MAP). A
+    sign-in replaces the grants single sign-on gave, never those an Admin gave."""
+
+    ADMIN = "admin", "Given by an Admin"
+    SSO = "sso", "From single sign-on"
+
+
 class RoleGrant(models.Model):
     """One dashboard role given to one person, on one connection or (no `org`) on all of them.
 
@@ -26,6 +34,7 @@ class RoleGrant(models.Model):
         Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="role_grants"
     )
     role = models.CharField(max_length=20, choices=[(r.value, r.value) for r in Role])
+    source = models.CharField(max_length=10, choices=GrantSource.choices, default=GrantSource.ADMIN)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

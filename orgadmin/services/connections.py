@@ -12,7 +12,7 @@ from orgadmin import crypto
 from orgadmin.client import OrgAPIError, admin_client, api_errors, base_url_check, request_id_of
 from orgadmin.models import Organization
 from orgadmin.services.action_log import action_record
-from orgadmin.services.key_areas import key_areas_forget, key_areas_probe
+from orgadmin.services.key_areas import key_areas_forget, key_areas_learn, key_areas_probe
 
 
 def _probe(org: Organization) -> str:
@@ -33,7 +33,8 @@ def _probe(org: Organization) -> str:
 
 @sensitive_variables("admin_key", "candidate")
 def connection_create(*, name: str, base_url: str, admin_key: str, actor: Any) -> Organization:
-    """Verify a new connection against the API and store it only if the API accepts the key.
+    """Verify a new connection against the API and store it only if the API accepts the key;
+    then ask what the key may read and change, area by area (`key_areas_learn`).
 
     Raises `BaseURLRefused` for a base URL no connection may use, before anything is sent.
     """
@@ -65,15 +66,15 @@ def connection_create(*, name: str, base_url: str, admin_key: str, actor: Any) -
             resource_id=str(org.pk),
             request_id=request_id,
         )
+    key_areas_learn(org=org)
     return org
 
 
 def connection_verify(*, org: Organization, actor: Any = None, areas: bool = False) -> Organization:
     """Call the API with the stored key and record whether it works.
 
-    With `areas` ("Check again"), also ask once per area what the key may read, and forget the
-    changes it was refused (a change can't be tried without making it: the next refused one
-    marks its area again)."""
+    With `areas` ("Check again"), also ask once per area what the key may read and change
+    (`key_areas_probe`; the probes are no action of the person's: only the check is recorded)."""
     error: OrgAPIError | None = None
     request_id = ""
     if not org.key_readable:
@@ -127,7 +128,8 @@ def connection_rename(*, org: Organization, name: str, actor: Any) -> Organizati
 
 @sensitive_variables("admin_key", "candidate")
 def connection_set_key(*, org: Organization, admin_key: str, actor: Any) -> Organization:
-    """Replace a connection's key, after the API has accepted the new one."""
+    """Replace a connection's key, after the API has accepted the new one; then ask what the new
+    key may read and change, area by area (`key_areas_learn`)."""
     candidate = Organization(name=org.name, base_url=org.base_url)
     candidate.set_admin_key(admin_key)
     try:
@@ -161,6 +163,7 @@ def connection_set_key(*, org: Organization, admin_key: str, actor: Any) -> Orga
             resource_id=str(org.pk),
             request_id=request_id,
         )
+    key_areas_learn(org=org)
     return org
 
 

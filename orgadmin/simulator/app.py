@@ -123,6 +123,8 @@ class SimulatorApp:
         if found is None:
             raise ApiError(404, f"Invalid URL ({method} {full_path})")
         route, path_params = found
+        # As the live API: a key's scopes are checked before the request is parsed or the
+        # path's ids are looked up, so a key that lacks them is refused whatever the ids.
         scopes.check(admin_key.permissions, method, route.template)
         pairs = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         query = parse_query(pairs, route.query)

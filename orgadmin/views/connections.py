@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from orgadmin.access import Perm, Scope, holds, requires, signed_in
+from orgadmin.accounts.stepup import step_up
 from orgadmin.areas import AREAS
 from orgadmin.backends import connections_visible
 from orgadmin.client import BaseURLRefused, OrgAPIError
@@ -73,6 +74,7 @@ def connections(request: HttpRequest) -> HttpResponse:
         return _page(request, ConnectionForm())
     if not _may_add(request):
         raise PermissionDenied
+    step_up(request)
     form = ConnectionForm(request.POST)
     if form.is_valid():
         try:
@@ -83,7 +85,7 @@ def connections(request: HttpRequest) -> HttpResponse:
             form.add_error("admin_key", f"The API refused this connection: {exc}")
         else:
             request.session[SESSION_KEY] = org.pk
-            messages.success(request, f"Connected to “{org.name}”. The key works.")
+            messages.success(request, f"Connected to “{org.name}”. The key works.{_limits(org)}")
             if request.htmx:
                 return HttpResponseClientRedirect(request.path)
             return redirect("orgadmin:connections")
@@ -91,15 +93,21 @@ def connections(request: HttpRequest) -> HttpResponse:
 
 
 def _limits(org: Organization) -> str:
-    """ " It may not read X, Y." after a check, or "" when it may read every area."""
+    """ " It may not read X. It may only read Y." after a check, or "" when it may do it all."""
     refused = [area.label for key, area in AREAS.items() if not org.key_may_read(key)]
-    return f" It may not read {', '.join(refused)}." if refused else ""
+    read_only = [
+        area.label
+        for key, area in AREAS.items()
+        if org.key_may_read(key) and not org.key_may_write(key)
+    ]
+    said = f" It may not read {', '.join(refused)}." if refused else ""
+    return said + (f" It may only read {', '.join(read_only)}." if read_only else "")
 
 
 @requires(Perm.MANAGE, scope=Scope.ANY)
 @require_POST
 def connection_verify(request: HttpRequest, pk: int) -> HttpResponse:
-    """ "Check again": the key, and one cheap read per area of what it may read."""
+    """ "Check again": the key, then what it may read and change, area by area."""
     org = _get_org_or_404(request, pk)
     org = services.connection_verify(org=org, actor=request.user, areas=True)
     if org.status == Organization.Status.OK:
@@ -134,6 +142,8 @@ def connection_rename(request: HttpRequest, pk: int) -> HttpResponse:
 @sensitive_variables("form")
 def connection_key(request: HttpRequest, pk: int) -> HttpResponse:
     org = _get_org_or_404(request, pk)
+    if request.method == "POST":
+        step_up(request)
     form = ConnectionKeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -146,7 +156,9 @@ def connection_key(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 form.add_error("admin_key", f"The API refused this key: {exc}")
         else:
-            messages.success(request, f"New key saved for “{org.name}”. The API accepted it.")
+            messages.success(
+                request, f"New key saved for “{org.name}”. The API accepted it.{_limits(org)}"
+            )
             return redirect("orgadmin:connections")
     return render(request, "orgadmin/connection_key.html", {"org": org, "form": form})
 

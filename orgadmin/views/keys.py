@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orgadmin import selectors
 from orgadmin.access import Perm, requires
+from orgadmin.accounts.stepup import step_up, step_up_required
 from orgadmin.forms import AdminKeyCreateForm, KeyFilterForm
 from orgadmin.models import AdminApiKey
 from orgadmin.selectors.sorting import ADMIN_KEYS, KEYS
@@ -94,6 +95,7 @@ def _shown_once(name: str, created: Any) -> dict[str, str]:
 @never_cache
 @sensitive_variables("created", "secret")
 @with_org
+@step_up_required
 def admin_key_create(request: HttpRequest) -> HttpResponse:
     form = AdminKeyCreateForm(request.POST or None)
     if not form.is_valid():  # a GET's form is unbound: never valid
@@ -124,6 +126,7 @@ def admin_key_delete(request: HttpRequest, key_id: str) -> HttpResponse:
     key = AdminApiKey.objects.filter(org=request.org, openai_id=key_id).first()
     if key is None:
         raise Http404("No such admin key (it may have been deleted since the last sync).")
+    step_up(request)
     error = attempt(
         request,
         lambda: services.admin_key_delete(org=request.org, key=key, actor=request.user),

@@ -65,7 +65,7 @@ def page(browser, live_server):
 def login(page):
     def do(user, password: str = TEST_PASSWORD):
         page.goto("/accounts/login/")
-        page.fill("#id_username", user.username)
+        page.fill("#id_login", user.username)
         page.fill("#id_password", password)
         page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/accounts/login/" not in url)

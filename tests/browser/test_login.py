@@ -41,7 +41,7 @@ def test_it_signs_in_each_role_and_shows_its_home_page(page, login, org, role, t
 def test_it_rejects_a_wrong_password_with_a_message(page, db):
     user = UserFactory(username="someone")
     page.goto("/accounts/login/")
-    page.fill("#id_username", user.username)
+    page.fill("#id_login", user.username)
     page.fill("#id_password", "wrong password")
     page.click("button[type=submit]")
     assert "correct username and password" in page.locator(".form-error").inner_text()

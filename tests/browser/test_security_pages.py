@@ -36,7 +36,7 @@ def test_the_sign_in_limit_says_what_happened_and_what_to_do(page, db, settings,
     page.evaluate(f"localStorage.setItem('theme', '{theme}')")
     for _ in range(2):
         page.goto("/accounts/login/")
-        page.fill("#id_username", "someone")
+        page.fill("#id_login", "someone")
         page.fill("#id_password", "not-the-password")
         page.click("button[type=submit]")
     screenshot(page, f"security-sign-in-limit-{theme}-{size}")

@@ -1,5 +1,6 @@
 """Restricted and read-only admin keys (issue 17, item 5): the syncs skip what the key may not
-read and say so calmly, a refused change makes its area read-only, and Check again asks again."""
+read and say so calmly, a refused change makes its area read-only, and Check again asks again
+(what it asks without making a change: tests/orgadmin/test_key_write_probes.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from orgadmin.models import (
 from orgadmin.sync.audit import audit_log_sync
 from orgadmin.sync.directory import directory_sync
 from tests.orgadmin.test_directory_sync import cached_directory, truth
-from tests.restricted_keys import restrict, restricted_org
+from tests.restricted_keys import changes_offered, restrict, restricted_org
 
 HX = {"HX-Request": "true"}
 NOT_PERMITTED = "Not permitted by this key"
@@ -180,8 +181,8 @@ def test_a_refused_change_marks_its_area_read_only_and_hides_its_controls(
 def test_a_read_only_keys_management_pages_show_no_control_once_refused(
     client_as, admin, simulator, db
 ):
-    """The acceptance: a read-only key syncs what it may read; after OpenAI refused a change in
-    each area, no page offers one, and each says why."""
+    """Learnt from refusals alone (a connection made before the probes, never checked again):
+    after OpenAI refused a change in each area, no page of it offers one, and each says why."""
     org = restricted_org(simulator, "read_only")
     directory_sync(org=org)
     c = client_as(admin)
@@ -212,22 +213,11 @@ def test_a_read_only_keys_management_pages_show_no_control_once_refused(
         for url in urls:
             page = c.get(url)
             assert f"admin key can only read {label}" in text(page), url
-            assert _changes_offered(page) == [], url  # not one change offered
+            assert changes_offered(page.content.decode()) == [], url  # not one offered
     assert org.status == Organization.Status.OK
 
 
-def _changes_offered(response) -> list[str]:
-    """Where the page's own forms post to: the header's (sign-out, the connection switcher) and
-    "Refresh" (a sync, which only reads) aside."""
-    body = response.content.decode()
-    main = body[body.index("<main") : body.index("</main>")]
-    posts = re.findall(r'<form[^>]*method="post"[^>]*action="([^"]+)"', main)
-    return [url for url in posts if url != reverse("orgadmin:directory_refresh")]
-
-
-def test_check_again_clears_a_refused_change_and_asks_again_what_the_key_may_read(
-    client_as, admin, simulator, db
-):
+def test_check_again_asks_again_what_the_key_may_read_and_change(client_as, admin, simulator, db):
     org = restricted_org(simulator, "audit_log=none,members=read")
     directory_sync(org=org)
     c = client_as(admin)
@@ -244,12 +234,12 @@ def test_check_again_clears_a_refused_change_and_asks_again_what_the_key_may_rea
     said = text(response)
     assert "works: the API accepted the key" in said
     assert "It may not read the audit log" in said
+    assert "It may only read members and invites" in said
     assert "Audit log not permitted" in said  # the row lists it
     org.refresh_from_db()
-    # The refused change is forgotten (a change can't be tried without making one); the read
-    # it may not make is learnt.
-    assert org.key_limits == {"audit_log": "none"}
-    assert "Send invite" in text(c.get(reverse("orgadmin:invites")))
+    # The read it may not make is learnt, and the change it may not make is asked again.
+    assert org.key_limits == {"audit_log": "none", "members": "read"}
+    assert "Send invite" not in text(c.get(reverse("orgadmin:invites")))
     connections = text(c.get(reverse("orgadmin:connections")))
     assert "Restricted key" in connections
     assert "Check again" in connections
@@ -258,8 +248,16 @@ def test_check_again_clears_a_refused_change_and_asks_again_what_the_key_may_rea
     restrict(simulator, org, "members=read")
     c.post(reverse("orgadmin:connection_verify", args=[org.pk]))
     org.refresh_from_db()
-    assert org.key_limits == {}
+    assert org.key_limits == {"members": "read"}
     assert NOT_PERMITTED not in text(c.get(reverse("orgadmin:audit_log")))
+
+    # Then write access to members: Check again shows the controls again.
+    restrict(simulator, org, "all")
+    c.post(reverse("orgadmin:connection_verify", args=[org.pk]))
+    org.refresh_from_db()
+    assert org.key_limits == {}
+    assert not KeyArea.objects.filter(org=org).exists()
+    assert "Send invite" in text(c.get(reverse("orgadmin:invites")))
 
 
 def test_a_sync_that_reads_an_area_again_clears_its_mark(simulator, db):

@@ -103,6 +103,7 @@ def test_it_never_writes_the_key_to_any_log(client_as, superuser, simulator, cap
 def test_it_keeps_the_key_out_of_exception_reports(rf, superuser, monkeypatch):
     """A crash while adding a connection produces a report without the posted key."""
     from orgadmin.views.connections import connections
+    from tests.conftest import sign_in_record
 
     def explode(org, **kwargs):
         raise RuntimeError("the SDK blew up")
@@ -113,7 +114,7 @@ def test_it_keeps_the_key_out_of_exception_reports(rf, superuser, monkeypatch):
     )
     request.user = superuser
     request.htmx = False
-    request.session = {}
+    request.session = sign_in_record(superuser)  # signed in just now: no step-up first
     try:
         connections(request)
     except RuntimeError:

@@ -101,6 +101,47 @@ def test_a_restricted_key_is_refused_before_its_request_is_checked(app):
     assert "api.projects.write" in error["message"]
 
 
+# Changes aimed at ids no object has, one per area (the dashboard's write probes make these):
+# (area, method, path, body).
+NO_SUCH_OBJECT = [
+    ("members", "DELETE", "/organization/invites/invite-no-such-object", None),
+    ("projects", "POST", "/organization/projects/proj_no-such-object", {}),
+    ("keys", "DELETE", "/organization/projects/proj_no-such-object/api_keys/key_no-such", None),
+    ("certificates", "POST", "/organization/certificates/cert_no-such-object", {}),
+    ("rate_limits", "POST", "/organization/projects/proj_no-such-object/rate_limits/rl-x", {}),
+    ("groups_roles", "DELETE", "/organization/groups/group_no-such/users/user-no-such", None),
+    ("settings", "DELETE", "/organization/spend_alerts/alert_no-such-object", None),
+]
+
+
+@pytest.mark.parametrize(("area", "method", "path", "body"), NO_SUCH_OBJECT)
+def test_it_refuses_a_change_for_scopes_before_it_looks_the_ids_up(app, area, method, path, body):
+    """As the live API: a key without the scope gets the 401 whatever the ids, and a key with it
+    gets the 404 of an id nobody has, and nothing changes either way."""
+    before = app.store.directory()
+    events = len(app.store.audit_event_ids(include_tenant=True))
+
+    refused = http(app, READ_ONLY).request(method, path, json=body)
+    missing = http(app, KEY).request(method, path, json=body)
+
+    assert ".write. " in refusal(refused)["message"]  # "Missing scopes: api.<area>.write."
+    assert missing.status_code == 404, missing.text
+    assert schema_errors(json.loads(missing.content), ERROR_SCHEMA) == []
+    assert "No such" in missing.json()["error"]["message"]
+    assert app.store.directory() == before
+    assert len(app.store.audit_event_ids(include_tenant=True)) == events  # neither is logged
+
+
+def test_a_key_restricted_per_area_is_refused_only_the_changes_of_that_area(app):
+    members_read = http(app, NO_AUDIT)  # audit_log=none, members=read, the rest writable
+    answers = {
+        area: members_read.request(method, path, json=body).status_code
+        for area, method, path, body in NO_SUCH_OBJECT
+    }
+    assert answers.pop("members") == 401
+    assert set(answers.values()) == {404}
+
+
 def test_a_key_can_be_restricted_and_freed_while_the_simulator_runs():
     app = make_app()
     value = "sk-admin-later-0123456789"

@@ -46,7 +46,7 @@ class Command(BaseCommand):
             f"{verb} the connection “{org.name}” ({org.base_url}, key {org.admin_key_masked})."
         )
         if verify:
-            org = services.connection_verify(org=org)
+            org = services.connection_verify(org=org, areas=True)  # and what the key may do
             if org.status != org.Status.OK:
                 raise CommandError(f"The API refused it: {org.status_message}")
             self.stdout.write("Verified: the API accepted the key.")
