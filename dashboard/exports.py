@@ -115,17 +115,22 @@ def _cost_rows(org: Organization, query: CostQuery, full: bool) -> Iterator[dict
         names = names_for(org=org, ids=cost_project_ids(org=org, query=query))
     for row in cost_export_rows(org=org, query=query):
         project = row.get("project_id", "")
-        yield {
-            "date": row["day"].isoformat(),
-            "project_id": project,
-            "project_name": names.get(project, "") if project else "",
-            "line_item": row.get("line_item", ""),
-            "model": row.get("model", ""),
-            "api_key_id": row.get("api_key_id", ""),
-            "amount": money(to_amount(row["amount_units"]), row["currency"], full=full),
-            "currency": row["currency"],
-            "quantity": to_quantity(row.get("quantity_units")),
-        }
+        yield _cost_row(row, names.get(project, "") if project else "", full)
+
+
+def _cost_row(row: dict[str, Any], project_name: str, full: bool) -> dict[str, Any]:
+    """One daily cost row as the exports write it."""
+    return {
+        "date": row["day"].isoformat(),
+        "project_id": row.get("project_id", ""),
+        "project_name": project_name,
+        "line_item": row.get("line_item", ""),
+        "model": row.get("model", ""),
+        "api_key_id": row.get("api_key_id", ""),
+        "amount": money(to_amount(row["amount_units"]), row["currency"], full=full),
+        "currency": row["currency"],
+        "quantity": to_quantity(row.get("quantity_units")),
+    }
 
 
 def costs_export(
@@ -170,18 +175,8 @@ def _all_cost_rows(
     grouped = CostQuery(query.period, ("org_id", *query.group_by), query.filters)
     for row in cost_export_rows(orgs=orgs, query=grouped):
         project = row.get("project_id", "")
-        yield {
-            "date": row["day"].isoformat(),
-            "organization": org_names[row["org_id"]],
-            "project_id": project,
-            "project_name": names.get((row["org_id"], project), "") if project else "",
-            "line_item": row.get("line_item", ""),
-            "model": row.get("model", ""),
-            "api_key_id": row.get("api_key_id", ""),
-            "amount": money(to_amount(row["amount_units"]), row["currency"], full=full),
-            "currency": row["currency"],
-            "quantity": to_quantity(row.get("quantity_units")),
-        }
+        name = names.get((row["org_id"], project), "") if project else ""
+        yield {"organization": org_names[row["org_id"]], **_cost_row(row, name, full)}
 
 
 def all_costs_export(
