@@ -120,6 +120,18 @@ TEMPLATES = [
     },
 ]
 
+# --- mail --------------------------------------------------------------------------
+
+# Invitations and password resets. EMAIL_URL is django-environ's: `smtp+tls://user:password@host:587`
+# in production, `consolemail://` (the default: printed in the web process's log) for the demo.
+# With the console or in-memory backend the People page also shows a new invitation's link.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="OpenAI Org Dashboard <dashboard@localhost>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = 20
+
 # --- data ----------------------------------------------------------------------
 
 DATABASES = {
@@ -185,6 +197,14 @@ MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="OpenAI Org Dashboard")
 MFA_RECOVERY_CODES_SHOW_ONCE = True
 # An Admin (on any connection) or a superuser without TOTP is sent to enrol before anything else.
 REQUIRE_MFA_FOR_ADMINS = env.bool("REQUIRE_MFA_FOR_ADMINS", default=False)
+
+# Invitations to the dashboard (the People page): a link works once, for this many days.
+INVITE_TTL_DAYS = env.int("INVITE_TTL_DAYS", default=7)
+if INVITE_TTL_DAYS < 1:
+    raise ImproperlyConfigured("INVITE_TTL_DAYS is a number of days: 1 or more.")
+# Invitations and password resets are mailed with allauth's and Django's mail: nobody learns of
+# an address they don't have. Nothing needs a verification mail: an Admin vouched for it.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 
 # OpenID Connect single sign-on, from the environment (README: "Single sign-on"). Off while
 # OIDC_SERVER_URL is empty. People are provisioned on their first sign-in (OIDC_AUTO_PROVISION),

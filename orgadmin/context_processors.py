@@ -22,6 +22,7 @@ NAVIGATION: list[tuple[str, str]] = [
     ("Audit log", "orgadmin:audit_log"),
     ("Activity", "orgadmin:activity"),
     ("Settings", "orgadmin:org_settings"),
+    ("People", "orgadmin:people"),
     ("Connections", "orgadmin:connections"),
 ]
 

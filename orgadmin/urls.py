@@ -15,6 +15,8 @@ from orgadmin.views import (
     keys,
     members,
     org_settings,
+    people,
+    people_accept,
     project_settings,
     projects,
 )
@@ -59,7 +61,21 @@ class AuditEventId:
         return value
 
 
+class LinkToken:
+    """The secret of an invitation link (or "invitation", once it sits in the session): URL-safe
+    base64 only, so `..` and other paths never reach the view (404)."""
+
+    regex = "[A-Za-z0-9_-]{1,200}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 register_converter(ApiId, "api_id")
+register_converter(LinkToken, "link_token")
 register_converter(AuditEventId, "audit_event_id")
 
 app_name = "orgadmin"
@@ -260,6 +276,34 @@ urlpatterns = [
     *_spend_urls("settings/", ""),
     path("settings/data-retention/", org_settings.org_retention, name="org_retention"),
     path("settings/<slug:tab>/", org_settings.org_settings_tab, name="org_settings_tab"),
+    # People who may sign in to this dashboard, their roles and invitations (not OpenAI's).
+    path("people/", people.people, name="people"),
+    path("people/invite/", people.people_invite, name="people_invite"),
+    path(
+        "people/invitations/<int:invitation_id>/resend/",
+        people.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "people/invitations/<int:invitation_id>/revoke/",
+        people.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("people/<int:person_id>/roles/add/", people.person_role_add, name="person_role_add"),
+    path(
+        "people/<int:person_id>/roles/<int:grant_id>/remove/",
+        people.person_role_remove,
+        name="person_role_remove",
+    ),
+    path("people/<int:person_id>/deactivate/", people.person_deactivate, name="person_deactivate"),
+    path("people/<int:person_id>/reactivate/", people.person_reactivate, name="person_reactivate"),
+    path(
+        "people/<int:person_id>/password-reset/",
+        people.person_password_reset,
+        name="person_password_reset",
+    ),
+    # The link in an invitation's mail: public.
+    path("people/accept/<link_token:token>/", people_accept.people_accept, name="people_accept"),
     # Our own action log.
     path("activity/", activity.activity, name="activity"),
     path("activity/export.csv", activity.activity_export_csv, name="activity_export"),

@@ -79,6 +79,11 @@ ACCESS: dict[str, Rule] = {
     "openid_connect_callback": rule(PUBLIC, "GET"),
     "socialaccount_login_cancelled": rule(PUBLIC, "GET"),
     "socialaccount_login_error": rule(PUBLIC, "GET"),
+    # Forgotten passwords (allauth's reset by a link by mail), and the reset an Admin sends.
+    "account_reset_password": rule(PUBLIC, "GET", "POST"),
+    "account_reset_password_done": rule(PUBLIC, "GET"),
+    "account_reset_password_from_key": rule(PUBLIC, "GET", "POST"),
+    "account_reset_password_from_key_done": rule(PUBLIC, "GET"),
     "healthz": rule(PUBLIC, "GET"),
     # An Admin of any connection opens the list and manages their own; adding (a POST here,
     # checked in the view) and removing one is for an Admin of all connections.
@@ -171,6 +176,20 @@ ACCESS: dict[str, Rule] = {
     "orgadmin:spend_limit_delete": rule(Perm.MANAGE, "POST"),
     "orgadmin:org_retention": rule(Perm.MANAGE, "POST"),
     "orgadmin:org_settings_tab": rule(Perm.VIEW_DIRECTORY, "GET"),
+    # People who may sign in here: an Admin or Auditor of any connection reads the page (the
+    # people of their connections); an Admin gives roles and invites on the connections they
+    # manage (checked in the view), and changes accounts, which span every connection, only as
+    # an Admin for all connections. Accepting an invitation is public (the link is the key).
+    "orgadmin:people": rule(Perm.VIEW_DIRECTORY, "GET", scope=Scope.ANY),
+    "orgadmin:people_invite": rule(Perm.MANAGE, "POST", scope=Scope.ANY),
+    "orgadmin:invitation_resend": rule(Perm.MANAGE, "POST", scope=Scope.ANY),
+    "orgadmin:invitation_revoke": rule(Perm.MANAGE, "POST", scope=Scope.ANY),
+    "orgadmin:person_role_add": rule(Perm.MANAGE, "POST", scope=Scope.ANY),
+    "orgadmin:person_role_remove": rule(Perm.MANAGE, "POST", scope=Scope.ANY),
+    "orgadmin:person_deactivate": rule(Perm.MANAGE, "POST", scope=Scope.ALL),
+    "orgadmin:person_reactivate": rule(Perm.MANAGE, "POST", scope=Scope.ALL),
+    "orgadmin:person_password_reset": rule(Perm.MANAGE, "POST", scope=Scope.ALL),
+    "orgadmin:people_accept": rule(PUBLIC, "GET", "POST"),
     # Our own action log.
     "orgadmin:activity": rule(Perm.VIEW_AUDIT_LOG, "GET"),
     "orgadmin:activity_export": rule(Perm.VIEW_AUDIT_LOG, "GET"),
@@ -223,6 +242,14 @@ DIRECTORY_SAMPLES: dict[str, object] = {
     "alert_id": "alert_sample",
     "certificate_id": "cert_sample",
     "tab": "spend",
+    # Not OpenAI's: our own people, their grants and invitations (not stored either: 404), an
+    # invitation link's token and a password reset link's parts (unknown: "doesn't work").
+    "person_id": 4242,
+    "grant_id": 4242,
+    "invitation_id": 4242,
+    "token": "sample-invitation-token-000000",
+    "uidb36": "1",
+    "key": "sample-reset-key",
 }
 
 
@@ -357,11 +384,19 @@ BRAVO_SAMPLES: dict[str, object] = {
     "event_id": "audit_log-bravo0001",
     "tab": "spend",
     "fmt": "csv",
+    # A person with a role on B only, their grant and an invitation to B (the fixture's ids).
+    "person_id": 0,
+    "grant_id": 0,
+    "invitation_id": 0,
+    # Links' secrets, not rows: an unknown one is "this link doesn't work", whoever asks.
+    "token": "bravo-invitation-token-0000000",
+    "uidb36": "1",
+    "key": "bravo-reset-key",
 }
 # Never walked: signing out would end the session the walk needs; signing in is not per org.
 NOT_WALKED = {"logout", "login", "account_login"}
 # The directory's and the audit log's ids: B's rows, looked up on A (request.org), are not found.
-ROW_IDS = set(BRAVO_SAMPLES) - {"tab", "fmt"}
+ROW_IDS = set(BRAVO_SAMPLES) - {"tab", "fmt", "token", "uidb36", "key"}
 
 
 def _store_bravo_event(org) -> None:
@@ -407,7 +442,27 @@ def two_orgs(db, _shared_simulator):
         outcome="ok",
     )
     _store_bravo_event(b)
-    return a, b, {**BRAVO_SAMPLES, "pk": b.pk}
+    return a, b, {**BRAVO_SAMPLES, "pk": b.pk, **_bravo_people(b)}
+
+
+def _bravo_people(org) -> dict[str, int]:
+    """Someone with a role on B only, and an invitation to B: not on A's People page."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from orgadmin.models import Invitation, RoleGrant
+
+    person = UserFactory(username=f"{BRAVO}-person", roles_on={org: Role.FINANCE})
+    invitation = Invitation.objects.create(
+        email="bravo.invitee@example.com",
+        role=Role.AUDITOR,
+        org=org,
+        token_hash="0" * 64,
+        expires_at=timezone.now() + dt.timedelta(days=7),
+    )
+    grant = RoleGrant.objects.get(user=person)
+    return {"person_id": person.pk, "grant_id": grant.pk, "invitation_id": invitation.pk}
 
 
 def _body(response) -> str:
@@ -470,7 +525,13 @@ def test_bs_rows_are_real_to_someone_with_a_role_on_b(client, two_orgs):
     session = client.session
     session[SESSION_KEY] = b.pk
     session.save()
-    for name in ("orgadmin:member", "orgadmin:project", "orgadmin:activity", "home"):
+    for name in (
+        "orgadmin:member",
+        "orgadmin:project",
+        "orgadmin:activity",
+        "orgadmin:people",
+        "home",
+    ):
         url = reverse(name, kwargs=_kwargs_for(url_patterns()[name], samples))
         response = client.get(url)
         assert response.status_code == 200, url

@@ -294,9 +294,28 @@ def rig(org, simulator, client_as, admin, finance, auditor):
     with install_transport(SIM_BASE_URL, httpx.WSGITransport(app=recorder)):
         yield {
             "recorder": recorder,
-            "samples": {**_samples(simulator.store), "pk": org.pk, "fmt": "csv"},
+            "samples": {
+                **_samples(simulator.store),
+                "pk": org.pk,
+                "fmt": "csv",
+                **_people_samples(finance),
+            },
             "admin": client_as(admin),
         }
+
+
+def _people_samples(person) -> dict[str, int]:
+    """A person, their grant and an open invitation, so People's forms are reached."""
+    from orgadmin.models import Invitation, RoleGrant
+
+    invitation = Invitation.objects.create(
+        email="fuzz.invitee@example.com",
+        role="Auditor",
+        token_hash="f" * 64,
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=7),
+    )
+    grant = RoleGrant.objects.filter(user=person).first()
+    return {"person_id": person.pk, "grant_id": grant.pk, "invitation_id": invitation.pk}
 
 
 def _url(name: str, samples: dict) -> str | None:

@@ -36,6 +36,7 @@ from orgadmin.models.directory import (
     UserRoleAssignment,
 )
 from orgadmin.models.key_areas import KeyArea
+from orgadmin.models.people import Invitation
 from orgadmin.models.roles import GrantSource, RoleGrant
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "GrantSource",
     "GroupMember",
     "GroupRoleAssignment",
+    "Invitation",
     "Invite",
     "KeyArea",
     "KeyUnreadable",

@@ -50,12 +50,22 @@ from orgadmin.selectors.directory import (
     users_list,
 )
 from orgadmin.selectors.key_areas import area_read_only
+from orgadmin.selectors.people import (
+    PeopleScope,
+    PersonRow,
+    invitations_open,
+    people_list,
+    people_scope,
+    person_rows,
+)
 from orgadmin.selectors.sync import SyncStatus, latest_sync_runs, refused_options, sync_status
 
 __all__ = [
     "AuditFacets",
     "AuditFilters",
     "DashboardActor",
+    "PeopleScope",
+    "PersonRow",
     "SyncStatus",
     "action_audit_events",
     "actions_list",
@@ -77,6 +87,7 @@ __all__ = [
     "display_names",
     "group_roles",
     "groups_list",
+    "invitations_open",
     "invite_conflict",
     "invite_counts",
     "invites_list",
@@ -85,6 +96,9 @@ __all__ = [
     "models_known",
     "org_settings",
     "owner_count",
+    "people_list",
+    "people_scope",
+    "person_rows",
     "project_keys",
     "project_members",
     "project_service_accounts",

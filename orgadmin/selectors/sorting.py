@@ -205,3 +205,14 @@ ACTIONS = Sorting(
     default="-when",
     tiebreak=("-id",),
 )
+PEOPLE = Sorting(
+    columns={
+        "name": text("username"),
+        "email": text("email"),
+        "mfa": plain("has_mfa", "username"),
+        "last_sign_in": newest("last_login", nulls_oldest=True),
+        "status": plain("is_active", "username"),
+    },
+    default="name",
+    tiebreak=("id",),
+)

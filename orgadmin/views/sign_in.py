@@ -22,6 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 
+from orgadmin.accounts.sso import provider_form_action
+
 
 class SignInView(LoginView):
     http_method_names = ["get", "post"]
@@ -70,4 +72,4 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             )
             response["Retry-After"] = str(wait)
             return response
-    return _login(request)
+    return provider_form_action(_login(request))  # its SSO button leads to the provider

@@ -38,6 +38,13 @@ def _samples(store) -> dict[str, str]:
         "alert_id": next(iter(store.spend_alerts), "alert_none"),
         "certificate_id": next(iter(store.certificates)),
         "tab": "spend",
+        # Ours, not OpenAI's (People, invitation links, password reset links): none stored.
+        "person_id": 4242,
+        "grant_id": 4242,
+        "invitation_id": 4242,
+        "token": "sample-invitation-token-000000",
+        "uidb36": "1",
+        "key": "sample-reset-key",
     }
 
 

@@ -10,8 +10,20 @@ from django.urls import resolve, reverse
 from tests.orgadmin.test_bad_input import _samples
 from tests.test_access_matrix import ACCESS, url_patterns
 
-# Not OpenAI ids: a connection's primary key, an export format and a page's tab.
-NOT_API_IDS = {"pk", "fmt", "tab"}
+# Not OpenAI ids: a connection's primary key, an export format and a page's tab; our own
+# people, their grants and invitations (numbers), and the secrets of invitation and password
+# reset links (never looked up as a path).
+NOT_API_IDS = {
+    "pk",
+    "fmt",
+    "tab",
+    "person_id",
+    "grant_id",
+    "invitation_id",
+    "token",
+    "uidb36",
+    "key",
+}
 # Audit events are looked up in our own table only, never through the SDK: tested on their own.
 LOCAL_IDS = {"event_id"}
 # As typed into the address bar. The test client, like a server, decodes %2E and %2F.

@@ -172,6 +172,17 @@ def test_the_sign_in_page_offers_sso_beside_the_password(sso, db):
     assert 'id="id_password"' in page
 
 
+def test_the_pages_with_an_sso_button_let_it_lead_to_the_provider(sso, db):
+    """The button posts here and is redirected to the provider: the browser holds that redirect
+    to the page's CSP form-action (tests/browser/test_oidc_sign_in.py follows it in Chromium)."""
+    for url in (reverse("login"), reverse("openid_connect_login")):
+        policy = Client().get(url)["Content-Security-Policy"]
+        assert "form-action 'self' https://idp.example.com;" in policy + ";"
+    sso.OIDC_SERVER_URL = ""
+    policy = Client().get(reverse("login"))["Content-Security-Policy"]
+    assert "form-action 'self';" in policy + ";"
+
+
 def test_sso_only_hides_the_password_but_lets_a_superuser_in(sso, db):
     sso.SSO_ONLY = True
     page = Client().get(reverse("login")).content.decode()
