@@ -64,7 +64,9 @@ class RequireMFAMiddleware:
             request.session.pop(ENROLLED, None)
             request.mfa_enrolment_required = must_enrol(user)  # type: ignore[attr-defined]
             return self.get_response(request)
-        if not request.session.get(ENROLLED):
+        # Only someone who must use TOTP and has it is remembered as enrolled: a person given
+        # Admin later in the same session is asked to enrol on their next page.
+        if not request.session.get(ENROLLED) and needs_mfa(user):
             if must_enrol(user):
                 url = reverse("mfa_activate_totp")
                 if getattr(request, "htmx", False):

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from orgadmin.access import Role
+from orgadmin.services.roles import role_grant
 from tests.factories import TEST_PASSWORD, UserFactory
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # base32, as allauth's own secrets are
@@ -171,6 +172,17 @@ def test_it_lets_an_enrolled_admin_and_a_finance_person_through(
     enrol(admin)
     assert client_as(admin).get("/").status_code == 200
     assert client_as(finance).get("/").status_code == 200
+
+
+def test_someone_made_admin_during_their_session_is_sent_to_enrol_next(
+    required, client_as, finance
+):
+    client = client_as(finance)
+    assert client.get("/").status_code == 200
+    role_grant(user=finance, role=Role.ADMIN, org=None)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
 
 
 def test_an_admin_cannot_turn_totp_off_while_it_is_required(required, client_as, admin):
