@@ -45,15 +45,22 @@ class ApiId:
         return value
 
 
+DOT_SEGMENTS = frozenset({".", ".."})
+
+
 class AuditEventId:
     """An audit event's id as the API sent it, `/` included: looked up in our table only, which
-    holds no NUL (PostgreSQL refuses one: a 500) and no id longer than MAX_ID_LENGTH."""
+    holds no NUL (PostgreSQL refuses one: a 500) and no id longer than MAX_ID_LENGTH. A dot
+    segment (`.`, `..`, or one of them between slashes) is a path, never an id: a 404, even to
+    htmx, whose drawer would otherwise say "this event is gone" for what a browser normalises."""
 
     regex = ".+"
     control = re.compile(r"[\x00-\x1f\x7f]")
 
     def to_python(self, value: str) -> str:
         if len(value) > MAX_ID_LENGTH or self.control.search(value):
+            raise ValueError(value)
+        if DOT_SEGMENTS.intersection(value.split("/")):
             raise ValueError(value)
         return value
 
