@@ -211,3 +211,127 @@ USAGE_MODELS: dict[str, type[UsageBucket]] = {
         WebSearchCallsUsage,
     )
 }
+
+
+# --- rollups: the aggregates the pages read -------------------------------------------------------
+
+
+class UsageRollup(models.Model):
+    """A family's usage summed per bucket along one dimension (or none): what a page that groups
+    by one dimension, or by none, reads instead of the raw rows.
+
+    `grain` is "1h" (a UTC hour), "1d" (a UTC day) or "local" (a day of the timezone in
+    RollupTimezone, `bucket_start` being its local midnight); `dimension` is "" for the total, or
+    the dimension whose `value` the row is of; `hours` counts the hours with rows in the bucket,
+    so that a level (bytes stored) is its sum divided by its hours, as from the raw rows.
+    Maintained by dashboard.sync.rollups in the transaction that writes the raw rows.
+    """
+
+    # As UsageBucket.org: no index of its own, no constraint in the database, Django's CASCADE.
+    org = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    grain = models.CharField(max_length=5)
+    dimension = models.CharField(max_length=20, blank=True)
+    value = models.CharField(max_length=200, blank=True)
+    bucket_start = models.DateTimeField()
+    hours = models.IntegerField()
+
+    family: Family
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.family.label} {self.grain} {self.dimension}={self.value} {self.bucket_start}"
+
+
+def _rollup_model(family: Family) -> type[UsageRollup]:
+    attrs: dict[str, Any] = {"__module__": __name__, "family": family}
+    for metric in family.metrics:
+        attrs[metric.name] = models.BigIntegerField(null=not metric.required, blank=True)
+    attrs["Meta"] = type(
+        "Meta",
+        (),
+        {
+            "verbose_name": f"{family.label.lower()} usage rollup",
+            # The order a page reads: one grain, one dimension, a range of buckets.
+            "constraints": [
+                models.UniqueConstraint(
+                    fields=["org", "grain", "dimension", "bucket_start", "value"],
+                    name=f"{family.slug}_rollup_key",
+                )
+            ],
+        },
+    )
+    name = f"{''.join(w.title() for w in family.slug.split('_'))}Rollup"
+    return type(name, (UsageRollup,), attrs)
+
+
+ROLLUP_MODELS: dict[str, type[UsageRollup]] = {
+    slug: _rollup_model(family) for slug, family in FAMILIES.items()
+}
+globals().update({m.__name__: m for m in ROLLUP_MODELS.values()})
+
+
+class CostRollup(models.Model):
+    """Costs summed per UTC day along one dimension ("" for the total; line_item, model,
+    project_id or api_key_id), per currency and quantity unit (so a model's tokens stay apart
+    from its images). Maintained with the cost rows, like UsageRollup."""
+
+    org = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    dimension = models.CharField(max_length=20, blank=True)
+    day = models.DateField()
+    value = models.CharField(max_length=200, blank=True)
+    currency = models.CharField(max_length=10)
+    quantity_unit = models.CharField(max_length=40, blank=True)
+    amount = ScaledDecimalField(places=12)
+    quantity = ScaledDecimalField(places=6, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "dimension", "day", "value", "currency", "quantity_unit"],
+                name="cost_rollup_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.dimension}={self.value}: {self.amount} {self.currency}"
+
+
+class RollupTimezone(models.Model):
+    """The timezone an organization's "local" rollups are cut in: its reporting timezone when
+    they were built. A page in another timezone folds the hourly rollups instead."""
+
+    org = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="+", primary_key=True
+    )
+    timezone = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.org_id}: {self.timezone}"
+
+
+class DataGeneration(models.Model):
+    """A counter per organization that moves, in the same transaction, with every write to its
+    usage or cost rows (and their aggregates). Page results cached under it are never stale:
+    once a write commits, the key they were stored under is never read again."""
+
+    org = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="+", primary_key=True
+    )
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.org_id}: {self.value}"

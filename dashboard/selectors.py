@@ -1,8 +1,9 @@
 """Reads for the usage and cost pages and exports: our tables only, never the API.
 
-Each selector runs one query. Usage rows are hourly; a selector groups them by hour in SQL (an
-index range scan, no per-row date functions) and folds the hours into the requested buckets in
-Python, in the reporting timezone.
+Each selector runs one query. Where a rollup can answer it exactly (a grouping by one dimension
+or none, filters on that dimension only: see dashboard/rollups.py), the query reads the rollup,
+whose size doesn't grow with the raw rows; otherwise the raw rows. Either way the database cuts
+the buckets (dashboard/buckets.py), in the reporting timezone.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.db import connection
 from django.db.models import BigIntegerField, Count, F, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from dashboard import rollups
 from dashboard.buckets import bucket_key, bucket_start, offset_changes
 from dashboard.families import FAMILIES, HEADLINE, NAMED_DIMENSIONS, Family
 from dashboard.models import DAILY_MODELS, USAGE_MODELS, CostBucket, ReportingSettings
@@ -56,14 +58,18 @@ class CostQuery:
     filters: Filters = ()
 
 
+def _scope(org: Organization | None, orgs: Sequence[Organization]) -> dict[str, Any]:
+    # One connection (`org`), or several at once (`orgs`, the All organizations view; none: no
+    # rows).
+    return {"org": org} if org is not None else {"org__in": [o.pk for o in orgs]}
+
+
 def _cost_queryset(
     *, org: Organization | None = None, orgs: Sequence[Organization] = (), query: CostQuery
 ):
-    # Costs come from the API in UTC days; a day is listed under its own date. One connection
-    # (`org`), or several at once (`orgs`, the All organizations view; none: no rows).
-    scope = {"org": org} if org is not None else {"org__in": [o.pk for o in orgs]}
+    # Costs come from the API in UTC days; a day is listed under its own date.
     return CostBucket.objects.filter(
-        **scope,
+        **_scope(org, orgs),
         day__gte=query.period.start,
         day__lt=query.period.end,
         **_filter_kwargs(query.filters),
@@ -94,8 +100,27 @@ def _cost_grouped(
         # A quantity adds up only within one line item; across line items it mixes units.
         sums["quantity_units"] = Sum("quantity", output_field=BigIntegerField())
         sums["quantity_unit"] = Max("quantity_unit")
+    rolled = _cost_rollup(org=org, orgs=orgs, query=query)
+    if rolled is not None:
+        rows, grouped = rolled
+        plain = [f for f in fields if f not in grouped]
+        return rows.values(*plain, **grouped).annotate(**sums).order_by(*fields)
     rows = _cost_queryset(org=org, orgs=orgs, query=query)
     return rows.values(*fields).annotate(**sums).order_by(*fields)
+
+
+def _cost_rollup(
+    *, org: Organization | None = None, orgs: Sequence[Organization] = (), query: CostQuery
+):
+    """The cost rollup's rows for a query and the expressions of its groups (None: the raw
+    rows answer it)."""
+    return rollups.cost_rollup_rows(
+        scope=_scope(org, orgs),
+        start=query.period.start,
+        end=query.period.end,
+        group_by=query.group_by,
+        filters=query.filters,
+    )
 
 
 def _fetch(queryset) -> tuple[dict[str, int], list[tuple]]:
@@ -157,6 +182,12 @@ def cost_export_rows(
 
 def cost_project_ids(*, org: Organization, query: CostQuery) -> list[str]:
     """The projects with costs in a query's period (one query)."""
+    by_project = CostQuery(query.period, ("project_id",), query.filters)
+    rolled = _cost_rollup(org=org, query=by_project)
+    if rolled is not None:
+        return list(
+            rolled[0].exclude(value="").values_list("value", flat=True).distinct().order_by()
+        )
     return list(
         _cost_queryset(org=org, query=query)
         .exclude(project_id="")
@@ -168,11 +199,10 @@ def cost_project_ids(*, org: Organization, query: CostQuery) -> list[str]:
 
 def cost_total(*, org: Organization, query: CostQuery, currency: str) -> Decimal:
     """The total amount of a period in one currency (one query)."""
-    total = (
-        _cost_queryset(org=org, query=query)
-        .filter(currency=currency)
-        .aggregate(total=Sum("amount"))["total"]
-    )
+    total_query = CostQuery(query.period, (), query.filters)
+    rolled = _cost_rollup(org=org, query=total_query)
+    rows = _cost_queryset(org=org, query=query) if rolled is None else rolled[0]
+    total = rows.filter(currency=currency).aggregate(total=Sum("amount"))["total"]
     return total or Decimal(0)
 
 
@@ -180,13 +210,13 @@ def daily_spend(
     *, org: Organization, start: dt.date, end: dt.date, project_id: str | None = None
 ) -> dict[str, dict]:
     """{currency: {day: amount}} for [start, end), of one project if given (one query)."""
-    scope = {"project_id": project_id} if project_id is not None else {}
-    rows = (
-        CostBucket.objects.filter(org=org, day__gte=start, day__lt=end, **scope)
-        .values("currency", "day")
-        .annotate(amount=Sum("amount"))
-        .order_by()
+    dimension = "project_id" if project_id is not None else ""
+    rows = rollups.cost_dimension_rows(
+        scope={"org": org}, start=start, end=end, dimension=dimension
     )
+    if project_id is not None:
+        rows = rows.filter(value=project_id)
+    rows = rows.values("currency", "day").annotate(amount=Sum("amount")).order_by()
     out: dict[str, dict] = defaultdict(dict)
     for row in rows:
         out[row["currency"]][row["day"]] = row["amount"]
@@ -197,23 +227,19 @@ def project_spend(*, org: Organization, start: dt.date, end: dt.date) -> tuple[s
     """(currency, expression): each project's spend in [start, end), in the currency most of it
     is in, as an expression over `Project` rows (0 when it spent nothing), so that a list of
     projects sorts and pages by it in the database (one query, for the currency)."""
+    scope = {"org": org}
     totals = (
-        CostBucket.objects.filter(org=org, day__gte=start, day__lt=end)
+        rollups.cost_dimension_rows(scope=scope, start=start, end=end)
         .values("currency")
         .annotate(amount=Sum("amount"))
         .order_by("-amount", "currency")
     )
     currency = next((row["currency"] for row in totals[:1]), "usd")
     per_project = (
-        CostBucket.objects.filter(
-            org=org,
-            day__gte=start,
-            day__lt=end,
-            currency=currency,
-            project_id=OuterRef("openai_id"),
-        )
+        rollups.cost_dimension_rows(scope=scope, start=start, end=end, dimension="project_id")
+        .filter(currency=currency, value=OuterRef("openai_id"))
         .order_by()
-        .values("project_id")
+        .values("value")
         .annotate(amount=Sum("amount"))
         .values("amount")
     )
@@ -232,9 +258,10 @@ def top_costs(
 ) -> list[dict[str, Any]]:
     """The biggest spenders along one dimension (project or key) in [start, end) (one query)."""
     return list(
-        CostBucket.objects.filter(org=org, day__gte=start, day__lt=end, currency=currency)
-        .exclude(**{dimension: ""})
-        .values(dimension)
+        rollups.cost_dimension_rows(scope={"org": org}, start=start, end=end, dimension=dimension)
+        .filter(currency=currency)
+        .exclude(value="")
+        .values(**{dimension: F("value")})
         .annotate(amount=Sum("amount"))
         .order_by("-amount", dimension)[:limit]
     )
@@ -249,9 +276,10 @@ def top_cost_models(
     "gpt-4.1, output" add up to "gpt-4.1". `tokens` is None when no line item counts tokens.
     """
     return list(
-        CostBucket.objects.filter(org=org, day__gte=start, day__lt=end, currency=currency)
-        .exclude(model="")
-        .values("model")
+        rollups.cost_dimension_rows(scope={"org": org}, start=start, end=end, dimension="model")
+        .filter(currency=currency)
+        .exclude(value="")
+        .values(model=F("value"))
         .annotate(
             amount=Sum("amount"),
             tokens=Sum("quantity", filter=Q(quantity_unit="tokens")),
@@ -273,7 +301,9 @@ def org_cost_totals(
     """Each organization's costs of a period by currency: {(org id, currency): amount} (one
     query)."""
     rows = (
-        CostBucket.objects.filter(org__in=_pks(orgs), day__gte=period.start, day__lt=period.end)
+        rollups.cost_dimension_rows(
+            scope={"org__in": _pks(orgs)}, start=period.start, end=period.end
+        )
         .values("org_id", "currency")
         .annotate(amount=Sum("amount"))
         .order_by()
@@ -286,7 +316,7 @@ def org_daily_spend(
 ) -> dict[int, dict[str, dict[dt.date, Decimal]]]:
     """daily_spend of several organizations: {org id: {currency: {day: amount}}} (one query)."""
     rows = (
-        CostBucket.objects.filter(org__in=_pks(orgs), day__gte=start, day__lt=end)
+        rollups.cost_dimension_rows(scope={"org__in": _pks(orgs)}, start=start, end=end)
         .values("org_id", "currency", "day")
         .annotate(amount=Sum("amount"))
         .order_by()
@@ -302,12 +332,12 @@ def org_top_projects(
 ) -> list[dict[str, Any]]:
     """The projects that cost most in [start, end) across organizations, in one currency (one
     query): rows of org_id, project_id and amount."""
+    scope = {"org__in": _pks(orgs)}
     return list(
-        CostBucket.objects.filter(
-            org__in=_pks(orgs), day__gte=start, day__lt=end, currency=currency
-        )
-        .exclude(project_id="")
-        .values("org_id", "project_id")
+        rollups.cost_dimension_rows(scope=scope, start=start, end=end, dimension="project_id")
+        .filter(currency=currency)
+        .exclude(value="")
+        .values("org_id", project_id=F("value"))
         .annotate(amount=Sum("amount"))
         .order_by("-amount", "org_id", "project_id")[:limit]
     )
@@ -395,7 +425,11 @@ def _usage_model(query: UsageQuery):
 
 
 def _usage_queryset(*, org: Organization, query: UsageQuery):
-    """One row per bucket and group, cut by the database (see dashboard/buckets.py)."""
+    """One row per bucket and group, cut by the database (see dashboard/buckets.py), from a
+    rollup when one answers the query."""
+    rolled = rollups.usage_rollup_rows(org=org, query=query)
+    if rolled is not None:
+        return rolled
     model = _usage_model(query)
     sums: dict[str, Any] = {m.name: Sum(m.name) for m in query.family.metrics}
     if any(m.over_time == "gauge" for m in query.family.metrics):
@@ -455,20 +489,17 @@ def usage_export_rows(*, org: Organization, query: UsageQuery) -> Iterator[tuple
 
 
 def family_daily_totals(*, org: Organization, period: Period) -> dict[str, dict[dt.date, float]]:
-    """Each family's headline metric per local day (one UNION query over every family)."""
-    models = DAILY_MODELS if offset_changes(period) == [(None, 0)] else USAGE_MODELS
+    """Each family's headline metric per local day (one UNION query over every family), from
+    the rollups' totals."""
     key = bucket_key("bucket_start", "1d", period)
     parts = []
     for slug, metrics in HEADLINE.items():
         total = sum((F(m) for m in metrics[1:]), F(metrics[0]))
         parts.append(
-            models[slug]
-            .objects.filter(
-                org=org, bucket_start__gte=period.utc_start, bucket_start__lt=period.utc_end
-            )
+            rollups.usage_total_rows(org=org, slug=slug, period=period)
             .annotate(family=Value(slug), bucket=key)
             .values("family", "bucket")
-            .annotate(value=Coalesce(Sum(total), 0), hours=Count("bucket_start", distinct=True))
+            .annotate(value=Coalesce(Sum(total), 0), hours=Sum("hours"))
             .order_by()
         )
     result: dict[str, dict[dt.date, float]] = {slug: {} for slug in HEADLINE}

@@ -7,13 +7,18 @@ from typing import Any
 from django.db import transaction
 
 from dashboard.models import ReportingSettings
+from dashboard.sync.rollups import rollups_timezone_set
 from orgadmin.models import Organization
 from orgadmin.services.action_log import action_record
 
 
 def reporting_timezone_set(*, org: Organization, timezone: str, actor: Any) -> ReportingSettings:
-    """Make `timezone` the organization's default reporting timezone, and log who did it."""
+    """Make `timezone` the organization's default reporting timezone, cut its local rollups in
+    it, and log who did it."""
     with transaction.atomic():
+        # First: it waits for a sync page of this organization that is being written (and
+        # makes the next wait for this), so the local rollups follow one timezone only.
+        rollups_timezone_set(org=org, timezone=timezone)
         settings, _ = ReportingSettings.objects.update_or_create(
             org=org, defaults={"timezone": timezone}
         )

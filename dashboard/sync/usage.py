@@ -13,6 +13,10 @@ Streams are independent: one that fails after the SDK's retries is recorded on t
 goes on with the others and ends "partial"; the next run resumes that stream from its own
 watermarks. A grouping or filter that the API refuses with a 400 is dropped and the request sent
 again (see `_Options`); the refusal is kept on the connection and asked about again daily.
+
+Pages are decoded by `dashboard.sync.decode` on a background thread (`_Fetcher`), which sends the
+next request as soon as a page is decoded: a page is written while the next one is on its way,
+also from one window or stream to the next.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -36,15 +41,14 @@ from dashboard.families import (
     MAX_COST_BUCKETS_PER_PAGE,
     SYNC_BUCKET_WIDTH,
 )
+from dashboard.sync.decode import ApiPage, page_decoder
 from dashboard.sync.writer import (
     DAY,
     HOUR,
-    JsonPage,
     Page,
     SyncDataError,
     ceil_to,
     floor_to,
-    peek_cursor,
     write_cost_page,
     write_usage_page,
 )
@@ -136,7 +140,8 @@ class _Stream:
     # "group_by:<dimension>" for a grouping (a filter would be its parameter's name).
     options: tuple[str, ...]
     fetch: Callable[..., Any]  # fetch(options, **params) -> the SDK's raw response
-    write: Callable[[Iterable[dict[str, Any]], dt.datetime], Page | None]
+    decode: Callable[[bytes, str | None], ApiPage]  # the page's JSON, its request id
+    write: Callable[[Iterable[Any], dt.datetime], Page | None]
     area: str = "usage"  # what the admin key must be allowed to read (orgadmin.areas)
 
 
@@ -170,7 +175,8 @@ def _group_by(options: Sequence[str], dimensions: Sequence[str]) -> list[str]:
 
 def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_Stream]:
     # The SDK sends each request (auth, retries with Retry-After, errors, request ids); the page
-    # is read as plain JSON rather than typed models, which would hold it in memory twice over.
+    # is decoded by `dashboard.sync.decode` into compact structs rather than the SDK's pydantic
+    # models, which would hold it in memory many times over.
     usage = client.usage.with_raw_response if client is not None else None
     streams = []
     for slug in families:
@@ -189,6 +195,7 @@ def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_S
                 max_buckets=MAX_BUCKETS_PER_PAGE[SYNC_BUCKET_WIDTH],
                 options=grouping_options(family.dimensions),
                 fetch=fetch,
+                decode=page_decoder(slug),
                 write=lambda buckets, stamp, _f=family: write_usage_page(org, _f, buckets, stamp),
             )
         )
@@ -205,6 +212,7 @@ def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_S
             max_buckets=MAX_COST_BUCKETS_PER_PAGE,
             options=grouping_options(COST_DIMENSIONS),
             fetch=fetch_costs,
+            decode=page_decoder(None),
             write=lambda buckets, stamp: write_cost_page(org, buckets, stamp),
             area="costs",
         )
@@ -212,52 +220,92 @@ def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_S
     return streams
 
 
+@dataclass(frozen=True)
+class _Window:
+    """The requests of one window: a stream's whole buckets [start, end), sending `options`."""
+
+    stream: _Stream
+    start: dt.datetime
+    end: dt.datetime
+    options: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls, stream: _Stream, window: tuple[dt.datetime, dt.datetime], options: Sequence[str]
+    ) -> _Window:
+        # Whole buckets only, so that a window costs exactly ceil(buckets / limit) pages.
+        start, end = floor_to(window[0], stream.step), ceil_to(window[1], stream.step)
+        return cls(stream, start, end, tuple(options))
+
+
+def _fetch(window: _Window, cursor: str | None) -> ApiPage:
+    """One page of `window` (its first without a cursor), with the largest page the API allows,
+    decoded. Runs on the fetch thread: no database here."""
+    stream = window.stream
+    buckets = -(-(window.end - window.start) // stream.step)
+    params: dict[str, Any] = {
+        "start_time": int(window.start.timestamp()),
+        "end_time": int(window.end.timestamp()),
+        "limit": min(stream.max_buckets, max(1, buckets)),
+    }
+    if cursor:
+        params["page"] = cursor
+    with api_errors():
+        raw = stream.fetch(window.options, **params)
+    return stream.decode(raw.http_response.content, raw.request_id)
+
+
+def _nothing() -> None:
+    return None
+
+
+class _Fetcher:
+    """Sends a run's page requests from one background thread, a page ahead of the page being
+    written: the next page of its window as soon as this one is decoded (the cursor is in it),
+    and after a window's last page, the first page of the window that follows, in the same
+    stream or the next. Against an API that takes time to answer, the writes hide behind the
+    wait for the next page."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-fetch")
+        self._ahead: tuple[_Window, Future[ApiPage]] | None = None
+
+    def pages(
+        self, window: _Window, following: Callable[[], _Window | None] = _nothing
+    ) -> Iterator[ApiPage]:
+        """Each page of `window`. When its last page is in, `following()` names the window whose
+        first page is requested while that one is written (None: none)."""
+        ahead, self._ahead = self._ahead, None
+        future: Future[ApiPage] | None
+        if ahead is not None and ahead[0] == window:
+            future = ahead[1]
+        else:  # nothing asked ahead, or not this (an option refused since): ask now
+            future = self._pool.submit(_fetch, window, None)
+        while future is not None:
+            page = future.result()
+            future = self._pool.submit(_fetch, window, page.next_page) if page.next_page else None
+            if future is None and (after := following()) is not None:
+                self._ahead = (after, self._pool.submit(_fetch, after, None))
+            yield page
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _pages(
     stream: _Stream,
     start: dt.datetime,
     end: dt.datetime,
     options: Sequence[str] | None = None,
-) -> Iterator[JsonPage]:
-    """Each page of one window, with the largest page the API allows, sending `options` (all
-    the stream's by default).
-
-    The next page is fetched in the background while this one is written: the sync takes about
-    as long as the fetching alone.
-    """
-    options = stream.options if options is None else options
-    buckets = -(-(end - start) // stream.step)  # start and end are bucket boundaries
-    limit = min(stream.max_buckets, max(1, buckets))
-
-    def fetch(cursor: str | None) -> tuple[JsonPage, str | None]:
-        params: dict[str, Any] = {
-            "start_time": int(start.timestamp()),
-            "end_time": int(end.timestamp()),
-            "limit": limit,
-        }
-        if cursor:
-            params["page"] = cursor
-        with api_errors():
-            raw = stream.fetch(options, **params)
-        response = raw.http_response
-        text = response.content.decode("utf-8")
-        return JsonPage(text, raw.request_id), peek_cursor(text)
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-fetch")
+) -> Iterator[ApiPage]:
+    """Each page of one window, sending `options` (all the stream's by default), the next one
+    in flight while the caller handles one (the fetch-only benchmark reads pages with it)."""
+    fetcher = _Fetcher()
     try:
-        future = pool.submit(fetch, None)
-        while True:
-            page, peeked = future.result()
-            future = pool.submit(fetch, peeked) if peeked else None
-            yield page
-            if page.next_page != peeked:
-                raise OrgAPIError(
-                    "The OpenAI API sent a page whose cursor could not be read.",
-                    request_id=page.request_id,
-                )
-            if future is None:
-                return
+        options = stream.options if options is None else options
+        yield from fetcher.pages(_Window.of(stream, (start, end), options))
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        fetcher.close()
 
 
 def _relaxed_commit() -> None:
@@ -308,67 +356,108 @@ class _Options:
         )
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What the streams of one run share."""
+
+    org: Organization
+    recorder: RunRecorder
+    fetcher: _Fetcher
+    start: dt.datetime | None
+    end: dt.datetime
+    refetch: bool
+    now: dt.datetime
+
+
+@dataclass
+class _Plan:
+    """A stream's windows to fetch in this run, its held range before them, its options."""
+
+    stream: _Stream
+    windows: list[tuple[dt.datetime, dt.datetime]]
+    known: tuple[dt.datetime, dt.datetime] | None
+    options: _Options
+
+    def window(self, index: int) -> _Window | None:
+        if index >= len(self.windows):
+            return None
+        return _Window.of(self.stream, self.windows[index], self.options.sending)
+
+
+def _plan(run: _Run, stream: _Stream) -> _Plan:
+    start = floor_to(run.start or _resume_from(run.org, stream, run.now), stream.step)
+    end = ceil_to(run.end, stream.step)
+    known = _known(run.org, stream.endpoint)
+    settle = dt.timedelta(hours=settings.USAGE_SETTLE_HOURS)
+    windows = (
+        [(start, end)]
+        if run.refetch
+        else windows_to_fetch(start=start, end=end, known=known, settle=settle)
+    )
+    return _Plan(stream, windows, known, _Options(run.org, stream, run.now))
+
+
 def _sync_window(
-    org: Organization,
+    run: _Run,
     stream: _Stream,
-    recorder: RunRecorder,
     options: _Options,
     window: tuple[dt.datetime, dt.datetime],
     known: tuple[dt.datetime, dt.datetime] | None,
-    now: dt.datetime,
+    following: Callable[[], _Window | None],
 ) -> tuple[dt.datetime, dt.datetime] | None:
-    """Fetch and store one window; returns the endpoint's held range after it."""
-    # Whole buckets only, so that a window costs exactly ceil(buckets / limit) pages.
-    window_start, window_end = floor_to(window[0], stream.step), ceil_to(window[1], stream.step)
+    """Fetch and store one window; returns the endpoint's held range after it. `following()`
+    names the window to ask for while this one's last page is written."""
     while True:
+        planned = _Window.of(stream, window, options.sending)
         try:
-            for json_page in _pages(stream, window_start, window_end, options.sending):
+            for api_page in run.fetcher.pages(planned, following):
                 options.accepted()
                 stamp = timezone.now()
                 with transaction.atomic():
                     _relaxed_commit()
-                    page = stream.write(json_page.buckets(), stamp)
+                    page = stream.write(api_page.buckets, stamp)
                     if page is not None:
                         # Never claim beyond the moment of fetching: the current bucket is partial.
-                        fetched_to = min(page.last_end, now)
+                        fetched_to = min(page.last_end, run.now)
                         known = _extend_known(
-                            org, stream.endpoint, known, (window_start, fetched_to)
+                            run.org, stream.endpoint, known, (planned.start, fetched_to)
                         )
-                recorder.page(rows=page.rows if page else 0)
+                run.recorder.page(rows=page.rows if page else 0)
             return known
         except OrgAPIError as exc:
             if not options.refuse(exc):
                 raise
-            recorder.page(rows=0)  # the refused request; the window starts again without it
+            run.recorder.page(rows=0)  # the refused request; the window starts again without it
 
 
-def _sync_stream(
-    org: Organization,
-    stream: _Stream,
-    recorder: RunRecorder,
-    *,
-    start: dt.datetime,
-    end: dt.datetime,
-    refetch: bool,
-    now: dt.datetime,
-) -> None:
-    start, end = floor_to(start, stream.step), ceil_to(end, stream.step)
-    known = _known(org, stream.endpoint)
-    settle = dt.timedelta(hours=settings.USAGE_SETTLE_HOURS)
-    windows = (
-        [(start, end)]
-        if refetch
-        else windows_to_fetch(start=start, end=end, known=known, settle=settle)
-    )
-    options = _Options(org, stream, now)
-    held_before = known
-    for window in windows:
-        known = _sync_window(org, stream, recorder, options, window, known, now)
-    if options.restored and held_before and windows:
+def _sync_stream(run: _Run, plan: _Plan, following: Callable[[], _Window | None]) -> None:
+    """Every window of the plan; `following()` names the next stream's first window."""
+    stream, options, known = plan.stream, plan.options, plan.known
+    last = len(plan.windows) - 1
+    for index, window in enumerate(plan.windows):
+        if index < last:
+            after = partial(plan.window, index + 1)
+        else:
+            # Not the next stream's first page when the held range is fetched again below (the
+            # API took back an option it refused): that window comes first.
+            after = partial(_unless, lambda: bool(options.restored), following)
+        known = _sync_window(run, stream, options, window, known, after)
+    if options.restored and plan.known and plan.windows:
         # The API takes again what it refused: fetch what we held without it once more.
-        first = min(w[0] for w in windows)
-        if held_before[0] < first:
-            _sync_window(org, stream, recorder, options, (held_before[0], first), known, now)
+        first = min(w[0] for w in plan.windows)
+        if plan.known[0] < first:
+            _sync_window(run, stream, options, (plan.known[0], first), known, following)
+
+
+def _unless(skip: Callable[[], bool], following: Callable[[], _Window | None]) -> _Window | None:
+    return None if skip() else following()
+
+
+def _first_window(run: _Run, streams: Sequence[_Stream]) -> _Window | None:
+    """The first window of the first of `streams` the key may read: asked for while the stream
+    before it writes its last page."""
+    stream = next((s for s in streams if run.recorder.may_read(s.area)), None)
+    return _plan(run, stream).window(0) if stream is not None else None
 
 
 def _resume_from(org: Organization, stream: _Stream, now: dt.datetime) -> dt.datetime:
@@ -440,27 +529,29 @@ def _sync_streams(
     not read is skipped (and its area asked once)."""
     last_error: Exception | None = None
     tried = 0
-    for stream in streams:
-        if not recorder.may_read(stream.area):
-            continue  # refused for another stream of the area: not asked again
-        tried += 1
-        stream_start = start or _resume_from(org, stream, now)
-        try:
-            _sync_stream(
-                org, stream, recorder, start=stream_start, end=end, refetch=refetch, now=now
-            )
-        except (OrgAPIError, SyncDataError) as exc:
-            if isinstance(exc, OrgAPIError) and exc.permission_denied:
-                recorder.area_refused(area=stream.area, error=exc)
-                tried -= 1
-                continue
-            if isinstance(exc, OrgAPIError) and exc.account_wide:
-                raise
-            log.warning("usage sync of %s: %s failed: %s", org, stream.label, exc)
-            recorder.stream_failed(stream=stream.endpoint, label=stream.label, error=exc)
-            last_error = exc
-        else:
-            recorder.area_read(stream.area)
+    run = _Run(org, recorder, _Fetcher(), start, end, refetch, now)
+    try:
+        for index, stream in enumerate(streams):
+            if not recorder.may_read(stream.area):
+                continue  # refused for another stream of the area: not asked again
+            tried += 1
+            following = partial(_first_window, run, streams[index + 1 :])
+            try:
+                _sync_stream(run, _plan(run, stream), following)
+            except (OrgAPIError, SyncDataError) as exc:
+                if isinstance(exc, OrgAPIError) and exc.permission_denied:
+                    recorder.area_refused(area=stream.area, error=exc)
+                    tried -= 1
+                    continue
+                if isinstance(exc, OrgAPIError) and exc.account_wide:
+                    raise
+                log.warning("usage sync of %s: %s failed: %s", org, stream.label, exc)
+                recorder.stream_failed(stream=stream.endpoint, label=stream.label, error=exc)
+                last_error = exc
+            else:
+                recorder.area_read(stream.area)
+    finally:
+        run.fetcher.close()
     if last_error is not None and len(recorder.failures) == tried:
         raise last_error
     if recorder.refused and not recorder.read:

@@ -2,8 +2,8 @@
 
 One transaction per page (the caller's, `dashboard.sync.usage`): the rows we hold of the page's
 buckets are replaced by the page's rows, so rows the API no longer returns go, and a retried or
-overlapping page changes nothing. Pages are read lazily from the JSON text (`JsonPage`), so a
-page of 100,000 results never exists as 100,000 dicts at once.
+overlapping page changes nothing. A page comes decoded by `dashboard.sync.decode` (compact structs,
+not dicts); a bucket given as a dict, as tests write them, is read the same way.
 
 A bucket belongs to the hour (or day) that contains its start: the live API labels buckets from
 the requested start time and ends the open one at "now", so starts are floored before storing.
@@ -12,21 +12,20 @@ the requested start time and ends the open one at "now", so starts are floored b
 from __future__ import annotations
 
 import datetime as dt
-import json
 import operator
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
 
 from dashboard.families import COST_DIMENSIONS, Family, line_item_parts
-from dashboard.models import DAILY_MODELS, USAGE_MODELS, CostBucket
-from orgadmin.client import OrgAPIError
+from dashboard.models import USAGE_MODELS, CostBucket
+from dashboard.sync import rollups
 from orgadmin.models import Organization
 
 UTC = dt.UTC
@@ -83,7 +82,8 @@ def _dimension(value: Any) -> str:
 
 
 def _getter(obj: Any) -> Callable[[str], Any]:
-    # The SDK gives typed objects; a result it could not type (an unknown `object`) stays a dict.
+    # A page's buckets and results are decoded structs (`dashboard.sync.decode`); tests and
+    # callers may give dicts.
     if isinstance(obj, dict):
         return obj.get
     return lambda name: getattr(obj, name, None)
@@ -154,64 +154,77 @@ def _usage_rows(
     family: Family, bucket: Any, start: dt.datetime, head: tuple, stamp_db: Any
 ) -> list[tuple]:
     """One bucket's rows at `start`; the same combination twice in a bucket is added up."""
-    get_bucket = _getter(bucket)
+    results = _getter(bucket)("results") or ()
     start = connection.ops.adapt_datetimefield_value(start)
-    dims, names = family.dimensions, family.metric_names
-    required = [m.required for m in family.metrics]
-    # Fast path for what the API sends: every field present, dimensions as strings (or the batch
-    # flag as a boolean), metrics as ints. Anything else takes the careful path below.
-    dims_of, metrics_of = _tuple_getter(dims), _tuple_getter(names)
-    flag = dims.index("batch") if "batch" in dims else -1
-    merged: dict[tuple, list] = {}
-    for result in get_bucket("results") or ():
-        try:
-            found, values = dims_of(result), metrics_of(result)
-        except (KeyError, TypeError):
-            found = values = None
-        if found is not None and flag >= 0 and type(found[flag]) is bool:
-            found = (*found[:flag], "true" if found[flag] else "false", *found[flag + 1 :])
-        if found is None or (found and set(map(type, found)) != _STR_ONLY):
-            get = result.get if isinstance(result, dict) else _getter(result)
-            found = [_dimension(get(d)) for d in dims]
-            values = [get(n) for n in names]
-        if set(map(type, values)) != _INT_ONLY:
-            values = [_count(v) for v in values]
-            if None in values:
-                values = [0 if v is None and r else v for v, r in zip(values, required)]  # noqa: B905
-        key = (start, *found)
-        old = merged.get(key)
-        merged[key] = values if old is None else [_add(a, b) for a, b in zip(old, values)]  # noqa: B905
-    return [(*head, *key, *values, stamp_db) for key, values in merged.items()]
+    try:
+        found = list(map(_tuple_getter(results, family.dimensions), results))
+        values = list(map(_tuple_getter(results, family.metric_names), results))
+    except (KeyError, TypeError, AttributeError):  # a field missing from a dict
+        gets = [_getter(result) for result in results]
+        found = [tuple(map(get, family.dimensions)) for get in gets]
+        values = [tuple(map(get, family.metric_names)) for get in gets]
+    # What the API sends is dimensions as strings and metrics as ints, checked for the whole
+    # bucket at once; a row with a null dimension, the batch flag as a boolean or a metric sent
+    # as a string or a float is put right on its own.
+    if not _STR_ONLY.issuperset(map(type, chain.from_iterable(found))):
+        found = [f if _STR_ONLY.issuperset(map(type, f)) else _dimensions(f) for f in found]
+    if not _INT_ONLY.issuperset(map(type, chain.from_iterable(values))):
+        values = [v if _INT_ONLY.issuperset(map(type, v)) else _counts(family, v) for v in values]
+    merged = dict(zip(found, values, strict=True))
+    if len(merged) < len(found):  # the same combination twice: added up
+        merged = {}
+        for key, counts in zip(found, values, strict=True):
+            old = merged.get(key)
+            merged[key] = counts if old is None else tuple(map(_add, old, counts))
+    return [(*head, start, *key, *counts, stamp_db) for key, counts in merged.items()]
 
 
-_STR_ONLY, _INT_ONLY = {str}, {int}
+_STR_ONLY, _INT_ONLY = frozenset({str}), frozenset({int})
 
 
-def _tuple_getter(names: Sequence[str]) -> Callable[[Any], tuple]:
-    """A dict's values for `names`, as a tuple (KeyError when one is missing)."""
-    if not names:
-        return lambda obj: ()
+def _dimensions(values: Sequence[Any]) -> tuple[str, ...]:
+    return tuple([d if type(d) is str else _dimension(d) for d in values])
+
+
+def _counts(family: Family, values: Sequence[Any]) -> tuple:
+    """Metrics sent otherwise than as ints, as ints; a required one that is missing is 0."""
+    counts = [_count(v) for v in values]
+    return tuple(
+        0 if v is None and m.required else v for v, m in zip(counts, family.metrics, strict=True)
+    )
+
+
+def _tuple_getter(results: Sequence[Any], names: Sequence[str]) -> Callable[[Any], tuple]:
+    """A result's `names` as a tuple: by key from a dict (KeyError when one is missing), by
+    attribute from a decoded struct."""
+    by = operator.itemgetter if results and isinstance(results[0], dict) else operator.attrgetter
     if len(names) == 1:
-        name = names[0]
-        return lambda obj: (obj[name],)
-    return operator.itemgetter(*names)
+        get = by(names[0])
+        return lambda obj: (get(obj),)
+    return by(*names)
 
 
 def _cost_rows(bucket: Any, start: dt.datetime, head: tuple, stamp_db: Any) -> list[tuple]:
     """One day's cost rows, amounts as exact integer pico-dollars."""
-    get_bucket = _getter(bucket)
+    results = _getter(bucket)("results") or ()
     day = start.date().isoformat()
+    dims_of = _tuple_getter(results, COST_DIMENSIONS)
     merged: dict[tuple, list] = {}
-    for result in get_bucket("results") or ():
+    for result in results:
         get = _getter(result)
-        key = (day, *(_dimension(get(d)) for d in COST_DIMENSIONS))
+        try:
+            found = dims_of(result)
+        except (KeyError, TypeError, AttributeError):
+            found = tuple(map(get, COST_DIMENSIONS))
+        if not _STR_ONLY.issuperset(map(type, found)):
+            found = _dimensions(found)
         amount = _getter(get("amount") or {})
-        value = parse_decimal(amount("value")) or Decimal(0)
+        value = parse_decimal(amount("value")) or _ZERO
         quantity = parse_decimal(get("quantity"))
-        old = merged.get(key)
+        old = merged.get(found)
         if old is None:
             currency = (amount("currency") or "usd").lower()
-            merged[key] = [value, currency, quantity, get("quantity_unit") or ""]
+            merged[found] = [value, currency, quantity, get("quantity_unit") or ""]
         else:
             old[0], old[2] = old[0] + value, _add(old[2], quantity)
     amount_units = CostBucket._meta.get_field("amount").to_units
@@ -219,6 +232,7 @@ def _cost_rows(bucket: Any, start: dt.datetime, head: tuple, stamp_db: Any) -> l
     return [
         (
             *head,
+            day,
             *key,
             _model_of(key[_LINE_ITEM]),
             amount_units(v[0]),
@@ -231,7 +245,8 @@ def _cost_rows(bucket: Any, start: dt.datetime, head: tuple, stamp_db: Any) -> l
     ]
 
 
-_LINE_ITEM = 1 + COST_DIMENSIONS.index("line_item")  # in a cost row's key, after the day
+_ZERO = Decimal(0)
+_LINE_ITEM = COST_DIMENSIONS.index("line_item")  # in a cost row's key
 
 
 @lru_cache(maxsize=4096)
@@ -270,7 +285,7 @@ def _write_page(
         written, pending, starts, gaps = written + len(pending), [], [], []
 
     for bucket in buckets:
-        start = floor_to(_ts(bucket["start_time"]), step)
+        start = floor_to(_ts(_getter(bucket)("start_time")), step)
         end = start + step
         if start in seen:
             flush()  # the bucket's first copy is written: the delete below removes it
@@ -329,43 +344,22 @@ def usage_rollup(
     end: dt.datetime,
     stamp: dt.datetime | None = None,
 ) -> None:
-    """Rebuild the daily rows of every UTC day that [start, end) touches from its hourly rows."""
-    first, last, stamp = start, end, stamp or timezone.now()
-    day_lo, day_hi = floor_to(first, DAY), ceil_to(last, DAY)
-    hourly, daily = USAGE_MODELS[family.slug], DAILY_MODELS[family.slug]
-    daily.objects.filter(org=org, bucket_start__gte=day_lo, bucket_start__lt=day_hi).delete()
-    qn = connection.ops.quote_name
-    day = (
-        # Django stores a datetime as "YYYY-MM-DD HH:MM:SS" text: its day is the first ten.
-        "substr(bucket_start, 1, 10) || ' 00:00:00'"
-        if connection.vendor == "sqlite"
-        else "date_trunc('day', bucket_start)"  # the session is in UTC
+    """Rebuild every aggregate of the hours [start, end) from the raw rows (the daily rows and
+    the rollups of the UTC and local days they touch), and move the data generation."""
+    rollups.data_changed(org=org)
+    rollups.usage_update(
+        org=org,
+        family=family,
+        start=floor_to(start, HOUR),
+        end=ceil_to(end, HOUR),
+        stamp=stamp or timezone.now(),
     )
-    integer = "INTEGER" if connection.vendor == "sqlite" else "BIGINT"
-    dims = ", ".join(qn(d) for d in family.dimensions)
-    sums = ", ".join(
-        f"CAST(ROUND(AVG({qn(m.name)})) AS {integer})"
-        if m.over_time == "gauge"
-        else f"SUM({qn(m.name)})"
-        for m in family.metrics
-    )
-    metrics = ", ".join(qn(m) for m in family.metric_names)
-    adapt = connection.ops.adapt_datetimefield_value
-    # Table and column names come from our models, quoted; every value is a bound parameter.
-    sql = (
-        f"INSERT INTO {qn(daily._meta.db_table)} (org_id, bucket_start, {dims}, {metrics}, "  # noqa: S608
-        f"fetched_at) SELECT org_id, {day}, {dims}, {sums}, %s FROM {qn(hourly._meta.db_table)} "
-        f"WHERE org_id = %s AND bucket_start >= %s AND bucket_start < %s "
-        f"GROUP BY org_id, {day}, {dims}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [adapt(stamp), org.pk, adapt(day_lo), adapt(day_hi)])
 
 
 def write_cost_page(
     org: Organization, buckets: Iterable[dict[str, Any]], stamp: dt.datetime
 ) -> Page | None:
-    """Store a page of daily cost buckets."""
+    """Store a page of daily cost buckets, then roll its days up."""
     stamp_db = connection.ops.adapt_datetimefield_value(stamp)
     written, first, last = _write_page(
         CostBucket,
@@ -387,92 +381,12 @@ def write_cost_page(
     )
     if first is None:
         return None
+    cost_rollup(org=org, start=first.date(), end=last.date())
     return Page(written, first, last)
 
 
-# --- reading a page -----------------------------------------------------------------------------
-
-
-_WS = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
-
-
-class JsonPage:
-    """A page read lazily: its buckets are decoded one at a time from the JSON text, so a page
-    of 100,000 results never exists as 100,000 dicts at once. `meta` (has_more, next_page) is
-    complete once the buckets have been read."""
-
-    def __init__(self, text: str, request_id: str | None) -> None:
-        self.text, self.request_id = text, request_id
-        self.meta: dict[str, Any] = {}
-        self._read = False
-
-    def _error(self) -> OrgAPIError:
-        return OrgAPIError(
-            "The OpenAI API sent a page that is not the JSON we expect.",
-            request_id=self.request_id,
-        )
-
-    def buckets(self) -> Iterator[dict[str, Any]]:
-        text, ws = self.text, _WS
-        try:
-            pos = ws.match(text, 0).end()
-            if text[pos] != "{":
-                raise self._error()
-            pos += 1
-            while True:
-                pos = ws.match(text, pos).end()
-                if text[pos] == "}":
-                    break
-                key, pos = _DECODER.raw_decode(text, pos)
-                pos = ws.match(text, pos).end()
-                if text[pos] != ":":
-                    raise self._error()
-                pos = ws.match(text, pos + 1).end()
-                if key == "data" and text[pos] == "[":
-                    pos += 1
-                    while True:
-                        pos = ws.match(text, pos).end()
-                        if text[pos] == "]":
-                            pos += 1
-                            break
-                        bucket, pos = _DECODER.raw_decode(text, pos)
-                        if not isinstance(bucket, dict):
-                            raise self._error()
-                        yield bucket
-                        pos = ws.match(text, pos).end()
-                        if text[pos] == ",":
-                            pos += 1
-                else:
-                    self.meta[key], pos = _DECODER.raw_decode(text, pos)
-                pos = ws.match(text, pos).end()
-                if text[pos] == ",":
-                    pos += 1
-        except (ValueError, IndexError):
-            raise self._error() from None
-        self._read = True
-        self.text = ""
-
-    @property
-    def next_page(self) -> str | None:
-        if not self._read:
-            for _ in self.buckets():
-                pass
-        return self.meta.get("next_page") if self.meta.get("has_more") else None
-
-
-def peek_cursor(text: str) -> str | None:
-    """The next page's cursor, read from the end of the text before the page is parsed (checked
-    against the parsed page afterwards), so that the next request can start right away."""
-
-    def value_after(key: str) -> Any:
-        at = text.rfind(f'"{key}"')
-        if at < 0:
-            return None
-        colon = _WS.match(text, text.index(":", at) + 1).end()
-        return _DECODER.raw_decode(text, colon)[0]
-
-    try:
-        return value_after("next_page") if value_after("has_more") is True else None
-    except ValueError:
-        return None
+def cost_rollup(*, org: Organization, start: dt.date, end: dt.date) -> None:
+    """Rebuild the cost rollups of the days [start, end) from the cost rows, and move the data
+    generation."""
+    rollups.data_changed(org=org)
+    rollups.cost_update(org=org, start=start, end=end)
