@@ -113,6 +113,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "orgadmin.context_processors.navigation",
+                # One CSRF token per request, whatever renders it (for the page cache).
+                "orgadmin.context_processors.csrf",
             ],
             # {% partialdef %} in every template without a {% load %}.
             "builtins": ["template_partials.templatetags.partials"],
@@ -151,6 +153,14 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# The Costs, Usage and Overview pages are served from a cache of their own until something on
+# them changes (dashboard/page_cache.py), for at most PAGE_CACHE_SECONDS (0 turns it off). In each
+# process's memory by default: its keys carry the data's generation, so no process serves a page
+# the database has moved past; PAGE_CACHE_URL (e.g. Redis) shares them between workers.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
+PAGE_CACHE_ALIAS = "pages"
+CACHES[PAGE_CACHE_ALIAS] = env.cache_url("PAGE_CACHE_URL", default="locmemcache://pages")
+CACHES[PAGE_CACHE_ALIAS].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 500)
 
 # --- auth ----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from dashboard.forms import (
     ReportingSettingsForm,
     UsageFilterForm,
 )
+from dashboard.page_cache import cached_page
 from dashboard.selectors import reporting_timezone
 from dashboard.tasks import sync_usage
 from orgadmin import selectors
@@ -40,6 +41,8 @@ def _page_context(request: HttpRequest, org, form) -> dict:
         "org": org,
         "form": form,
         "controls": pages.filter_controls(form=form, path=request.path),
+        # An Admin of this connection is offered to make the timezone looked at its own.
+        "may_set_timezone": request.user.has_perm(Perm.MANAGE, org),
         "sync_status": selectors.sync_status(org=org, kind=SyncRun.Kind.USAGE),
     }
 
@@ -50,6 +53,7 @@ def _no_org(request: HttpRequest, title: str) -> HttpResponse:
 
 @signed_in
 @require_GET
+@cached_page("overview")
 def home(request: HttpRequest) -> HttpResponse:
     org = request.org
     context = {"org": org, "latest_runs": selectors.latest_sync_runs(org=org) if org else []}
@@ -63,6 +67,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @requires(Perm.VIEW_SPEND)
 @require_GET
+@cached_page("costs")
 def costs(request: HttpRequest) -> HttpResponse:
     org = request.org
     if org is None:
@@ -81,6 +86,7 @@ def costs(request: HttpRequest) -> HttpResponse:
 
 @requires(Perm.VIEW_SPEND)
 @require_GET
+@cached_page("usage")
 def usage(request: HttpRequest) -> HttpResponse:
     org = request.org
     if org is None:

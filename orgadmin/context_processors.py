@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.middleware.csrf import get_token
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import SimpleLazyObject
 
 from orgadmin.access import may_use
 from orgadmin.backends import connections_visible, grants_of, roles_of
@@ -52,3 +54,22 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "user_roles": roles_of(user, org),
         "has_role": user.is_superuser or bool(grants_of(user)),
     }
+
+
+_REQUEST_ATTRIBUTE = "_csrf_token_rendered"
+
+
+def rendered_csrf_token(request: HttpRequest) -> str:
+    """The one CSRF token that this request's templates render (Django masks the secret anew at
+    each `get_token()`): what a page cache swaps out of a stored page (dashboard/page_cache.py)."""
+    token = getattr(request, _REQUEST_ATTRIBUTE, None)
+    if token is None:
+        token = get_token(request)
+        setattr(request, _REQUEST_ATTRIBUTE, token)
+    return token
+
+
+def csrf(request: HttpRequest) -> dict[str, Any]:
+    """Django's own `csrf_token`, but the same string wherever a request's templates use it,
+    and still computed only when one does."""
+    return {"csrf_token": SimpleLazyObject(lambda: rendered_csrf_token(request))}

@@ -130,11 +130,13 @@ def _test_settings(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache: the site-wide sign-in count lives there, and one
-    test's sign-ins must not spend the next one's minute."""
-    from django.core.cache import cache
+    """Each test starts with empty caches: the site-wide sign-in count lives there, and one
+    test's sign-ins must not spend the next one's minute; and one test's pages (dashboard/
+    page_cache.py) must not be served to the next, whose rows may have the same ids."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
 
 
 # --- people --------------------------------------------------------------------

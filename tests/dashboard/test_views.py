@@ -370,16 +370,26 @@ def test_it_pins_the_queries_of_each_page(acme, client_as, finance, django_asser
     # Every page: session, user, their role grants (every permission and the roles label), the
     # connections they may see (the current one and the menu): 4 (issue 17; the session is
     # written again once a minute at most, not by these). Then the page's own:
-    # costs: timezone, freshness, rows, names, previous period, what the API refuses
-    with django_assert_num_queries(10):
+    # costs: what the page cache's key holds (dashboard/page_cache.py: one query), then
+    # timezone, freshness, rows, names, previous period, what the API refuses
+    with django_assert_num_queries(11):
         client.get(reverse("costs"), period(group_by="project_id"))
-    # usage: timezone, freshness, rows, names, what the API refuses (+ the batch split for
-    # completions)
-    with django_assert_num_queries(9):
+    # usage: the cache's key, timezone, freshness, rows, names, what the API refuses (+ the
+    # batch split for completions)
+    with django_assert_num_queries(10):
         client.get(reverse("usage"), {"family": "completions"})
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         client.get(reverse("usage"), {"family": "embeddings"})
-    # overview: sync badges, timezone, spend, top projects, top keys, top models, names,
-    # sparklines (one UNION of every family), freshness, what the API refuses
-    with django_assert_num_queries(14):
+    # overview: the cache's key, sync badges, timezone, spend, top projects, top keys, top
+    # models, names, sparklines (one UNION of every family), freshness, what the API refuses
+    with django_assert_num_queries(15):
         client.get(reverse("home"))
+    # The same pages again, nothing changed since: from the cache (the 4 of every page and the
+    # one of the cache's key).
+    for url, params in [
+        ("costs", period(group_by="project_id")),
+        ("usage", {"family": "embeddings"}),
+        ("home", {}),
+    ]:
+        with django_assert_num_queries(5):
+            client.get(reverse(url), params)
