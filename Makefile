@@ -89,7 +89,11 @@ fmt: $(VENV)/.dev  ## apply ruff's fixes and formatting
 test: lint  ## install what tests need, then run the suite
 	$(BIN)/pytest
 
-bench: $(VENV)/.dev  ## run the benchmarks in tests/benchmarks and print their ratios
+# The benchmarks measure SQLite and PostgreSQL side by side, with no set-up: PostgreSQL is the
+# server of BENCH_PG_URL when set (one database per bench on it), else a private cluster that
+# tests/benchmarks/conftest.py makes in var/bench/pg from this machine's PostgreSQL binaries and
+# runs for the session; without either, the PostgreSQL rows say "skipped: no PostgreSQL".
+bench: $(VENV)/.dev  ## the benchmarks on SQLite and PostgreSQL (a few minutes; builds datasets once under var/bench)
 	$(BIN)/pytest tests/benchmarks -s -q
 
 services-test: $(VENV)/.dev  ## the CI service tier (PostgreSQL, Redis, Chromium must be up)

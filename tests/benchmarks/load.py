@@ -1,13 +1,17 @@
-"""The load rig: gunicorn + PostgreSQL with the `large` scenario synced, browsed by wrk.
+"""The load rig: gunicorn + PostgreSQL with the `large` scenario synced, loaded by wrk.
 
-Used by the full benchmark (`make bench`: 50 connections for 60 s) and by its short form in the
-CI service tier (tests/services/test_load.py). wrk runs in its own process on loopback; each of
-its connections is a signed-in Admin browsing Costs, Usage, Members and the Audit log.
+Used by the load bench (`make bench`: the Costs page against a signed-in view that does nothing,
+50 connections for 60 s each) and by the short form in the CI service tier
+(tests/services/test_load.py: a signed-in Admin browsing Costs, Usage, Members and the Audit
+log). wrk runs in its own process on loopback. Every answer is checked by wrk's Lua script: it
+counts as a success only if it is a 200 whose body holds the marker of a page asked for (so a
+302 to the sign-in page, a 403 or a page without its data is an error).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import socket
@@ -15,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,20 +32,27 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 KEY = "sk-admin-load-test-000000000000000000000000"
 DATABASE = "dash_p7_load"
+# What only each real page holds: its chart or its results (not the sign-in page, not an error).
+COSTS_MARKER = 'id="chart-costs"'
+COSTS = [
+    ("/costs/?preset=30d&group_by=line_item", COSTS_MARKER),
+    ("/costs/?preset=90d&group_by=project_id", COSTS_MARKER),
+]
 PAGES = [
-    "/costs/?preset=30d&group_by=line_item",
-    "/costs/?preset=90d&group_by=project_id",
-    "/usage/?family=completions&preset=30d",
-    "/usage/?family=completions&preset=7d&bucket_width=1h",
-    "/members/",
-    "/members/?q=a",
-    "/audit-log/",
-    "/audit-log/?page=2",
+    *COSTS,
+    ("/usage/?family=completions&preset=30d", 'id="chart-usage"'),
+    ("/usage/?family=completions&preset=7d&bucket_width=1h", 'id="chart-usage"'),
+    ("/members/", 'id="member-live"'),
+    ("/members/?q=a", 'id="member-live"'),
+    ("/audit-log/", 'id="results-title"'),
+    ("/audit-log/?page=2", 'id="results-title"'),
 ]
 
 WRK_SCRIPT = """
--- Each connection is a signed-in Admin going round the pages; `done` prints the figures.
+-- Each connection is a signed-in Admin going round the paths. An answer is a success only if
+-- it is a 200 whose body holds one of the markers; `done` prints the figures.
 local paths = {%(paths)s}
+local markers = {%(markers)s}
 local cookies = {%(cookies)s}
 local threads = {}
 local counter = 0
@@ -51,19 +64,44 @@ end
 function init(args)
   n = id
   cookie = cookies[(id - 1) %% #cookies + 1]
+  good, wrong_status, wrong_body, statuses = 0, 0, 0, ""
 end
 function request()
   n = n + 1
   return wrk.format("GET", paths[n %% #paths + 1], {["Cookie"] = cookie})
 end
+local function is_the_page(body)
+  for _, marker in ipairs(markers) do
+    if string.find(body, marker, 1, true) then return true end
+  end
+  return false
+end
+function response(status, headers, body)
+  if status ~= 200 then
+    wrong_status = wrong_status + 1
+    if #statuses < 200 then statuses = statuses .. status .. " " end
+  elseif not is_the_page(body) then
+    wrong_body = wrong_body + 1
+  else
+    good = good + 1
+  end
+end
 function done(summary, latency, requests)
+  local good_, status_, body_, seen = 0, 0, 0, ""
+  for _, thread in ipairs(threads) do
+    good_ = good_ + thread:get("good")
+    status_ = status_ + thread:get("wrong_status")
+    body_ = body_ + thread:get("wrong_body")
+    seen = seen .. thread:get("statuses")
+  end
   local e = summary.errors
   io.write(string.format(
-    'WRK {"requests": %%d, "seconds": %%.3f, "non2xx": %%d, "connect": %%d, "read": %%d,'
-    .. ' "write": %%d, "timeout": %%d, "p50_ms": %%.1f, "p95_ms": %%.1f, "p99_ms": %%.1f,'
-    .. ' "max_ms": %%.1f, "mean_ms": %%.1f}\\n',
-    summary.requests, summary.duration / 1e6, e.status, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    'WRK {"requests": %%d, "seconds": %%.3f, "good": %%d, "wrong_status": %%d,'
+    .. ' "wrong_body": %%d, "statuses": "%%s", "connect": %%d, "read": %%d, "write": %%d,'
+    .. ' "timeout": %%d, "p50_ms": %%.1f, "p95_ms": %%.1f, "p99_ms": %%.1f, "max_ms": %%.1f,'
+    .. ' "mean_ms": %%.1f}\\n',
+    summary.requests, summary.duration / 1e6, good_, status_, body_, seen, e.connect, e.read,
+    e.write, e.timeout, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
     latency:percentile(99) / 1000, latency.max / 1000, latency.mean / 1000))
 end
 """
@@ -98,13 +136,19 @@ def _pg_up(url: str) -> bool:
 
 
 class LoadRig:
-    """The `large` simulator over HTTP, a PostgreSQL database synced from it, and gunicorn."""
+    """The `large` simulator over HTTP, a PostgreSQL database synced from it, and gunicorn.
 
-    def __init__(self, *, usage_days: int, audit_days: int, workers: int = 4) -> None:
+    `database_url`: the database to use, recreated (the load bench passes its own, see
+    tests/benchmarks/conftest.py); by default `dash_p7_load` on DATABASE_URL's server.
+    """
+
+    def __init__(
+        self, *, usage_days: int, audit_days: int, workers: int = 4, database_url: str = ""
+    ) -> None:
         from orgadmin.simulator import create_app
         from orgadmin.simulator.server import base_url, serve_in_thread
 
-        self.database_url = _database_url()
+        self.database_url = database_url or _database_url()
         need_service(shutil.which("wrk") is not None, "wrk is not installed (apt-get install wrk)")
         need_service(_pg_up(self.database_url), f"PostgreSQL is not reachable for {DATABASE}")
         self._recreate_database()
@@ -124,6 +168,8 @@ class LoadRig:
         }
         self.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         started = time.monotonic()
+        # The in-process simulator logs every request: thousands of lines in `make bench -s`.
+        logging.getLogger("orgadmin.simulator.server").setLevel(logging.WARNING)
         self.app = create_app(scenario="large", seed=0, admin_keys=[KEY])
         self.server = serve_in_thread(self.app)
         self.gunicorn: subprocess.Popen | None = None
@@ -135,18 +181,18 @@ class LoadRig:
         self.manage("sync_usage", "--org", "Large", "--days", str(usage_days))
         self.manage("sync_audit_logs", "--org", "Large", "--days", str(audit_days))
         self.cookies = self._sessions(8)
+        self.data = self.rows()
         self.setup_seconds = time.monotonic() - started
         self._start_gunicorn(workers)
 
     def _recreate_database(self) -> None:
         import psycopg
 
-        admin = urlunsplit(urlsplit(self.database_url)._replace(path="/postgres"))
-        with psycopg.connect(
-            admin.replace("postgres://", "postgresql://", 1), autocommit=True
-        ) as db:
-            db.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-            db.execute(f'CREATE DATABASE "{DATABASE}"')
+        parts = urlsplit(self.database_url.replace("postgres://", "postgresql://", 1))
+        name = parts.path.lstrip("/")
+        with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            db.execute(f'CREATE DATABASE "{name}"')
 
     def manage(self, *args: str) -> str:
         out = subprocess.run(
@@ -171,10 +217,11 @@ class LoadRig:
         return [line.split()[1] for line in out.splitlines() if line.startswith("SESSION ")]
 
     def _start_gunicorn(self, workers: int) -> None:
+        # The project as dashboard.wsgi serves it, plus the bench's view that does nothing.
         self.gunicorn = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "dashboard.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--threads", "4", "--timeout", "120",
-             "--log-level", "warning"],
+            [str(VENV_BIN / "gunicorn"), "tests.benchmarks.load_wsgi",
+             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--threads", "4",
+             "--timeout", "120", "--log-level", "warning"],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         deadline = time.monotonic() + 60
@@ -185,27 +232,51 @@ class LoadRig:
             time.sleep(0.2)
         else:
             pytest.fail("gunicorn never listened")
-        # Every page answers 200 for a signed-in Admin before the load starts (and warms up).
-        import urllib.request
+        # Every page is itself for a signed-in Admin before the load starts: a 200, not a
+        # redirect, with its marker (else the Lua script would count every answer as an error).
+        from tests.benchmarks.load_wsgi import NOTHING_MARKER, NOTHING_PATH
 
-        for path in PAGES:
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{self.port}{path}",
-                headers={"Cookie": f"sessionid={self.cookies[0]}"},
-            )
-            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
-                assert response.status == 200, path
-                assert response.url.endswith(path), f"{path} redirected to {response.url}"
+        for path, marker in [*PAGES, (NOTHING_PATH, NOTHING_MARKER)]:
+            status, body = self.get(path)
+            assert status == 200, (path, status)
+            assert marker in body, f"{path} has no {marker!r}: {body[:300]}"
 
-    def wrk(self, *, connections: int, seconds: int, threads: int = 4) -> dict:
-        lua = self.tmp / "browse.lua"
+    def get(self, path: str) -> tuple[int, str]:
+        """One signed-in GET, redirects not followed: its status and body."""
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            headers={"Cookie": f"sessionid={self.cookies[0]}"},
+        )
+        try:
+            with urllib.request.build_opener(NoRedirect).open(request, timeout=120) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
+    def wrk(
+        self,
+        *,
+        connections: int,
+        seconds: int,
+        threads: int = 4,
+        pages: list[tuple[str, str]] = PAGES,
+    ) -> dict:
+        """`connections` signed-in clients going round `pages` (path, marker) for `seconds`."""
+        lua = self.tmp / "load.lua"
         lua.write_text(
             WRK_SCRIPT
             % {
-                "paths": ", ".join(json.dumps(p) for p in PAGES),
+                "paths": ", ".join(json.dumps(path) for path, _ in pages),
+                "markers": ", ".join(json.dumps(m) for m in sorted({m for _, m in pages})),
                 "cookies": ", ".join(json.dumps(f"sessionid={c}") for c in self.cookies),
             }
         )
+        load_average = os.getloadavg()[0]
         out = subprocess.run(
             ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
              "--timeout", "60s", "-s", str(lua), f"http://127.0.0.1:{self.port}/"],
@@ -214,8 +285,10 @@ class LoadRig:
         assert out.returncode == 0, out.stdout + out.stderr
         line = next(x for x in out.stdout.splitlines() if x.startswith("WRK "))
         result = json.loads(line[4:])
-        result["rps"] = result["requests"] / result["seconds"]
+        result["rps"] = result["good"] / result["seconds"]
         result["connections"] = connections
+        result["load_average"] = load_average  # the machine's 1-minute load as the run began
+        result["errors"] = errors(result)
         return result
 
     def rows(self) -> dict[str, int]:
@@ -240,20 +313,30 @@ class LoadRig:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def errors(result: dict) -> int:
+    """Every answer that is not the page asked for, and every request that got no answer."""
+    unanswered = sum(result[kind] for kind in ("connect", "read", "write", "timeout"))
+    return result["wrong_status"] + result["wrong_body"] + unanswered
+
+
 def report(title: str, rig: LoadRig, result: dict) -> str:
+    statuses = sorted(set(result["statuses"].split()))
     return (
         f"{title}: {result['connections']} connections for {result['seconds']:.0f} s, "
-        f"{result['requests']} requests ({result['rps']:.1f}/s), "
+        f"{result['good']} good answers of {result['requests']} ({result['rps']:.1f}/s), "
         f"p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, "
         f"p99 {result['p99_ms']:.0f} ms, max {result['max_ms']:.0f} ms; "
-        f"non-2xx {result['non2xx']}, socket errors connect {result['connect']} "
+        f"errors {result['errors']}: not 200 {result['wrong_status']}"
+        f"{' (' + ', '.join(statuses) + ')' if statuses else ''}, "
+        f"200 without the page {result['wrong_body']}, socket connect {result['connect']} "
         f"read {result['read']} write {result['write']} timeout {result['timeout']}; "
-        f"data {rig.rows()}, set-up {rig.setup_seconds:.0f} s"
+        f"data {rig.data}, set-up {rig.setup_seconds:.0f} s, "
+        f"load average {result['load_average']:.1f} as it began"
     )
 
 
 def assert_clean(result: dict) -> None:
-    assert result["requests"] > 0
-    assert result["non2xx"] == 0, result
-    for kind in ("connect", "read", "write", "timeout"):
-        assert result[kind] == 0, result
+    """Something was served, and every answer was the page asked for."""
+    assert result["good"] > 0, result
+    assert result["good"] + result["wrong_status"] + result["wrong_body"] == result["requests"]
+    assert result["errors"] == 0, result

@@ -2,11 +2,13 @@
 
 Every filter combination, alone and together, is answered server-side (the htmx fragment the
 filters ask for: facet counts, chart, the page of events, rendering) in at most 200 ms: the
-median of 5 runs after a warm-up. Side by side, in the same run: what the counts of a year would
-cost as plain GROUP BYs over the events, without the block counts.
+median of 5 runs after a warm-up. Side by side, in the same run, for a year and for the default
+30 days: what the page's counts of the same window cost as plain GROUP BYs over the events,
+without the block counts (also the median of 5 runs after one warm-up).
 
-SQLite always (var/bench/audit.sqlite3, built once and kept); PostgreSQL too when BENCH_PG_URL is
-set, e.g. postgres://dashboard:dashboard@127.0.0.1:5432/dash_issue6_bench.
+SQLite (var/bench/audit.sqlite3) and PostgreSQL (the audit bench's own database, see
+conftest.py), each built once and kept. BENCH_AUDIT_EVENTS=20000 BENCH_RUNS=3 is a short form
+(in databases of its own, so it leaves the 500,000 events alone).
 """
 
 from __future__ import annotations
@@ -17,9 +19,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.benchmarks.conftest import PG_SKIPPED, bench_pg_url
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DIR = ROOT / "var" / "bench"
 BUDGET_MS = 200
+EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "500000"))
+# A short form (fewer events) gets databases of its own: the full dataset stays built.
+NAME = "audit" if EVENTS == 500_000 else f"audit_{EVENTS}"
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))  # the worker's: timed runs after one warm-up
 
 
 def _env(database_url: str) -> dict[str, str]:
@@ -51,29 +59,36 @@ def _worker(env: dict[str, str], phase: str) -> list[dict]:
 
 def test_every_filter_combination_answers_within_200_ms():
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    databases = [("sqlite", f"sqlite:///{BENCH_DIR / 'audit.sqlite3'}")]
-    if os.environ.get("BENCH_PG_URL"):
-        databases.append(("postgresql", os.environ["BENCH_PG_URL"]))
+    databases = [
+        ("sqlite", f"sqlite:///{BENCH_DIR / f'{NAME}.sqlite3'}"),
+        ("postgresql", bench_pg_url(NAME)),
+    ]
     slow = []
     print()
     for vendor, url in databases:
+        if url is None:
+            print(f"\n{vendor}: {PG_SKIPPED}")
+            continue
         env = _env(url)
         [build] = _worker(env, "build")
         what = f"built in {build['seconds']} s" if build["built"] else "kept from an earlier run"
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"\n{vendor}: {build['events']:,} audit events ({what}); load average {load}")
-        print(f"  {'filter combination':<48} {'median':>9} {'max':>9}  verdict")
+        print(
+            f"  {'filter combination':<52} {f'median of {RUNS}':>12} {f'max of {RUNS}':>9}  verdict"
+        )
         for row in _worker(env, "measure"):
             ok = row["median_ms"] <= BUDGET_MS
             print(
-                f"  {row['name']:<48} {row['median_ms']:>6.1f} ms {row['max_ms']:>6.1f} ms  "
+                f"  {row['name']:<52} {row['median_ms']:>9.1f} ms {row['max_ms']:>6.1f} ms  "
                 f"{'ok' if ok else 'FAIL'}"
             )
-            if "naive_ms" in row:
-                ratio = row["naive_ms"] / row["median_ms"]
+            if "naive_median_ms" in row:
+                ratio = row["naive_median_ms"] / row["median_ms"]
                 print(
-                    f"    side by side: the page's counts as 4 GROUP BYs over the events: "
-                    f"{row['naive_ms']:.0f} ms, {ratio:.1f}× the whole fragment; "
+                    f"    side by side, the same {row['naive_days']} days "
+                    f"({row['naive_events']:,} events), warmed and sampled alike: its counts "
+                    f"as 4 GROUP BYs {row['naive_median_ms']:.1f} ms, {ratio:.2f}× the fragment; "
                     f"full page {row['page_median_ms']:.0f} ms"
                 )
             if not ok:

@@ -2,11 +2,18 @@
 
 `make bench` prints, for each list page, the server-side time (the Django test client: URL
 routing, middleware, queries, templates; no network) with the `demo` and the `large` scenario
-cached side by side, and their ratio. The budget is 150 ms per page with `large`.
+cached side by side: the median of 100 requests after a warm-up, their ratio, and with `large`
+the 90th percentile of the 100 (nearest rank: the 90th fastest). The budget: that p90 ≤ 150 ms
+per page with `large`.
+
+BENCH_DIRECTORY_ROUNDS=15 is a short form: under 100 requests a page's tail is reported, and
+held to the budget, as what it is, the slowest of them ("max of 15"), not as a percentile.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import statistics
 import time
 
@@ -23,7 +30,9 @@ from tests.conftest import SIM_ADMIN_KEY, SIM_NOW
 from tests.factories import OrganizationFactory, UserFactory
 
 BUDGET_MS = 150.0
-ROUNDS = 15
+ROUNDS = int(os.environ.get("BENCH_DIRECTORY_ROUNDS", "100"))
+# The tail held to the budget: the p90 once there are enough requests to name one.
+TAIL = "p90" if ROUNDS >= 100 else f"max of {ROUNDS}"
 PAGES = [
     ("members", "orgadmin:members", {}),
     ("members, searched", "orgadmin:members", {"q": "a"}),
@@ -69,6 +78,15 @@ def _url(org, name, arg):
     return reverse(name) + ("?" + "&".join(f"{k}={v}" for k, v in arg.items()) if arg else "")
 
 
+def _tail(times: list[float]) -> float:
+    """The p90 by nearest rank (the ceil(0.9 n)-th fastest) with 100 times or more; else the
+    slowest."""
+    ordered = sorted(times)
+    if len(ordered) < 100:
+        return ordered[-1]
+    return ordered[math.ceil(0.9 * len(ordered)) - 1]
+
+
 def _time(client: Client, url: str) -> list[float]:
     client.get(url)  # warm up: templates compiled, session created
     times = []
@@ -101,13 +119,20 @@ def test_directory_pages_render_under_budget_with_the_large_scenario_cached(sett
             times = _time(client, _url(org, name, arg))
             results.setdefault(label, {})[scenario] = (
                 statistics.median(times),
-                sorted(times)[int(len(times) * 0.9)],
+                _tail(times),
             )
-    print(f"\n{'page':<26} {'demo ms':>9} {'large ms':>9} {'large p90':>10} {'ratio':>6}")
+    print(
+        f"\n{ROUNDS} requests per page after one warm-up, in ms; "
+        f"budget: large's {TAIL} ≤ {BUDGET_MS:.0f} ms"
+    )
+    print(
+        f"{'page':<26} {'demo median':>12} {'large median':>13} {'large ' + TAIL:>16} "
+        f"{'ratio of medians':>17}"
+    )
     over = []
     for label, by in results.items():
         demo, large = by["demo"][0], by["large"][0]
-        print(f"{label:<26} {demo:9.1f} {large:9.1f} {by['large'][1]:10.1f} {large / demo:6.2f}")
+        print(f"{label:<26} {demo:12.1f} {large:13.1f} {by['large'][1]:16.1f} {large / demo:17.2f}")
         if by["large"][1] > BUDGET_MS:
             over.append(label)
-    assert not over, f"over {BUDGET_MS} ms with the large scenario: {over}"
+    assert not over, f"{TAIL} over {BUDGET_MS} ms with the large scenario: {over}"

@@ -1,6 +1,7 @@
 """Service tier: the load test's short form (see tests/benchmarks/test_load_bench.py for the
 full minute). gunicorn + PostgreSQL with the `large` scenario synced, browsed by wrk from its own
-process: zero non-2xx answers and zero socket errors."""
+process: every answer is a 200 holding the page asked for (no redirect to sign-in, no error
+page), and no socket errors."""
 
 from __future__ import annotations
 
