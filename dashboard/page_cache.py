@@ -3,9 +3,9 @@
 `@cached_page` keeps each person's rendered page under a key that holds everything it is made of:
 - the organization's *fingerprint* (one query): its `DataGeneration`, which the sync moves in
   the same transaction as every usage and cost row and aggregate it writes; its reporting
-  timezone; the state of its latest directory and usage runs (names of projects, keys and users,
-  the groupings the API refused, the sync banner); and its latest action through this dashboard
-  (a project or key renamed here);
+  timezone; the state of its latest directory, usage and audit log runs (names of projects, keys
+  and users, the groupings the API refused, the sync banner, an Auditor's security summary); and
+  its latest action through this dashboard (a project or key renamed here);
 - the person and what they may see (their roles on the organization, the connections in their
   switcher, with their names and badges);
 - the request: path, parameters, whether htmx asked for a fragment, and today's date in the
@@ -60,17 +60,19 @@ def _fingerprint_sql() -> str:
     )
     return (
         f"SELECT (SELECT timezone FROM {reporting} WHERE org_id = %s), "  # noqa: S608
-        f"(SELECT value FROM {generation} WHERE org_id = %s), {latest_run}, {latest_run}, "
+        f"(SELECT value FROM {generation} WHERE org_id = %s), "
+        f"{latest_run}, {latest_run}, {latest_run}, "
         f"(SELECT MAX(id) FROM {actions} WHERE org_id = %s)"
     )
 
 
 def fingerprint(*, org: Organization) -> tuple:
     """What the pages of `org` show from the database besides the person's own (one query):
-    (reporting timezone, data generation, latest directory run, latest usage run, latest
-    action)."""
-    directory, usage = SyncRun.Kind.DIRECTORY.value, SyncRun.Kind.USAGE.value
-    params = [org.pk, org.pk, org.pk, directory, org.pk, usage, org.pk]
+    (reporting timezone, data generation, latest directory, usage and audit log runs, latest
+    action). The audit log's: an Auditor's Overview is its security summary, and every
+    Overview lists the latest runs."""
+    kinds = (SyncRun.Kind.DIRECTORY, SyncRun.Kind.USAGE, SyncRun.Kind.AUDIT_LOG)
+    params = [org.pk, org.pk, *(v for kind in kinds for v in (org.pk, kind.value)), org.pk]
     with connection.cursor() as cursor:
         cursor.execute(_fingerprint_sql(), params)
         return tuple(cursor.fetchone())

@@ -121,3 +121,15 @@ def test_it_can_be_turned_off(acme, client_as, finance, settings, seconds):  # n
     Project.objects.filter(org=acme, openai_id="proj_a").update(name="Retrieval")
     page = client.get(reverse("costs"), by_project).content.decode()
     assert (">Retrieval<" in page) is (seconds == 0)
+
+
+def test_an_auditors_overview_follows_the_audit_log_sync(acme, client_as, auditor):  # noqa: F811
+    client = client_as(auditor)
+    first = client.get(reverse("home")).content.decode()
+    SyncRun.objects.create(
+        org=acme, kind=SyncRun.Kind.AUDIT_LOG, status="succeeded", finished_at=timezone.now(),
+        rows_written=4242,
+    )  # fmt: skip
+    again = client.get(reverse("home")).content.decode()
+    assert "4,242 rows" in again
+    assert "4,242 rows" not in first
