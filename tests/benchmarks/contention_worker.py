@@ -28,11 +28,11 @@ from django.conf import settings  # noqa: E402
 from orgadmin.models import Organization  # noqa: E402
 from tests.benchmarks.pages_worker import (  # noqa: E402
     VIEWS,
-    p95,
     signed_in_client,
     static_without_manifest,
 )
 from tests.benchmarks.scale_dataset import ORG  # noqa: E402
+from tests.benchmarks.stats import p95  # noqa: E402
 
 
 def main() -> None:

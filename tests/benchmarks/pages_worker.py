@@ -37,6 +37,7 @@ from orgadmin.access import Role  # noqa: E402
 from orgadmin.middleware import SESSION_KEY  # noqa: E402
 from orgadmin.models import Organization  # noqa: E402
 from tests.benchmarks.scale_dataset import ORG, usage_rows  # noqa: E402
+from tests.benchmarks.stats import p95  # noqa: E402
 from tests.factories import UserFactory  # noqa: E402
 
 # (name, url, params, the naive SQL's parts: [(kind, family or None, days, grouping, width)];
@@ -88,16 +89,6 @@ VIEWS = [
         ],
     ),
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (nearest rank) of the samples."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-
-def p95(values: list[float]) -> float:
-    return percentile(values, 0.95)
 
 
 def static_without_manifest() -> None:

@@ -37,6 +37,7 @@ from pathlib import Path
 import pytest
 
 from tests.benchmarks.conftest import PG_SKIPPED, bench_pg_url
+from tests.benchmarks.stats import percentile
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-admin-bench-000000000000000000000000"
@@ -355,12 +356,6 @@ def _pages(env: dict[str, str], vendor: str) -> None:
         )
     floor = big[None]["request_floor_ms"]
     _row(f"Signed-in request that does nothing ({vendor})", f"{floor:.1f} ms", "—", None)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (nearest rank) of the samples (as pages_worker's)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 def _pool(into: dict, measured: list[dict]) -> None:
