@@ -14,9 +14,9 @@ goes on with the others and ends "partial"; the next run resumes that stream fro
 watermarks. A grouping or filter that the API refuses with a 400 is dropped and the request sent
 again (see `_Options`); the refusal is kept on the connection and asked about again daily.
 
-Pages are decoded by `dashboard.sync.decode` on a background thread (`_Fetcher`), which sends the
-next request as soon as a page is decoded: a page is written while the next one is on its way,
-also from one window or stream to the next.
+Pages are fetched and decoded (`dashboard.sync.decode`) on a background thread up to PAGES_AHEAD
+pages ahead of the writer (`dashboard.sync.ahead`): the next request leaves as soon as a page is
+decoded, also from one window or stream to the next, so the writes hide behind the network.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -41,6 +40,7 @@ from dashboard.families import (
     MAX_COST_BUCKETS_PER_PAGE,
     SYNC_BUCKET_WIDTH,
 )
+from dashboard.sync.ahead import Ahead
 from dashboard.sync.decode import ApiPage, page_decoder
 from dashboard.sync.writer import (
     DAY,
@@ -255,41 +255,13 @@ def _fetch(window: _Window, cursor: str | None) -> ApiPage:
     return stream.decode(raw.http_response.content, raw.request_id)
 
 
-def _nothing() -> None:
-    return None
+# Decoded pages the fetch thread may hold ahead of the writer, per window (see
+# dashboard.sync.ahead). A page of the `large` scenario decodes to a few MB.
+PAGES_AHEAD = 4
 
 
-class _Fetcher:
-    """Sends a run's page requests from one background thread, a page ahead of the page being
-    written: the next page of its window as soon as this one is decoded (the cursor is in it),
-    and after a window's last page, the first page of the window that follows, in the same
-    stream or the next. Against an API that takes time to answer, the writes hide behind the
-    wait for the next page."""
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-fetch")
-        self._ahead: tuple[_Window, Future[ApiPage]] | None = None
-
-    def pages(
-        self, window: _Window, following: Callable[[], _Window | None] = _nothing
-    ) -> Iterator[ApiPage]:
-        """Each page of `window`. When its last page is in, `following()` names the window whose
-        first page is requested while that one is written (None: none)."""
-        ahead, self._ahead = self._ahead, None
-        future: Future[ApiPage] | None
-        if ahead is not None and ahead[0] == window:
-            future = ahead[1]
-        else:  # nothing asked ahead, or not this (an option refused since): ask now
-            future = self._pool.submit(_fetch, window, None)
-        while future is not None:
-            page = future.result()
-            future = self._pool.submit(_fetch, window, page.next_page) if page.next_page else None
-            if future is None and (after := following()) is not None:
-                self._ahead = (after, self._pool.submit(_fetch, after, None))
-            yield page
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+def _fetcher() -> Ahead:
+    return Ahead(_fetch, depth=PAGES_AHEAD, name="usage-fetch")
 
 
 def _pages(
@@ -300,7 +272,7 @@ def _pages(
 ) -> Iterator[ApiPage]:
     """Each page of one window, sending `options` (all the stream's by default), the next one
     in flight while the caller handles one (the fetch-only benchmark reads pages with it)."""
-    fetcher = _Fetcher()
+    fetcher = _fetcher()
     try:
         options = stream.options if options is None else options
         yield from fetcher.pages(_Window.of(stream, (start, end), options))
@@ -362,7 +334,7 @@ class _Run:
 
     org: Organization
     recorder: RunRecorder
-    fetcher: _Fetcher
+    fetcher: Ahead
     start: dt.datetime | None
     end: dt.datetime
     refetch: bool
@@ -529,7 +501,7 @@ def _sync_streams(
     not read is skipped (and its area asked once)."""
     last_error: Exception | None = None
     tried = 0
-    run = _Run(org, recorder, _Fetcher(), start, end, refetch, now)
+    run = _Run(org, recorder, _fetcher(), start, end, refetch, now)
     try:
         for index, stream in enumerate(streams):
             if not recorder.may_read(stream.area):
