@@ -1,26 +1,29 @@
 """Pages fetched ahead of the writer, on one background thread.
 
 A window's pages form a chain: each request carries the cursor of the page before, so they are
-sent one after another, but not one per page written: the fetch thread goes on down the chain as
-soon as a page is decoded, up to `depth` pages ahead of the reader. When the chain's last page is
-in, the reader is asked which window comes next (`following()`, in the reader's thread, since it
-may read the database), and that chain starts while the pages already fetched are written.
+sent one after another, but not one per page written. The fetch thread goes down the chain as
+soon as each page is decoded, then on to the window that `route(window)` says comes next, and
+so on, while the writer works through the pages already fetched. It stops when the pages held
+reach `budget` (bytes of the answers, a proxy for what their decoding holds), and goes on as the
+writer takes them.
 
-So a sync's wall time is the longer of its fetching and its writing, not their sum: against an
-API that takes a quarter of a second per page, a page that takes a second to write costs no
-more, as long as the writes on average keep up. At most two chains are held, each at most
-`depth` decoded pages.
+So a sync's wall time is the longer of its fetching and its writing rather than their sum page by
+page: while one family's big pages are written, the small pages of the families after it are
+already fetched, and the slow page is paid for once, not per page.
 
-A chain that is not read to its end (the reader failed, or asked for another window, e.g. without
-an option the API refused) is stopped: its fetched pages are dropped, and at most the request in
-flight is wasted. An error from a request (after the SDK's retries) reaches the reader in its
-place in the chain, as if the reader had sent it.
+The reader asks for each window in turn (`pages(window)`). Usually it is the next one the fetch
+thread went to; when it is not (an option the API refused: the window again without it; a
+stream that failed: the next one), the pages of the windows before it are dropped, and if the
+fetch thread never went to it, everything held is dropped and the fetch thread starts again from
+it: at most the pages held are asked for again, and only on those paths. An error from a request
+(after the SDK's retries) reaches the reader in its place, as if the reader had sent it.
+`route` runs on the fetch thread: it must not touch the database.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
@@ -28,106 +31,119 @@ from typing import Any, Protocol
 
 class _Page(Protocol):
     next_page: str | None
+    size: int
 
 
 Fetch = Callable[[Any, str | None], _Page]
+Route = Callable[[Any], Hashable | None]
 
 
-def _nothing() -> None:
+def _nowhere(_: Any) -> None:
     return None
 
 
-class _Chain:
-    """One window's pages, fetched on the fetch thread into a queue of at most `depth`."""
+class _Run:
+    """One walk of the fetch thread, from `key` along the route, into a queue held to a budget."""
 
-    def __init__(self, key: Hashable, fetch: Fetch, depth: int) -> None:
-        self.key, self._fetch = key, fetch
-        self._queue: queue.Queue[Any] = queue.Queue(depth)
-        self._stopped = threading.Event()
-        self.fetched = threading.Event()  # its last page, or its error, is queued
+    def __init__(self, key: Hashable, fetch: Fetch, route: Route, budget: int) -> None:
+        self._fetch, self._route, self._budget = fetch, route, budget
+        self.keys: list[Hashable] = [key]  # every window it went to, in order
+        self._items: deque[tuple[Hashable, Any]] = deque()
+        self._held = 0
+        self._changed = threading.Condition()
+        self._stopped = False
 
-    def run(self) -> None:
+    def walk(self) -> None:
+        key: Hashable | None = self.keys[0]
+        while key is not None:
+            key = self._put_chain(key)
+
+    def _put_chain(self, key: Hashable) -> Hashable | None:
+        """Fetch `key`'s pages into the queue; the window that comes next (None: none, stopped,
+        or after an error). The next one is known before the last page is handed over, so a
+        reader done with `key` always finds it among `keys`."""
         cursor = None
-        try:
-            while not self._stopped.is_set():
-                try:
-                    page = self._fetch(self.key, cursor)
-                except BaseException as exc:  # raised again in the reader's thread
-                    self._put(exc)
-                    return
-                self._put(page)
-                cursor = page.next_page
-                if not cursor:
-                    return
-        finally:
-            self.fetched.set()
-
-    def _put(self, item: Any) -> None:
-        while not self._stopped.is_set():
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._stopped or self._held < self._budget)
+                if self._stopped:
+                    return None
             try:
-                self._queue.put(item, timeout=0.05)
-                return
-            except queue.Full:
-                continue
+                page = self._fetch(key, cursor)
+            except BaseException as exc:  # raised again in the reader's thread
+                self._put(key, exc, 0)
+                return None
+            cursor, after = page.next_page, None
+            if not cursor and (after := self._route(key)) is not None:
+                with self._changed:
+                    self.keys.append(after)
+            self._put(key, page, page.size)
+            if not cursor:
+                return after
 
-    def get(self) -> Any:
-        item = self._queue.get()
+    def _put(self, key: Hashable, item: Any, size: int) -> None:
+        with self._changed:
+            self._items.append((key, item))
+            self._held += size
+            self._changed.notify_all()
+
+    def get(self, key: Hashable) -> Any:
+        """The next page of `key` (the pages of windows before it are dropped)."""
+        with self._changed:
+            while True:
+                self._changed.wait_for(lambda: bool(self._items))
+                held, item = self._items.popleft()
+                self._held -= 0 if isinstance(item, BaseException) else item.size
+                self._changed.notify_all()
+                if held == key:
+                    break
         if isinstance(item, BaseException):
             raise item
         return item
 
     def stop(self) -> None:
-        self._stopped.set()
+        with self._changed:
+            self._stopped = True
+            self._items.clear()
+            self._changed.notify_all()
 
 
 class Ahead:
     """The pages of one window after another, fetched ahead (see the module's docstring)."""
 
-    def __init__(self, fetch: Fetch, *, depth: int, name: str = "fetch-ahead") -> None:
-        self._fetch, self._depth = fetch, depth
+    def __init__(
+        self, fetch: Fetch, *, budget: int, route: Route = _nowhere, name: str = "fetch-ahead"
+    ) -> None:
+        self._fetch, self._budget, self._route = fetch, budget, route
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        self._reading: _Chain | None = None
-        self._ahead: _Chain | None = None  # asked for while `_reading` is read to its end
+        self._run: _Run | None = None
+        self._read: list[Hashable] = []  # the windows of this run read so far
 
-    def _start(self, key: Hashable) -> _Chain:
-        chain = _Chain(key, self._fetch, self._depth)
-        self._pool.submit(chain.run)
-        return chain
+    def _run_for(self, key: Hashable) -> _Run:
+        """The walk that went, or will go, to `key` next; else a new one from `key`."""
+        run = self._run
+        if run is not None:
+            with run._changed:
+                keys = list(run.keys)
+            # Each window once per walk: asked for again, or one it never went to, starts anew.
+            if key in keys and key not in self._read:
+                return run
+            run.stop()
+        self._run, self._read = _Run(key, self._fetch, self._route, self._budget), []
+        self._pool.submit(self._run.walk)
+        return self._run
 
-    def _take(self, key: Hashable) -> _Chain:
-        """The chain of `key`: the one asked for ahead, else a new one; any other is stopped."""
-        ahead, self._ahead = self._ahead, None
-        for other in (self._reading, ahead):
-            if other is not None and not (other is ahead and other.key == key):
-                other.stop()
-        self._reading = ahead if ahead is not None and ahead.key == key else self._start(key)
-        return self._reading
-
-    def pages(
-        self, key: Hashable, following: Callable[[], Hashable | None] = _nothing
-    ) -> Iterator[Any]:
-        """Each page of window `key`. Once its last page is fetched, `following()` names the
-        window whose pages are fetched next (None: none)."""
-        chain = self._take(key)
-        asked = False
-
-        def ask() -> None:
-            nonlocal asked
-            if not asked and chain.fetched.is_set():
-                asked = True
-                if (after := following()) is not None:
-                    self._ahead = self._start(after)
-
+    def pages(self, key: Hashable) -> Iterator[Any]:
+        """Each page of window `key`."""
+        run = self._run_for(key)
+        self._read.append(key)
         while True:
-            page = chain.get()
-            ask()
+            page = run.get(key)
             yield page
             if not page.next_page:
                 return
-            ask()
 
     def close(self) -> None:
-        for chain in (self._reading, self._ahead):
-            if chain is not None:
-                chain.stop()
+        if self._run is not None:
+            self._run.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)

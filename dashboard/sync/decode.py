@@ -51,11 +51,12 @@ class CostResult(msgspec.Struct, gc=False):
 @dataclass(frozen=True, slots=True)
 class ApiPage:
     """A decoded page: its buckets (structs with `start_time`, `end_time`, `results`), the next
-    page's cursor (None on the last page) and the request id of the answer."""
+    page's cursor (None on the last page), the request id of the answer and its size."""
 
-    buckets: list[Any]
+    buckets: Any  # the decoded buckets, or what the stream made of them (PreparedPage)
     next_page: str | None
     request_id: str | None
+    size: int = 0  # bytes of the answer: what holding it decoded costs, roughly
 
 
 def _page_type(name: str, result: type) -> type:
@@ -100,10 +101,10 @@ def page_decoder(slug: str | None) -> Callable[[bytes, str | None], ApiPage]:
             log.warning("usage page %s: %s", request_id, exc)  # where in the page, for a bug
             raise _not_expected(request_id) from exc
         if not page.has_more:
-            return ApiPage(page.data, None, request_id)
+            return ApiPage(page.data, None, request_id, len(content))
         if not page.next_page:
             raise _not_expected(request_id)  # more to come and no way to ask for it
-        return ApiPage(page.data, page.next_page, request_id)
+        return ApiPage(page.data, page.next_page, request_id, len(content))
 
     return decode
 

@@ -18,6 +18,7 @@ Ranges here are whole UTC hours (usage) or days (costs); the callers align them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,7 @@ from dashboard.models import (
     RollupTimezone,
 )
 from dashboard.periods import Period, local_midnight
+from dashboard.sync.bulk import insert_rows
 from orgadmin.models import Organization
 
 HOURLY, DAILY, LOCAL = "1h", "1d", "local"
@@ -73,14 +75,22 @@ def _execute(sql: str, params: list) -> None:
 
 
 def usage_update(
-    *, org: Organization, family: Family, start: dt.datetime, end: dt.datetime, stamp: dt.datetime
+    *,
+    org: Organization,
+    family: Family,
+    start: dt.datetime,
+    end: dt.datetime,
+    stamp: dt.datetime,
+    hours: list[tuple] | None = None,
 ) -> None:
     """Rebuild every aggregate of the hours [start, end) from the raw rows: the daily rows and
-    the rollups of each UTC day they touch, the hourly rollups, and the local days'."""
+    the rollups of each UTC day they touch, the hourly rollups, and the local days'. `hours`,
+    when given, are the hourly rollups of exactly those hours, summed already (`hourly_rows`)
+    from the rows that were just written there: they are inserted as they are."""
     if start >= end:
         return
     _daily_rows_update(org, family, start, end, stamp)
-    _hours_update(org, family, start, end)
+    _hours_update(org, family, start, end, hours)
     _fold_days(org, family, DAILY, days_of(start, end, UTC))
     tz = local_zone(org=org)
     if tz is not None:
@@ -141,15 +151,25 @@ def _daily_sql(family: Family) -> str:
     )
 
 
-def _hours_update(org: Organization, family: Family, start: dt.datetime, end: dt.datetime) -> None:
-    """The hourly rollups of [start, end), from the raw rows."""
-    ROLLUP_MODELS[family.slug].objects.filter(
+def _hours_update(
+    org: Organization,
+    family: Family,
+    start: dt.datetime,
+    end: dt.datetime,
+    hours: list[tuple] | None,
+) -> None:
+    """The hourly rollups of [start, end): `hours` when given, else summed from the raw rows."""
+    model = ROLLUP_MODELS[family.slug]
+    model.objects.filter(
         org=org,
         grain=HOURLY,
         dimension__in=_dimensions(family),
         bucket_start__gte=start,
         bucket_start__lt=end,
     ).delete()
+    if hours is not None:
+        insert_rows(model, _ROLLUP_COLUMNS + family.metric_names, hours)
+        return
     adapt = connection.ops.adapt_datetimefield_value
     sql, branches = _hours_sql(family)
     _execute(sql, [org.pk, adapt(start), adapt(end)] * branches)
@@ -192,6 +212,40 @@ def _hours_sql(family: Family) -> tuple[str, int]:
             f"FROM {table} {where} GROUP BY org_id, bucket_start{group}"
         )
     return head + " UNION ALL ".join(branches), len(branches)
+
+
+_ROLLUP_COLUMNS = ("org_id", "grain", "dimension", "value", "bucket_start", "hours")
+
+
+def hourly_rows(family: Family, org_pk: int, buckets: Iterable[list[tuple]]) -> list[tuple]:
+    """The hourly rollup rows (as _ROLLUP_COLUMNS, then the family's metrics) of the raw rows
+    of whole hours, one list per hour, each row as the writer inserts it: (org, hour, the
+    dimensions, the metrics, fetched at). The same sums as the SQL of `_hours_sql`: a metric
+    that is null in every row of a group is null. No database here: the fetch thread runs it."""
+    n = len(family.dimensions)
+    metrics = slice(2 + n, 2 + n + len(family.metric_names))
+    out: list[tuple] = []
+    for rows in buckets:
+        if not rows:
+            continue
+        start, values = rows[0][1], [row[metrics] for row in rows]
+        out.append((org_pk, HOURLY, "", "", start, 1, *map(_sum, zip(*values, strict=True))))
+        for d, name in enumerate(family.dimensions, start=2):
+            groups: dict[str, list[tuple]] = {}
+            for row, counts in zip(rows, values, strict=True):
+                groups.setdefault(row[d], []).append(counts)
+            for value, each in groups.items():
+                summed = each[0] if len(each) == 1 else tuple(map(_sum, zip(*each, strict=True)))
+                out.append((org_pk, HOURLY, name, value, start, 1, *summed))
+    return out
+
+
+def _sum(values: tuple) -> int | None:
+    """SQL's SUM: the nulls left out, null when all are."""
+    total = sum(filter(None, values))
+    if total == 0 and None in values:
+        return None if all(v is None for v in values) else 0
+    return total
 
 
 def _fold_days(org: Organization, family: Family, grain: str, days: Period) -> None:

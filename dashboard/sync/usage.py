@@ -14,9 +14,10 @@ goes on with the others and ends "partial"; the next run resumes that stream fro
 watermarks. A grouping or filter that the API refuses with a 400 is dropped and the request sent
 again (see `_Options`); the refusal is kept on the connection and asked about again daily.
 
-Pages are fetched and decoded (`dashboard.sync.decode`) on a background thread up to PAGES_AHEAD
-pages ahead of the writer (`dashboard.sync.ahead`): the next request leaves as soon as a page is
-decoded, also from one window or stream to the next, so the writes hide behind the network.
+Pages are fetched and decoded (`dashboard.sync.decode`) on a background thread ahead of the writer
+(`dashboard.sync.ahead`), up to FETCH_AHEAD_BYTES of answers held: the next request leaves as soon
+as a page is decoded, from one window or stream to the next along the run's plans (`_route`), so
+the writes hide behind the network.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -49,6 +50,8 @@ from dashboard.sync.writer import (
     SyncDataError,
     ceil_to,
     floor_to,
+    prepare_usage_page,
+    sums_hours_itself,
     write_cost_page,
     write_usage_page,
 )
@@ -141,8 +144,10 @@ class _Stream:
     options: tuple[str, ...]
     fetch: Callable[..., Any]  # fetch(options, **params) -> the SDK's raw response
     decode: Callable[[bytes, str | None], ApiPage]  # the page's JSON, its request id
-    write: Callable[[Iterable[Any], dt.datetime], Page | None]
+    write: Callable[[Any, dt.datetime], Page | None]
     area: str = "usage"  # what the admin key must be allowed to read (orgadmin.areas)
+    # The page's buckets made into what `write` takes, on the fetch thread (None: as decoded).
+    prepare: Callable[[Iterable[Any]], Any] | None = None
 
 
 # Which grouping to give up first when the API refuses one: who and which key before what.
@@ -178,6 +183,8 @@ def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_S
     # is decoded by `dashboard.sync.decode` into compact structs rather than the SDK's pydantic
     # models, which would hold it in memory many times over.
     usage = client.usage.with_raw_response if client is not None else None
+    adapt = connection.ops.adapt_datetimefield_value  # this thread's: the fetch thread has none
+    hours = sums_hours_itself()
     streams = []
     for slug in families:
         family = FAMILIES[slug]
@@ -197,6 +204,9 @@ def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_S
                 fetch=fetch,
                 decode=page_decoder(slug),
                 write=lambda buckets, stamp, _f=family: write_usage_page(org, _f, buckets, stamp),
+                prepare=lambda buckets, _f=family: prepare_usage_page(
+                    org.pk, _f, buckets, timezone.now(), adapt, hours=hours
+                ),
             )
         )
 
@@ -238,9 +248,10 @@ class _Window:
         return cls(stream, start, end, tuple(options))
 
 
-def _fetch(window: _Window, cursor: str | None) -> ApiPage:
+def _fetch(window: _Window, cursor: str | None, *, prepare: bool = True) -> ApiPage:
     """One page of `window` (its first without a cursor), with the largest page the API allows,
-    decoded. Runs on the fetch thread: no database here."""
+    decoded, and made into rows when `prepare` (what the writer would do, on this thread while it
+    writes the pages before). Runs on the fetch thread: no database here."""
     stream = window.stream
     buckets = -(-(window.end - window.start) // stream.step)
     params: dict[str, Any] = {
@@ -252,16 +263,28 @@ def _fetch(window: _Window, cursor: str | None) -> ApiPage:
         params["page"] = cursor
     with api_errors():
         raw = stream.fetch(window.options, **params)
-    return stream.decode(raw.http_response.content, raw.request_id)
+    page = stream.decode(raw.http_response.content, raw.request_id)
+    if prepare and stream.prepare is not None:
+        return replace(page, buckets=stream.prepare(page.buckets))
+    return page
 
 
-# Decoded pages the fetch thread may hold ahead of the writer, per window (see
-# dashboard.sync.ahead). A page of the `large` scenario decodes to a few MB.
-PAGES_AHEAD = 4
+# Bytes of answers the fetch thread may hold ahead of the writer, decoded and made into rows
+# (dashboard.sync.ahead): about one of the biggest pages (a week of a big organization's
+# completions by every dimension, which holds about 3 times its size as rows), or a whole run of
+# the small families' while the big one is written.
+FETCH_AHEAD_BYTES = 12 * 2**20
 
 
-def _fetcher() -> Ahead:
-    return Ahead(_fetch, depth=PAGES_AHEAD, name="usage-fetch")
+def _fetcher(
+    route: Callable[[_Window], _Window | None] | None = None, *, prepare: bool = True
+) -> Ahead:
+    fetch = partial(_fetch, prepare=prepare)
+    return Ahead(fetch, budget=FETCH_AHEAD_BYTES, route=route or _nowhere, name="usage-fetch")
+
+
+def _nowhere(_: _Window) -> None:
+    return None
 
 
 def _pages(
@@ -270,9 +293,9 @@ def _pages(
     end: dt.datetime,
     options: Sequence[str] | None = None,
 ) -> Iterator[ApiPage]:
-    """Each page of one window, sending `options` (all the stream's by default), the next one
-    in flight while the caller handles one (the fetch-only benchmark reads pages with it)."""
-    fetcher = _fetcher()
+    """Each page of one window as decoded, sending `options` (all the stream's by default),
+    fetched ahead while the caller handles one (the fetch-only benchmark reads pages with it)."""
+    fetcher = _fetcher(prepare=False)
     try:
         options = stream.options if options is None else options
         yield from fetcher.pages(_Window.of(stream, (start, end), options))
@@ -375,14 +398,12 @@ def _sync_window(
     options: _Options,
     window: tuple[dt.datetime, dt.datetime],
     known: tuple[dt.datetime, dt.datetime] | None,
-    following: Callable[[], _Window | None],
 ) -> tuple[dt.datetime, dt.datetime] | None:
-    """Fetch and store one window; returns the endpoint's held range after it. `following()`
-    names the window to ask for while this one's last page is written."""
+    """Fetch and store one window; returns the endpoint's held range after it."""
     while True:
         planned = _Window.of(stream, window, options.sending)
         try:
-            for api_page in run.fetcher.pages(planned, following):
+            for api_page in run.fetcher.pages(planned):
                 options.accepted()
                 stamp = timezone.now()
                 with transaction.atomic():
@@ -402,34 +423,34 @@ def _sync_window(
             run.recorder.page(rows=0)  # the refused request; the window starts again without it
 
 
-def _sync_stream(run: _Run, plan: _Plan, following: Callable[[], _Window | None]) -> None:
-    """Every window of the plan; `following()` names the next stream's first window."""
+def _sync_stream(run: _Run, plan: _Plan) -> None:
+    """Every window of the plan."""
     stream, options, known = plan.stream, plan.options, plan.known
-    last = len(plan.windows) - 1
-    for index, window in enumerate(plan.windows):
-        if index < last:
-            after = partial(plan.window, index + 1)
-        else:
-            # Not the next stream's first page when the held range is fetched again below (the
-            # API took back an option it refused): that window comes first.
-            after = partial(_unless, lambda: bool(options.restored), following)
-        known = _sync_window(run, stream, options, window, known, after)
+    for window in plan.windows:
+        known = _sync_window(run, stream, options, window, known)
     if options.restored and plan.known and plan.windows:
         # The API takes again what it refused: fetch what we held without it once more.
         first = min(w[0] for w in plan.windows)
         if plan.known[0] < first:
-            _sync_window(run, stream, options, (plan.known[0], first), known, following)
+            _sync_window(run, stream, options, (plan.known[0], first), known)
 
 
-def _unless(skip: Callable[[], bool], following: Callable[[], _Window | None]) -> _Window | None:
-    return None if skip() else following()
-
-
-def _first_window(run: _Run, streams: Sequence[_Stream]) -> _Window | None:
-    """The first window of the first of `streams` the key may read: asked for while the stream
-    before it writes its last page."""
-    stream = next((s for s in streams if run.recorder.may_read(s.area)), None)
-    return _plan(run, stream).window(0) if stream is not None else None
+def _route(plans: Sequence[_Plan], recorder: RunRecorder, window: _Window) -> _Window | None:
+    """The window fetched after `window`: the next of its plan, else the first of the next plan
+    the key may read. Runs on the fetch thread: no database here, only the plans made at the
+    start of the run."""
+    at = next((i for i, plan in enumerate(plans) if plan.stream == window.stream), None)
+    if at is None:
+        return None
+    plan = plans[at]
+    starts = [_Window.of(plan.stream, w, ()).start for w in plan.windows]
+    index = starts.index(window.start) if window.start in starts else None
+    if index is not None and index + 1 < len(plan.windows):
+        return plan.window(index + 1)
+    if plan.options.restored:
+        return None  # the held range is fetched again first (see _sync_stream)
+    after = (p for p in plans[at + 1 :] if p.windows and recorder.may_read(p.stream.area))
+    return next((p.window(0) for p in after), None)
 
 
 def _resume_from(org: Organization, stream: _Stream, now: dt.datetime) -> dt.datetime:
@@ -501,15 +522,17 @@ def _sync_streams(
     not read is skipped (and its area asked once)."""
     last_error: Exception | None = None
     tried = 0
-    run = _Run(org, recorder, _fetcher(), start, end, refetch, now)
+    plans: list[_Plan] = []  # made once the run is: the fetch thread follows them
+    run = _Run(org, recorder, _fetcher(partial(_route, plans, recorder)), start, end, refetch, now)
+    plans.extend(_plan(run, stream) for stream in streams)
     try:
-        for index, stream in enumerate(streams):
+        for plan in plans:
+            stream = plan.stream
             if not recorder.may_read(stream.area):
                 continue  # refused for another stream of the area: not asked again
             tried += 1
-            following = partial(_first_window, run, streams[index + 1 :])
             try:
-                _sync_stream(run, _plan(run, stream), following)
+                _sync_stream(run, plan)
             except (OrgAPIError, SyncDataError) as exc:
                 if isinstance(exc, OrgAPIError) and exc.permission_denied:
                     recorder.area_refused(area=stream.area, error=exc)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -26,6 +26,7 @@ from django.utils import timezone
 from dashboard.families import COST_DIMENSIONS, Family, line_item_parts
 from dashboard.models import USAGE_MODELS, CostBucket
 from dashboard.sync import rollups
+from dashboard.sync.bulk import insert_rows as _insert
 from orgadmin.models import Organization
 
 UTC = dt.UTC
@@ -110,32 +111,6 @@ def ceil_to(moment: dt.datetime, step: dt.timedelta) -> dt.datetime:
 # --- writing ------------------------------------------------------------------------------------
 
 
-def _insert(model: type[models.Model], columns: Sequence[str], rows: Sequence[tuple]) -> None:
-    """A plain bulk INSERT: the rows of these buckets were deleted first (see _write_page)."""
-    if not rows:
-        return
-    qn = connection.ops.quote_name
-    table, names = qn(model._meta.db_table), ", ".join(qn(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY straight into the table: the fastest bulk path PostgreSQL has.
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        # Table and column names come from our models, quoted; every value is a bound parameter.
-        head = f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608
-        if connection.vendor == "sqlite":
-            # sqlite3's executemany loops in C: the fastest bulk path it has.
-            cursor.executemany(head + one, rows)
-            return
-        per_statement = max(1, min(1000, 60000 // len(columns)))
-        for i in range(0, len(rows), per_statement):
-            chunk = rows[i : i + per_statement]
-            cursor.execute(head + ", ".join([one] * len(chunk)), [v for r in chunk for v in r])
-
-
 @dataclass
 class Page:
     rows: int
@@ -150,12 +125,10 @@ def _add(a: Any, b: Any) -> Any:
     return None if a is None and b is None else (a or 0) + (b or 0)
 
 
-def _usage_rows(
-    family: Family, bucket: Any, start: dt.datetime, head: tuple, stamp_db: Any
-) -> list[tuple]:
-    """One bucket's rows at `start`; the same combination twice in a bucket is added up."""
+def _usage_rows(family: Family, bucket: Any, start: Any, head: tuple, stamp_db: Any) -> list[tuple]:
+    """One bucket's rows at `start` (as the database takes it); the same combination twice in a
+    bucket is added up."""
     results = _getter(bucket)("results") or ()
-    start = connection.ops.adapt_datetimefield_value(start)
     try:
         found = list(map(_tuple_getter(results, family.dimensions), results))
         values = list(map(_tuple_getter(results, family.metric_names), results))
@@ -254,22 +227,30 @@ def _model_of(line_item: str) -> str:
     return line_item_parts(line_item).model
 
 
+def _starts(
+    buckets: Iterable[Any], step: dt.timedelta, rows_of: Callable[[Any, dt.datetime], list[tuple]]
+) -> Iterator[tuple[dt.datetime, list[tuple]]]:
+    """Each bucket's (start, rows): stored at the `step` boundary at or before its start (an
+    unaligned or open bucket belongs to the hour or day that contains its start)."""
+    for bucket in buckets:
+        start = floor_to(_ts(_getter(bucket)("start_time")), step)
+        yield start, rows_of(bucket, start)
+
+
 def _write_page(
     model: type[models.Model],
     columns: Sequence[str],
-    buckets: Iterable[dict[str, Any]],
+    buckets: Iterable[tuple[dt.datetime, list[tuple]]],
     step: dt.timedelta,
-    rows_of: Callable[[Any, dt.datetime], list[tuple]],
     delete: Callable[[list[dt.datetime], list[tuple[dt.datetime, dt.datetime]]], None],
 ) -> tuple[int, dt.datetime | None, dt.datetime | None]:
-    """Replace a page's buckets in chunks as they are read; (rows, first start, last end).
+    """Replace a page's buckets, given as (start, rows), in chunks as they are read; (rows,
+    first start, last end).
 
     The page holds every row of its buckets, so each chunk deletes what we hold of its buckets
     (and of any gap between buckets) and inserts what the API sent: the same result as an upsert
     plus a sweep of the rows the API no longer returns, at the cost of plain inserts. A bucket
-    sent twice replaces its first copy, as an upsert would. A bucket is stored at the `step`
-    boundary at or before its start (an unaligned or open bucket belongs to the hour or day
-    that contains its start).
+    sent twice replaces its first copy, as an upsert would.
     """
     pending: list[tuple] = []
     starts: list[dt.datetime] = []
@@ -284,8 +265,7 @@ def _write_page(
         _insert(model, columns, pending)
         written, pending, starts, gaps = written + len(pending), [], [], []
 
-    for bucket in buckets:
-        start = floor_to(_ts(_getter(bucket)("start_time")), step)
+    for start, rows in buckets:
         end = start + step
         if start in seen:
             flush()  # the bucket's first copy is written: the delete below removes it
@@ -296,7 +276,7 @@ def _write_page(
         seen.add(start)
         last = end if last is None else max(last, end)
         starts.append(start)
-        pending.extend(rows_of(bucket, start))
+        pending.extend(rows)
         if len(pending) >= _CHUNK:
             flush()
     flush()
@@ -316,23 +296,76 @@ def _bucket_deleter(model: type[models.Model], org: Organization, field: str, as
     return delete
 
 
+@dataclass
+class PreparedPage:
+    """A page of one usage family's hourly buckets made into rows, off the writer's thread
+    (`prepare_usage_page`): each bucket's (start, rows), and the hourly rollups of the hours the
+    page holds, summed from those same rows."""
+
+    buckets: list[tuple[dt.datetime, list[tuple]]]
+    hours: list[tuple] | None  # None: summed by the database, from the rows written
+    stamp: dt.datetime
+
+
+def prepare_usage_page(
+    org_pk: int,
+    family: Family,
+    buckets: Iterable[Any],
+    stamp: dt.datetime,
+    adapt: Callable[[dt.datetime], Any],
+    *,
+    hours: bool,
+) -> PreparedPage:
+    """The rows of a page, and when `hours` its hourly rollups; no database here (the fetch
+    thread runs it). `adapt` is the database's adapt_datetimefield_value."""
+    stamp_db = adapt(stamp)
+    made = list(
+        _starts(
+            buckets,
+            HOUR,
+            lambda bucket, start: _usage_rows(family, bucket, adapt(start), (org_pk,), stamp_db),
+        )
+    )
+    if not hours:
+        return PreparedPage(made, None, stamp)
+    final = dict(made)  # a bucket sent twice: its last copy is the one stored
+    return PreparedPage(made, rollups.hourly_rows(family, org_pk, final.values()), stamp)
+
+
+def sums_hours_itself() -> bool:
+    """Whether a page's hourly rollups are summed in Python (on the fetch thread) rather than
+    by the database. PostgreSQL: yes, its one backend would sum them on the writer's critical
+    path, and COPY takes the rows as fast as it takes the raw ones. SQLite: no, it sums them in
+    C in this process faster than Python could bind the rows to insert them."""
+    return connection.vendor == "postgresql"
+
+
 def write_usage_page(
-    org: Organization, family: Family, buckets: Iterable[dict[str, Any]], stamp: dt.datetime
+    org: Organization,
+    family: Family,
+    buckets: PreparedPage | Iterable[Any],
+    stamp: dt.datetime,
 ) -> Page | None:
-    """Store a page of one usage family's hourly buckets, then roll its days up."""
+    """Store a page of one usage family's hourly buckets (made into rows already, or not yet),
+    then roll its hours and days up."""
+    if not isinstance(buckets, PreparedPage):
+        adapt = connection.ops.adapt_datetimefield_value
+        buckets = prepare_usage_page(
+            org.pk, family, buckets, stamp, adapt, hours=sums_hours_itself()
+        )
     model = USAGE_MODELS[family.slug]
-    stamp_db = connection.ops.adapt_datetimefield_value(stamp)
     written, first, last = _write_page(
         model,
         ["org_id", "bucket_start", *family.dimensions, *family.metric_names, "fetched_at"],
-        buckets,
+        buckets.buckets,
         HOUR,
-        lambda bucket, start: _usage_rows(family, bucket, start, (org.pk,), stamp_db),
         _bucket_deleter(model, org, "bucket_start"),
     )
     if first is None:
         return None
-    usage_rollup(org=org, family=family, start=first, end=last, stamp=stamp)
+    usage_rollup(
+        org=org, family=family, start=first, end=last, stamp=buckets.stamp, hours=buckets.hours
+    )
     return Page(written, first, last)
 
 
@@ -343,9 +376,11 @@ def usage_rollup(
     start: dt.datetime,
     end: dt.datetime,
     stamp: dt.datetime | None = None,
+    hours: list[tuple] | None = None,
 ) -> None:
     """Rebuild every aggregate of the hours [start, end) from the raw rows (the daily rows and
-    the rollups of the UTC and local days they touch), and move the data generation."""
+    the rollups of the UTC and local days they touch), and move the data generation. `hours`:
+    the hourly rollups of exactly those hours, summed already from the rows just written."""
     rollups.data_changed(org=org)
     rollups.usage_update(
         org=org,
@@ -353,6 +388,7 @@ def usage_rollup(
         start=floor_to(start, HOUR),
         end=ceil_to(end, HOUR),
         stamp=stamp or timezone.now(),
+        hours=hours,
     )
 
 
@@ -374,9 +410,8 @@ def write_cost_page(
             "quantity_unit",
             "fetched_at",
         ],
-        buckets,
+        _starts(buckets, DAY, lambda bucket, start: _cost_rows(bucket, start, (org.pk,), stamp_db)),
         DAY,
-        lambda bucket, start: _cost_rows(bucket, start, (org.pk,), stamp_db),
         _bucket_deleter(CostBucket, org, "day", as_value=lambda moment: moment.date()),
     )
     if first is None:

@@ -1,8 +1,9 @@
-"""Pages fetched ahead of the writer (dashboard.sync.ahead): how far ahead, in what order, what
-happens to an error and to a window that is not read to its end."""
+"""Pages fetched ahead of the writer (dashboard.sync.ahead): how far ahead, along which route,
+what happens to an error and to a window that is not read to its end."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass
 
@@ -16,13 +17,15 @@ class Page:
     window: str
     index: int
     next_page: str | None
+    size: int
 
 
 class Api:
-    """Windows of `pages` pages each; notes every request; fails where told."""
+    """Windows of `pages[window]` pages of `size[window]` bytes; notes every request; fails
+    where told."""
 
-    def __init__(self, pages: int, *, fail_at: tuple[str, int] | None = None) -> None:
-        self.pages, self.fail_at = pages, fail_at
+    def __init__(self, pages: dict[str, int], size: dict[str, int] | None = None, fail_at=None):
+        self.pages, self.size, self.fail_at = pages, size or {}, fail_at
         self.requests: list[tuple[str, int]] = []
         self.changed = threading.Condition()
 
@@ -33,7 +36,8 @@ class Api:
             self.changed.notify_all()
         if (window, index) == self.fail_at:
             raise RuntimeError(f"{window} page {index} failed")
-        return Page(window, index, str(index + 1) if index + 1 < self.pages else None)
+        more = str(index + 1) if index + 1 < self.pages[window] else None
+        return Page(window, index, more, self.size.get(window, 1))
 
     def wait_for(self, count: int) -> bool:
         with self.changed:
@@ -46,63 +50,79 @@ class Api:
             return len(self.requests)
 
 
-def test_it_fetches_up_to_depth_pages_ahead_of_a_reader_that_is_busy():
-    api = Api(pages=10)
-    ahead = Ahead(api.fetch, depth=3)
+def route(order: list[str]):
+    return lambda window: dict(itertools.pairwise(order)).get(window)
+
+
+def test_it_fetches_ahead_of_a_busy_reader_until_what_it_holds_reaches_the_budget():
+    api = Api({"a": 10}, size={"a": 100})
+    ahead = Ahead(api.fetch, budget=300)
     try:
         pages = ahead.pages("a")
-        first = next(pages)  # the reader now "writes" page 0 and reads nothing more
-        assert first.index == 0
-        # Page 0 handed over, 3 queued, and one fetched that waits for room: 5 requests.
-        assert api.wait_for(5)
-        assert api.settled() == 5
+        assert next(pages).index == 0  # the reader now "writes" page 0 and reads nothing more
+        # Page 0 handed over, then pages 1 to 3 held (300 bytes): no fourth.
+        assert api.wait_for(4)
+        assert api.settled() == 4
         assert [p.index for p in pages] == list(range(1, 10))
         assert api.requests == [("a", i) for i in range(10)]
     finally:
         ahead.close()
 
 
-def test_the_next_window_is_fetched_while_the_last_pages_of_one_are_written():
-    api = Api(pages=2)
-    ahead = Ahead(api.fetch, depth=4)
+def test_while_a_big_window_is_written_the_small_ones_after_it_are_fetched():
+    api = Api({"big": 3, "small 1": 4, "small 2": 4}, size={"big": 1000, "small 1": 10})
+    ahead = Ahead(api.fetch, budget=2100, route=route(["big", "small 1", "small 2"]))
     try:
-        pages = ahead.pages("a", following=lambda: "b")
-        assert next(pages).index == 0
-        # Still writing window a's first page: its second page and b's first are on their way.
-        assert api.wait_for(3)
-        assert ("b", 0) in api.requests
-        assert [p.index for p in pages] == [1]
-        assert [(p.window, p.index) for p in ahead.pages("b")] == [("b", 0), ("b", 1)]
-        assert api.requests.count(("b", 0)) == 1  # asked ahead once, not again
+        big = ahead.pages("big")
+        next(big)  # writing the big window's first page: all the rest is fetched meanwhile
+        assert api.wait_for(11)
+        assert [p.index for p in big] == [1, 2]
+        assert [p.index for p in ahead.pages("small 1")] == [0, 1, 2, 3]
+        assert [p.index for p in ahead.pages("small 2")] == [0, 1, 2, 3]
+        assert api.settled() == 11  # each page asked for once
     finally:
         ahead.close()
 
 
 def test_an_error_reaches_the_reader_in_its_place_and_nothing_after_it_is_sent():
-    api = Api(pages=5, fail_at=("a", 2))
-    ahead = Ahead(api.fetch, depth=4)
+    api = Api({"a": 5, "b": 2}, fail_at=("a", 2))
+    ahead = Ahead(api.fetch, budget=100, route=route(["a", "b"]))
     try:
-        read = []
+        pages = ahead.pages("a")
+        assert [next(pages).index, next(pages).index] == [0, 1]
         with pytest.raises(RuntimeError, match="a page 2 failed"):
-            for page in ahead.pages("a"):
-                read.append(page.index)
-        assert read == [0, 1]
+            next(pages)
         assert api.settled() == 3
+        # The next window is then asked for afresh.
+        assert [p.index for p in ahead.pages("b")] == [0, 1]
     finally:
         ahead.close()
 
 
-def test_a_window_given_up_is_stopped_and_another_one_read_from_its_start():
-    api = Api(pages=50)
-    ahead = Ahead(api.fetch, depth=2)
+def test_a_window_given_up_is_dropped_and_the_next_one_read_from_what_was_fetched():
+    api = Api({"a": 3, "b": 2})
+    ahead = Ahead(api.fetch, budget=100, route=route(["a", "b"]))
     try:
-        pages = ahead.pages("a", following=lambda: "never read")
+        pages = ahead.pages("a")
         next(pages)
-        pages.close()  # e.g. the API refused an option: the window starts again without it
-        again = [p.index for p in ahead.pages("a without it")]
-        assert again == list(range(50))
+        assert api.wait_for(5)
+        pages.close()  # e.g. the page could not be written: the stream failed, the next goes on
+        assert [p.index for p in ahead.pages("b")] == [0, 1]
+        assert api.settled() == 5  # nothing asked for twice
+    finally:
+        ahead.close()
+
+
+def test_a_window_off_the_route_starts_the_fetching_again_from_it():
+    api = Api({"a": 50, "a without an option": 2, "b": 1})
+    ahead = Ahead(api.fetch, budget=2, route=route(["a", "b"]))
+    try:
+        pages = ahead.pages("a")
+        next(pages)
+        pages.close()  # the API refused an option: the window starts again without it
+        again = [p.index for p in ahead.pages("a without an option")]
+        assert again == [0, 1]
         sent_for_a = [r for r in api.requests if r[0] == "a"]
-        assert len(sent_for_a) <= 1 + 2 + 2  # read, queued, at most one more in flight
-        assert ("never read", 0) not in api.requests
+        assert len(sent_for_a) <= 1 + 2 + 1  # read, held, at most one more in flight
     finally:
         ahead.close()

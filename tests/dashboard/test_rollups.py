@@ -273,3 +273,64 @@ def test_deleting_an_organization_deletes_its_aggregates(org, simulator, start):
     org.delete()
 
     assert not any(m.objects.exists() for m in tables)
+
+
+# --- summed off the writer's thread ------------------------------------------------------------
+
+
+def _result(project, user, *, tokens, cached=None):
+    return {
+        "project_id": project,
+        "user_id": user,
+        "api_key_id": "key_a",
+        "model": "gpt-4o",
+        "batch": False,
+        "service_tier": "default",
+        "input_tokens": tokens,
+        "output_tokens": 1,
+        "num_model_requests": 1,
+        "input_cached_tokens": cached,
+    }
+
+
+@pytest.mark.parametrize("in_python", [True, False], ids=["summed-in-python", "summed-by-sql"])
+def test_hourly_rollups_summed_from_a_page_equal_the_raw_rows_sql_sums(org, monkeypatch, in_python):
+    """On PostgreSQL the fetch thread sums a page's hourly rollups in Python: the same as SQL
+    over the rows stored, through what pages send besides plain rows (a metric null in some rows
+    or all of a group, a combination twice in one bucket, a bucket sent twice, an unaligned
+    start, a gap)."""
+    from dashboard.sync import writer
+    from dashboard.sync.writer import write_usage_page
+
+    monkeypatch.setattr(writer, "sums_hours_itself", lambda: in_python)
+
+    hour = int(NOW.replace(minute=0, second=0, microsecond=0).timestamp()) - 10 * 3600
+    bucket = lambda at, results: {"start_time": at, "end_time": at + 3600, "results": results}  # noqa: E731
+    page = [
+        bucket(hour, [_result("p1", "u1", tokens=5), _result("p1", "u2", tokens=7, cached=3)]),
+        # the same combination twice in one bucket: added up
+        bucket(hour + 3600, [_result("p1", "u1", tokens=1), _result("p1", "u1", tokens=2)]),
+        # sent twice: the second copy is what counts
+        bucket(hour + 7200, [_result("p2", "u1", tokens=100)]),
+        bucket(hour + 7200, [_result("p2", "u3", tokens=11, cached=0)]),
+        # a gap of one hour, then a start that is not on the hour
+        bucket(hour + 4 * 3600 + 60, [_result("p3", "u1", tokens=4)]),
+    ]
+    write_usage_page(org, FAMILIES["completions"], page, NOW)
+
+    assert _check(org) == []
+    rollup = ROLLUP_MODELS["completions"].objects.filter(org=org, grain="1h")
+    by_user = {
+        (r.bucket_start.hour, r.value): (r.input_tokens, r.input_cached_tokens)
+        for r in rollup.filter(dimension="user_id")
+    }
+    first = (hour // 3600) % 24
+    assert by_user == {
+        (first, "u1"): (5, None),  # null in every row of the group: null, as SQL's SUM
+        (first, "u2"): (7, 3),
+        ((first + 1) % 24, "u1"): (3, None),
+        ((first + 2) % 24, "u3"): (11, 0),
+        ((first + 4) % 24, "u1"): (4, None),
+    }
+    total = rollup.get(dimension="", bucket_start__hour=first)
+    assert (total.input_tokens, total.input_cached_tokens) == (12, 3)
