@@ -7,6 +7,10 @@ so on, while the writer works through the pages already fetched. It stops when t
 reach `budget` (bytes of the answers, a proxy for what their decoding holds), and goes on as the
 writer takes them.
 
+Each page fetched can be handed to `prepare(window, page)` on a second thread (the writer's work
+that needs no database: making rows), so that the next request leaves meanwhile; the reader gets
+what it returns, or what it raises, in the page's place.
+
 So a sync's wall time is the longer of its fetching and its writing rather than their sum page by
 page: while one family's big pages are written, the small pages of the families after it are
 already fetched, and the slow page is paid for once, not per page.
@@ -25,7 +29,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 
@@ -45,10 +49,19 @@ def _nowhere(_: Any) -> None:
 class _Run:
     """One walk of the fetch thread, from `key` along the route, into a queue held to a budget."""
 
-    def __init__(self, key: Hashable, fetch: Fetch, route: Route, budget: int) -> None:
+    def __init__(
+        self,
+        key: Hashable,
+        fetch: Fetch,
+        route: Route,
+        budget: int,
+        prepare: Callable[[Hashable, Any], Future] | None,
+    ) -> None:
         self._fetch, self._route, self._budget = fetch, route, budget
+        self._prepare = prepare
         self.keys: list[Hashable] = [key]  # every window it went to, in order
-        self._items: deque[tuple[Hashable, Any]] = deque()
+        # (window, page or its preparing or an error, bytes)
+        self._items: deque[tuple[Hashable, Any, int]] = deque()
         self._held = 0
         self._changed = threading.Condition()
         self._stopped = False
@@ -77,13 +90,13 @@ class _Run:
             if not cursor and (after := self._route(key)) is not None:
                 with self._changed:
                     self.keys.append(after)
-            self._put(key, page, page.size)
+            self._put(key, self._prepare(key, page) if self._prepare else page, page.size)
             if not cursor:
                 return after
 
     def _put(self, key: Hashable, item: Any, size: int) -> None:
         with self._changed:
-            self._items.append((key, item))
+            self._items.append((key, item, size))
             self._held += size
             self._changed.notify_all()
 
@@ -92,14 +105,14 @@ class _Run:
         with self._changed:
             while True:
                 self._changed.wait_for(lambda: bool(self._items))
-                held, item = self._items.popleft()
-                self._held -= 0 if isinstance(item, BaseException) else item.size
+                held, item, size = self._items.popleft()
+                self._held -= size
                 self._changed.notify_all()
                 if held == key:
                     break
         if isinstance(item, BaseException):
             raise item
-        return item
+        return item.result() if isinstance(item, Future) else item
 
     def stop(self) -> None:
         with self._changed:
@@ -112,10 +125,22 @@ class Ahead:
     """The pages of one window after another, fetched ahead (see the module's docstring)."""
 
     def __init__(
-        self, fetch: Fetch, *, budget: int, route: Route = _nowhere, name: str = "fetch-ahead"
+        self,
+        fetch: Fetch,
+        *,
+        budget: int,
+        route: Route = _nowhere,
+        prepare: Callable[[Any, Any], Any] | None = None,
+        name: str = "fetch-ahead",
     ) -> None:
         self._fetch, self._budget, self._route = fetch, budget, route
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._submit: Callable[[Hashable, Any], Future] | None = None
+        if prepare is not None:
+            # A second thread, so that the next request leaves while a page is prepared.
+            preparer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-prepare")
+            self._preparer = preparer
+            self._submit = lambda key, page: preparer.submit(prepare, key, page)
         self._run: _Run | None = None
         self._read: list[Hashable] = []  # the windows of this run read so far
 
@@ -129,7 +154,8 @@ class Ahead:
             if key in keys and key not in self._read:
                 return run
             run.stop()
-        self._run, self._read = _Run(key, self._fetch, self._route, self._budget), []
+        self._run = _Run(key, self._fetch, self._route, self._budget, self._submit)
+        self._read = []
         self._pool.submit(self._run.walk)
         return self._run
 
@@ -147,3 +173,5 @@ class Ahead:
         if self._run is not None:
             self._run.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._submit is not None:
+            self._preparer.shutdown(wait=False, cancel_futures=True)

@@ -248,10 +248,9 @@ class _Window:
         return cls(stream, start, end, tuple(options))
 
 
-def _fetch(window: _Window, cursor: str | None, *, prepare: bool = True) -> ApiPage:
+def _fetch(window: _Window, cursor: str | None) -> ApiPage:
     """One page of `window` (its first without a cursor), with the largest page the API allows,
-    decoded, and made into rows when `prepare` (what the writer would do, on this thread while it
-    writes the pages before). Runs on the fetch thread: no database here."""
+    decoded. Runs on the fetch thread: no database here."""
     stream = window.stream
     buckets = -(-(window.end - window.start) // stream.step)
     params: dict[str, Any] = {
@@ -263,10 +262,14 @@ def _fetch(window: _Window, cursor: str | None, *, prepare: bool = True) -> ApiP
         params["page"] = cursor
     with api_errors():
         raw = stream.fetch(window.options, **params)
-    page = stream.decode(raw.http_response.content, raw.request_id)
-    if prepare and stream.prepare is not None:
-        return replace(page, buckets=stream.prepare(page.buckets))
-    return page
+    return stream.decode(raw.http_response.content, raw.request_id)
+
+
+def _prepare(window: _Window, page: ApiPage) -> ApiPage:
+    """The page made into what the stream writes (its rows), on the preparing thread while the
+    writer writes the pages before: no database here."""
+    prepare = window.stream.prepare
+    return replace(page, buckets=prepare(page.buckets)) if prepare is not None else page
 
 
 # Bytes of answers the fetch thread may hold ahead of the writer, decoded and made into rows
@@ -276,15 +279,9 @@ def _fetch(window: _Window, cursor: str | None, *, prepare: bool = True) -> ApiP
 FETCH_AHEAD_BYTES = 12 * 2**20
 
 
-def _fetcher(
-    route: Callable[[_Window], _Window | None] | None = None, *, prepare: bool = True
-) -> Ahead:
-    fetch = partial(_fetch, prepare=prepare)
-    return Ahead(fetch, budget=FETCH_AHEAD_BYTES, route=route or _nowhere, name="usage-fetch")
-
-
-def _nowhere(_: _Window) -> None:
-    return None
+def _fetcher(route: Callable[[_Window], _Window | None] | None = None, *, prepare=True) -> Ahead:
+    steps = {"route": route} if route else {}
+    return Ahead(_fetch, budget=FETCH_AHEAD_BYTES, prepare=_prepare if prepare else None, **steps)
 
 
 def _pages(
@@ -366,12 +363,19 @@ class _Run:
 
 @dataclass
 class _Plan:
-    """A stream's windows to fetch in this run, its held range before them, its options."""
+    """A stream's windows to fetch in this run (a page each, at most), its held range before
+    them, its options; as the run goes, the range it holds and whether it is out of the run
+    (failed, or its area refused)."""
 
     stream: _Stream
     windows: list[tuple[dt.datetime, dt.datetime]]
     known: tuple[dt.datetime, dt.datetime] | None
     options: _Options
+    held: tuple[dt.datetime, dt.datetime] | None = None
+    out: bool = False
+
+    def __post_init__(self) -> None:
+        self.held = self.known
 
     def window(self, index: int) -> _Window | None:
         if index >= len(self.windows):
@@ -389,7 +393,31 @@ def _plan(run: _Run, stream: _Stream) -> _Plan:
         if run.refetch
         else windows_to_fetch(start=start, end=end, known=known, settle=settle)
     )
-    return _Plan(stream, windows, known, _Options(run.org, stream, run.now))
+    pages = [page for window in windows for page in _page_windows(stream, window)]
+    return _Plan(stream, pages, known, _Options(run.org, stream, run.now))
+
+
+def _page_windows(
+    stream: _Stream, window: tuple[dt.datetime, dt.datetime]
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """`window` cut into windows of one page each (the largest page the API allows): the same
+    number of requests as the whole window's cursor chain, but each one a window of its own, so
+    that the streams' pages can be taken in turns (see _rounds). A page the API cuts short is
+    still followed by its cursor."""
+    start, end = floor_to(window[0], stream.step), ceil_to(window[1], stream.step)
+    width = stream.max_buckets * stream.step
+    count = -(-(end - start) // width)
+    return [(start + n * width, min(start + (n + 1) * width, end)) for n in range(count)]
+
+
+def _rounds(plans: Sequence[_Plan]) -> list[tuple[_Plan, int | None]]:
+    """The run's windows in turns: each stream's first, then each one's second... so that the
+    big pages of one family are written while the small ones of the others are fetched, not all
+    together. (plan, None) stands for a stream with nothing to fetch, in the first turn."""
+    turns = max((len(p.windows) for p in plans), default=0)
+    first = [(p, 0 if p.windows else None) for p in plans]
+    later = [(p, i) for i in range(1, turns) for p in plans if i < len(p.windows)]
+    return first + later
 
 
 def _sync_window(
@@ -423,34 +451,42 @@ def _sync_window(
             run.recorder.page(rows=0)  # the refused request; the window starts again without it
 
 
-def _sync_stream(run: _Run, plan: _Plan) -> None:
-    """Every window of the plan."""
-    stream, options, known = plan.stream, plan.options, plan.known
-    for window in plan.windows:
-        known = _sync_window(run, stream, options, window, known)
-    if options.restored and plan.known and plan.windows:
-        # The API takes again what it refused: fetch what we held without it once more.
+def _sync_turn(run: _Run, plan: _Plan, index: int) -> None:
+    """One window of the plan; after its last, the range held before, when the API takes back
+    an option it refused: fetch what we held without it once more."""
+    stream, options = plan.stream, plan.options
+    plan.held = _sync_window(run, stream, options, plan.windows[index], plan.held)
+    if index == len(plan.windows) - 1 and options.restored and plan.known:
         first = min(w[0] for w in plan.windows)
         if plan.known[0] < first:
-            _sync_window(run, stream, options, (plan.known[0], first), known)
+            _sync_window(run, stream, options, (plan.known[0], first), plan.held)
 
 
-def _route(plans: Sequence[_Plan], recorder: RunRecorder, window: _Window) -> _Window | None:
-    """The window fetched after `window`: the next of its plan, else the first of the next plan
+def _route(
+    rounds: Sequence[tuple[_Plan, int | None]], recorder: RunRecorder, window: _Window
+) -> _Window | None:
+    """The window fetched after `window`: the next in turn of a stream still in the run that
     the key may read. Runs on the fetch thread: no database here, only the plans made at the
     start of the run."""
-    at = next((i for i, plan in enumerate(plans) if plan.stream == window.stream), None)
+    at = next(
+        (
+            n
+            for n, (plan, index) in enumerate(rounds)
+            if index is not None
+            and plan.stream == window.stream
+            and _Window.of(plan.stream, plan.windows[index], ()).start == window.start
+        ),
+        None,
+    )
     if at is None:
         return None
-    plan = plans[at]
-    starts = [_Window.of(plan.stream, w, ()).start for w in plan.windows]
-    index = starts.index(window.start) if window.start in starts else None
-    if index is not None and index + 1 < len(plan.windows):
-        return plan.window(index + 1)
-    if plan.options.restored:
-        return None  # the held range is fetched again first (see _sync_stream)
-    after = (p for p in plans[at + 1 :] if p.windows and recorder.may_read(p.stream.area))
-    return next((p.window(0) for p in after), None)
+    plan, index = rounds[at]
+    if index == len(plan.windows) - 1 and plan.options.restored:
+        return None  # the held range is fetched again first (see _sync_turn)
+    for plan, index in rounds[at + 1 :]:
+        if index is not None and not plan.out and recorder.may_read(plan.stream.area):
+            return _Window.of(plan.stream, plan.windows[index], plan.options.sending)
+    return None
 
 
 def _resume_from(org: Organization, stream: _Stream, now: dt.datetime) -> dt.datetime:
@@ -518,22 +554,25 @@ def _sync_streams(
     refetch: bool,
     now: dt.datetime,
 ) -> None:
-    """Each stream in turn: one that fails is recorded and the others go on; one the key may
-    not read is skipped (and its area asked once)."""
+    """The streams' windows in turns (_rounds): a stream that fails is recorded and the others
+    go on; one the key may not read is skipped (and its area asked once)."""
     last_error: Exception | None = None
     tried = 0
-    plans: list[_Plan] = []  # made once the run is: the fetch thread follows them
-    run = _Run(org, recorder, _fetcher(partial(_route, plans, recorder)), start, end, refetch, now)
-    plans.extend(_plan(run, stream) for stream in streams)
+    rounds: list[tuple[_Plan, int | None]] = []  # made once the run is: the fetch thread follows
+    run = _Run(org, recorder, _fetcher(partial(_route, rounds, recorder)), start, end, refetch, now)
+    rounds.extend(_rounds([_plan(run, stream) for stream in streams]))
     try:
-        for plan in plans:
+        for plan, index in rounds:
             stream = plan.stream
-            if not recorder.may_read(stream.area):
-                continue  # refused for another stream of the area: not asked again
-            tried += 1
+            if plan.out or not recorder.may_read(stream.area):
+                continue  # failed, or refused for another stream of the area: not asked again
+            if index in (None, 0):
+                tried += 1
             try:
-                _sync_stream(run, plan)
+                if index is not None:
+                    _sync_turn(run, plan, index)
             except (OrgAPIError, SyncDataError) as exc:
+                plan.out = True
                 if isinstance(exc, OrgAPIError) and exc.permission_denied:
                     recorder.area_refused(area=stream.area, error=exc)
                     tried -= 1
@@ -544,7 +583,8 @@ def _sync_streams(
                 recorder.stream_failed(stream=stream.endpoint, label=stream.label, error=exc)
                 last_error = exc
             else:
-                recorder.area_read(stream.area)
+                if index is None or index == len(plan.windows) - 1:
+                    recorder.area_read(stream.area)
     finally:
         run.fetcher.close()
     if last_error is not None and len(recorder.failures) == tried:

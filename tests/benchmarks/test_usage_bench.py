@@ -264,7 +264,7 @@ def _behind_latency(env: dict[str, str], vendor: str, url: str, slow: str) -> No
         "≤ 1.10",
         ratio <= 1.1,
     )
-    # Only one page is in flight while one is written: a write longer than the wait shows.
+    # The writes that outlast the wait for one page: what fetching ahead, in turns, must hide.
     wait = LATENCY_MS / 1000
     writes = [s for family in sync["page_writes"].values() for s in family]
     longer = [s - wait for s in writes if s > wait]

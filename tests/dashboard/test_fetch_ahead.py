@@ -126,3 +126,26 @@ def test_a_window_off_the_route_starts_the_fetching_again_from_it():
         assert len(sent_for_a) <= 1 + 2 + 1  # read, held, at most one more in flight
     finally:
         ahead.close()
+
+
+def test_a_page_is_prepared_on_its_own_thread_while_the_next_is_fetched():
+    api = Api({"a": 3})
+    next_sent = []
+
+    def prepare(window, page):
+        # Page 0 is prepared only once page 1 is asked for: the fetch thread doesn't wait for it.
+        if page.index == 0:
+            next_sent.append(api.wait_for(2))
+        if page.index == 2:
+            raise ValueError("page 2 is not what we store")
+        return Page(window, page.index * 10, page.next_page, page.size)
+
+    ahead = Ahead(api.fetch, budget=100, prepare=prepare)
+    try:
+        pages = ahead.pages("a")
+        assert [next(pages).index, next(pages).index] == [0, 10]
+        with pytest.raises(ValueError, match="page 2"):
+            next(pages)  # in its place, as the writer would have raised it
+        assert next_sent == [True]
+    finally:
+        ahead.close()

@@ -33,11 +33,14 @@ class Requests:
     def __init__(self, app) -> None:
         self.app = app
         self.cursors: list[str | None] = []
+        self.sent: list[tuple[str, int]] = []  # (endpoint, start_time) of each
         self.changed = threading.Condition()
 
     def __call__(self, environ, start_response):
+        query = parse_qs(environ["QUERY_STRING"])
         with self.changed:
-            self.cursors.append(parse_qs(environ["QUERY_STRING"]).get("page", [None])[0])
+            self.cursors.append(query.get("page", [None])[0])
+            self.sent.append((environ["PATH_INFO"].rsplit("/", 1)[-1], int(query["start_time"][0])))
             self.changed.notify_all()
         return self.app(environ, start_response)
 
@@ -66,10 +69,14 @@ def test_the_next_page_is_requested_while_a_page_is_written(org, simulator, monk
 
     assert run.status == SyncRun.Status.SUCCEEDED
     assert in_flight == [True, True, True]
-    first, second, third, costs = requests.cursors
-    assert (first, costs) == (None, None)  # each stream's first page has no cursor
-    assert None not in (second, third)  # the next pages carry the cursor of the page before
-    assert second != third
+    # Each window is one page (no cursor needed), and the streams take turns: the costs' only
+    # page comes between the completions' first and second.
+    assert requests.cursors == [None] * 4
+    endpoints = [endpoint for endpoint, _ in requests.sent]
+    assert endpoints == ["completions", "costs", "completions", "completions"]
+    starts = [at for endpoint, at in requests.sent if endpoint == "completions"]
+    assert starts == sorted(starts)
+    assert len(set(starts)) == 3
 
 
 class Replace:
