@@ -4,9 +4,10 @@ After a page of hours is written (dashboard.sync.writer), the aggregates of thos
 rebuilt from the raw rows: the daily copies at full dimensions (DAILY_MODELS), then the hourly
 rollups (ROLLUP_MODELS, grain "1h": the total and one branch per dimension, in one INSERT ...
 SELECT; or on PostgreSQL summed from the page's rows by `hourly_rows` off the writer's thread,
-and inserted as they are), then the UTC days ("1d") and the days of the local timezone ("local") that those hours
-touch, folded from the hourly rollups. A page of cost days rebuilds those days' CostRollup rows
-from the cost rows. A revised bucket is a page written again: it takes the same path.
+and inserted as they are), then the UTC days ("1d") and the days of the local timezone
+("local") that those hours touch, folded from the hourly rollups. A page of cost days rebuilds
+those days' CostRollup rows from the cost rows. A revised bucket is a page written again: it
+takes the same path.
 
 Every such write first moves the organization's DataGeneration (`data_changed`), which the page
 cache keys on. Being first, that update also orders the writers of one organization: it locks the
