@@ -83,11 +83,12 @@ class _Run:
                     return None
             try:
                 page = self._fetch(key, cursor)
-            except BaseException as exc:  # raised again in the reader's thread
+                cursor = page.next_page
+                after = None if cursor else self._route(key)
+            except BaseException as exc:  # raised again in the reader's thread, in its place
                 self._put(key, exc, 0)
                 return None
-            cursor, after = page.next_page, None
-            if not cursor and (after := self._route(key)) is not None:
+            if after is not None:
                 with self._changed:
                     self.keys.append(after)
             self._put(key, self._prepare(key, page) if self._prepare else page, page.size)

@@ -149,3 +149,19 @@ def test_a_page_is_prepared_on_its_own_thread_while_the_next_is_fetched():
         assert next_sent == [True]
     finally:
         ahead.close()
+
+
+def test_a_route_that_fails_fails_the_reader_instead_of_leaving_it_waiting():
+    api = Api({"a": 2})
+
+    def broken(window):
+        raise LookupError("no plan for " + window)
+
+    ahead = Ahead(api.fetch, budget=100, route=broken)
+    try:
+        pages = ahead.pages("a")
+        assert next(pages).index == 0
+        with pytest.raises(LookupError, match="no plan for a"):
+            next(pages)
+    finally:
+        ahead.close()
