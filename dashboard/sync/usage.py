@@ -16,8 +16,9 @@ again (see `_Options`); the refusal is kept on the connection and asked about ag
 
 Pages are fetched and decoded (`dashboard.sync.decode`) on a background thread ahead of the writer
 (`dashboard.sync.ahead`), up to FETCH_AHEAD_BYTES of answers held: the next request leaves as soon
-as a page is decoded, from one window or stream to the next along the run's plans (`_route`), so
-the writes hide behind the network.
+as a page is decoded, from one window or stream to the next along the run's plans (`_route`,
+the streams taking turns a page each), and a second thread makes each page into rows meanwhile,
+so the writes hide behind the network.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ class _Stream:
     decode: Callable[[bytes, str | None], ApiPage]  # the page's JSON, its request id
     write: Callable[[Any, dt.datetime], Page | None]
     area: str = "usage"  # what the admin key must be allowed to read (orgadmin.areas)
-    # The page's buckets made into what `write` takes, on the fetch thread (None: as decoded).
+    # The page's buckets made into what `write` takes, on the preparing thread (None: as is).
     prepare: Callable[[Iterable[Any]], Any] | None = None
 
 
@@ -183,7 +184,7 @@ def _streams(org: Organization, client: Any, families: Sequence[str]) -> list[_S
     # is decoded by `dashboard.sync.decode` into compact structs rather than the SDK's pydantic
     # models, which would hold it in memory many times over.
     usage = client.usage.with_raw_response if client is not None else None
-    adapt = connection.ops.adapt_datetimefield_value  # this thread's: the fetch thread has none
+    adapt = connection.ops.adapt_datetimefield_value  # this thread's: the preparing one has none
     hours = sums_hours_itself()
     streams = []
     for slug in families:
@@ -279,7 +280,7 @@ def _prepare(window: _Window, page: ApiPage) -> ApiPage:
 FETCH_AHEAD_BYTES = 12 * 2**20
 
 
-def _fetcher(route: Callable[[_Window], _Window | None] | None = None, *, prepare=True) -> Ahead:
+def _fetcher(route: Callable[[_Window], _Window | None] | None = None, *, prepare: bool = True):
     steps = {"route": route} if route else {}
     return Ahead(_fetch, budget=FETCH_AHEAD_BYTES, prepare=_prepare if prepare else None, **steps)
 
