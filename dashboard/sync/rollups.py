@@ -223,7 +223,7 @@ def hourly_rows(family: Family, org_pk: int, buckets: Iterable[list[tuple]]) -> 
     """The hourly rollup rows (as _ROLLUP_COLUMNS, then the family's metrics) of the raw rows
     of whole hours, one list per hour, each row as the writer inserts it: (org, hour, the
     dimensions, the metrics, fetched at). The same sums as the SQL of `_hours_sql`: a metric
-    that is null in every row of a group is null. No database here: the fetch thread runs it."""
+    that is null in every row of a group is null. No database here: the preparing thread runs it."""
     n = len(family.dimensions)
     metrics = slice(2 + n, 2 + n + len(family.metric_names))
     out: list[tuple] = []

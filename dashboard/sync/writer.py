@@ -316,8 +316,8 @@ def prepare_usage_page(
     *,
     hours: bool,
 ) -> PreparedPage:
-    """The rows of a page, and when `hours` its hourly rollups; no database here (the fetch
-    thread runs it). `adapt` is the database's adapt_datetimefield_value."""
+    """The rows of a page, and when `hours` its hourly rollups; no database here (the sync's
+    preparing thread runs it). `adapt` is the database's adapt_datetimefield_value."""
     stamp_db = adapt(stamp)
     made = list(
         _starts(
@@ -333,7 +333,7 @@ def prepare_usage_page(
 
 
 def sums_hours_itself() -> bool:
-    """Whether a page's hourly rollups are summed in Python (on the fetch thread) rather than
+    """Whether a page's hourly rollups are summed in Python (on the preparing thread) rather than
     by the database. PostgreSQL: yes, its one backend would sum them on the writer's critical
     path, and COPY takes the rows as fast as it takes the raw ones. SQLite: no, it sums them in
     C in this process faster than Python could bind the rows to insert them."""
