@@ -1,4 +1,4 @@
-"""Pages fetched ahead of the writer, on one background thread.
+"""Pages fetched ahead of the writer, on background threads (one fetches, one prepares).
 
 A window's pages form a chain: each request carries the cursor of the page before, so they are
 sent one after another, but not one per page written. The fetch thread goes down the chain as
