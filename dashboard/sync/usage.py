@@ -380,9 +380,8 @@ class _Plan:
     def __post_init__(self) -> None:
         self.held = self.known
 
-    def window(self, index: int) -> _Window | None:
-        if index >= len(self.windows):
-            return None
+    def window(self, index: int) -> _Window:
+        """Its window `index`, with the options it sends now."""
         return _Window.of(self.stream, self.windows[index], self.options.sending)
 
 
@@ -471,13 +470,14 @@ def _route(
     """The window fetched after `window`: the next in turn of a stream still in the run that
     the key may read. Runs on the fetch thread: no database here, only the plans made at the
     start of the run."""
+    # The plans' windows are whole buckets already (_page_windows): their starts compare as is.
     at = next(
         (
             n
             for n, (plan, index) in enumerate(rounds)
             if index is not None
-            and plan.stream == window.stream
-            and _Window.of(plan.stream, plan.windows[index], ()).start == window.start
+            and plan.stream is window.stream
+            and plan.windows[index][0] == window.start
         ),
         None,
     )
@@ -488,7 +488,7 @@ def _route(
         return None  # the held range is fetched again first (see _sync_turn)
     for plan, index in rounds[at + 1 :]:
         if index is not None and not plan.out and recorder.may_read(plan.stream.area):
-            return _Window.of(plan.stream, plan.windows[index], plan.options.sending)
+            return plan.window(index)
     return None
 
 
