@@ -102,23 +102,36 @@ def debug_from_environment() -> bool:
     return os.environ.get("DEBUG", "").strip().lower() in _TRUE
 
 
-def refusal(*, debug: bool, force: bool, key: str) -> str | None:
-    """Why the simulator must not serve with this `DEBUG`, `--force` and key; None if it may."""
+def refusal(
+    *,
+    debug: bool,
+    force: bool,
+    key: str,
+    default_key: str | None = None,
+    api: str = "OpenAI Admin API",
+    key_kind: str = "admin key",
+    key_source: str = "SIMULATOR_ADMIN_KEY (or --admin-key)",
+) -> str | None:
+    """Why a simulator must not serve with this `DEBUG`, `--force` and key; None if it may.
+
+    Shared by both simulators: `default_key` (the OpenAI one's unless given) is the public key
+    that is never served outside DEBUG; `api`, `key_kind` and `key_source` word the refusal.
+    """
     from orgadmin.simulator import DEFAULT_ADMIN_KEY
 
     if debug:
         return None
     if not force:
         return (
-            "Refusing to serve: DEBUG is off. The simulator is a fake OpenAI Admin API with "
+            f"Refusing to serve: DEBUG is off. The simulator is a fake {api} with "
             "made-up data, for the local demo and tests; a production dashboard must never reach "
             "it. Set DEBUG=true for local use, or pass --force if you really mean to serve it."
         )
-    if key == DEFAULT_ADMIN_KEY:
+    if key == (default_key or DEFAULT_ADMIN_KEY):
         return (
-            "Refusing to serve with the public default admin key while DEBUG is off, even with "
-            "--force: anyone who has read the source knows it. Set SIMULATOR_ADMIN_KEY (or "
-            "--admin-key) to a key of your own."
+            f"Refusing to serve with the public default {key_kind} while DEBUG is off, even with "
+            f"--force: anyone who has read the source knows it. Set {key_source} to a key of "
+            "your own."
         )
     return None
 

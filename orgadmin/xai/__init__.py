@@ -1,0 +1,1 @@
+"""xAI (Grok) Management API: its client, types, ACL helpers and local simulator."""
