@@ -41,14 +41,18 @@ __all__ = [
     "BaseURLRefused",
     "KeyUnreadable",
     "OrgAPIError",
+    "address_refused",
     "admin_client",
     "admin_key_well_formed",
     "allowed_api_hosts_check",
+    "answer_shown",
     "api_errors",
     "base_url_check",
     "connection_badge",
     "install_transport",
     "request_id_of",
+    "usable_key",
+    "vetted_http_client",
 ]
 
 
@@ -140,7 +144,7 @@ _REFUSED_HERE = ("base_url_refused", "key_malformed", "key_unreadable")
 # --- where an admin key may go ----------------------------------------------------------------
 
 # The vendors' own APIs: a connection to anything else wears a badge (`connection_badge`).
-VENDOR_API_HOSTS = frozenset({"api.openai.com"})
+VENDOR_API_HOSTS = frozenset({"api.openai.com", "management-api.x.ai"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _NOT_A_URL = "Enter a full http(s) URL, such as https://api.openai.com/v1."
 _IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -172,10 +176,12 @@ class _Policy:
 def _policy() -> _Policy:
     entries = list(settings.ALLOWED_API_HOSTS)
     if settings.DEBUG:
-        # `make run`'s demo: the built-in simulator, where demo_setup registers it.
+        # `make run`'s demo: the built-in simulators, where demo_setup registers them.
         from orgadmin.simulator.server import configured_port
+        from orgadmin.xai.simulator.server import configured_port as xai_port
 
         entries.append(f"http://127.0.0.1:{configured_port()}")
+        entries.append(f"http://127.0.0.1:{xai_port()}")
     return _parse_policy(tuple(entries))
 
 
@@ -417,14 +423,12 @@ class _VettedTransport(httpx.HTTPTransport):
         self._pool._network_backend = _VettingBackend()
 
 
-def admin_client(
-    org: Organization, *, max_retries: int | None = None, timeout: float | None = None
-) -> OrganizationResource:
-    """Build the SDK's `admin.organization` resource for a connection.
+def usable_key(org: Organization, *, noun: str = "admin key") -> str:
+    """The connection's key, once its stored base URL and key are checked again.
 
     Raises `OrgAPIError` when the stored base URL or key may not be used (a connection saved
     before they were checked), and its subclass `KeyUnreadable` when the stored key can't be
-    decrypted (raised by `Organization.admin_key`): callers only ever see an `OrgAPIError`.
+    decrypted (raised by `Organization.admin_key`). `noun` names the key in the message.
     """
     try:
         base_url_check(org.base_url, resolve=False)  # addresses: checked as each one connects
@@ -434,20 +438,41 @@ def admin_client(
             "add it again with an allowed URL.",
             code="base_url_refused",
         ) from None
-    admin_key = org.admin_key
-    if not admin_key_well_formed(admin_key):
+    key = org.admin_key
+    if not admin_key_well_formed(key):
         raise OrgAPIError(
-            "The stored admin key has a character that can't be part of an API key. "
+            f"The stored {noun} has a character that can't be part of an API key. "
             "Replace the key on Connections.",
             code="key_malformed",
         )
-    timeout = settings.OPENAI_TIMEOUT if timeout is None else timeout
-    transport = _transports.get(org.base_url.rstrip("/")) or _VettedTransport()
-    http_client = _Client(
+    return key
+
+
+def vetted_http_client(
+    base_url: str, *, timeout: float, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    """The httpx client every API client is built on: the transport mounted for the base URL
+    (`install_transport`) or given, else connections vetted as they connect; no redirect is
+    followed. The base URL is the caller's to check first (`usable_key`)."""
+    transport = transport or _transports.get(base_url.rstrip("/")) or _VettedTransport()
+    return _Client(
         transport=transport,
         timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
         follow_redirects=False,  # a redirect could lead anywhere: it is an error, never followed
     )
+
+
+def admin_client(
+    org: Organization, *, max_retries: int | None = None, timeout: float | None = None
+) -> OrganizationResource:
+    """Build the SDK's `admin.organization` resource for a connection.
+
+    Raises `OrgAPIError` when the stored base URL or key may not be used (a connection saved
+    before they were checked), and its subclass `KeyUnreadable` when the stored key can't be
+    decrypted (raised by `Organization.admin_key`): callers only ever see an `OrgAPIError`.
+    """
+    admin_key = usable_key(org)
+    timeout = settings.OPENAI_TIMEOUT if timeout is None else timeout
     client = openai.OpenAI(
         admin_api_key=admin_key,
         # An empty project key keeps OPENAI_API_KEY from the environment out of our requests.
@@ -455,7 +480,7 @@ def admin_client(
         base_url=org.base_url,
         max_retries=settings.OPENAI_MAX_RETRIES if max_retries is None else max_retries,
         timeout=timeout,
-        http_client=http_client,
+        http_client=vetted_http_client(org.base_url, timeout=timeout),
     )
     return client.admin.organization
 
@@ -477,7 +502,7 @@ def api_errors() -> Iterator[None]:
             "The OpenAI API did not answer in time. Try again.", code="timeout"
         ) from None
     except openai.APIConnectionError as exc:
-        if _caused_by(exc, _AddressRefused):
+        if address_refused(exc):
             raise OrgAPIError(
                 "The API host now resolves to a loopback, private or link-local address; "
                 "nothing was sent. ALLOWED_API_HOSTS has to name that address for it to be used.",
@@ -498,6 +523,17 @@ def api_errors() -> Iterator[None]:
         raise OrgAPIError(
             "That id is not one the OpenAI API hands out.", code="invalid_id"
         ) from None
+
+
+def address_refused(exc: BaseException) -> bool:
+    """True when a connection error is the vetting's: the host resolved to an address that
+    connections may not reach, and nothing was sent."""
+    return _caused_by(exc, _AddressRefused)
+
+
+def answer_shown(url: httpx.URL) -> bool:
+    """True when an answer from this URL may be shown: it came from an allowed API host."""
+    return _request_host_allowed(url)
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
