@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from orgadmin.simulator.server import DEFAULT_PORT as SIMULATOR_PORT
+from orgadmin.xai.simulator.server import DEFAULT_PORT as XAI_SIMULATOR_PORT
 
 
 def render() -> str:
@@ -27,10 +28,12 @@ def render() -> str:
             f"SECRET_KEY={secrets.token_urlsafe(50)}",
             f"FIELD_ENCRYPTION_KEYS={fernet_key}",
             "HTTPS=false",
-            # The demo connection reaches the simulator over plain http on this machine (with
-            # DEBUG off only what is listed here is allowed); Procfile starts it with --force.
-            f"ALLOWED_API_HOSTS=api.openai.com,http://127.0.0.1:{SIMULATOR_PORT}",
+            # The demo connections reach the simulators over plain http on this machine (with
+            # DEBUG off only what is listed here is allowed); Procfile starts them with --force.
+            "ALLOWED_API_HOSTS=api.openai.com,management-api.x.ai,"
+            f"http://127.0.0.1:{SIMULATOR_PORT},http://127.0.0.1:{XAI_SIMULATOR_PORT}",
             f"SIMULATOR_ADMIN_KEY=sk-admin-{secrets.token_urlsafe(32)}",
+            f"XAI_SIMULATOR_MANAGEMENT_KEY=xai-mgmt-{secrets.token_urlsafe(32)}",
             "",
         ]
     )

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "orgadmin.accounts.middleware.RequireMFAMiddleware",
     "orgadmin.middleware.CurrentOrganizationMiddleware",
+    # After it: a page the connection's API can't do says where it is managed instead.
+    "orgadmin.middleware.ProviderCapabilityMiddleware",
     "orgadmin.middleware.HtmxMessagesMiddleware",
 ]
 
@@ -382,7 +384,11 @@ DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 # DEBUG off (a simulator or a gateway on this machine); an address or range (`10.20.0.0/16`)
 # lets a listed name resolve there, since loopback, private and link-local addresses are refused
 # otherwise. With DEBUG on, the built-in simulator (http://127.0.0.1:SIMULATOR_PORT) is allowed.
-ALLOWED_API_HOSTS = env.list("ALLOWED_API_HOSTS", default=["api.openai.com"])
+ALLOWED_API_HOSTS = env.list("ALLOWED_API_HOSTS", default=["api.openai.com", "management-api.x.ai"])
+# xAI's Management API (an xAI team's connection; orgadmin/xai/client.py): the attempts of one
+# call on 429, 5xx and network errors (Retry-After honoured), and the seconds before it times out.
+XAI_MAX_ATTEMPTS = env.int("XAI_MAX_ATTEMPTS", default=5)
+XAI_TIMEOUT = env.float("XAI_TIMEOUT", default=60.0)
 # A sync run holds a lease on its (organization, kind) for this long, renewed at every page; a
 # worker killed mid-run blocks the next run for at most this long.
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=300)

@@ -37,6 +37,8 @@ AREAS: dict[str, Area] = {
         Area("audit_log", "the audit log", "Audit log"),
         Area("usage", "usage", "Usage"),
         Area("costs", "costs", "Costs"),
+        # xAI's Management API: invoices, the month so far, prepaid balance, spending limits.
+        Area("billing", "billing", "Billing"),
     )
 }
 
@@ -68,11 +70,26 @@ _PATHS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _ABOUT_PERMISSIONS = re.compile(r"\b(?:permissions?|scopes?)\b", re.IGNORECASE)
 
 
+# xAI's Management API (https://management-api.x.ai): its paths carry no /organization/.
+_XAI_PATHS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), area)
+    for pattern, area in (
+        (r"^/auth/management-keys/", ""),  # the key describing itself: no area
+        (r"^/auth/", "keys"),
+        (r"^/v1/billing/teams/[^/]+/usage$", "costs"),
+        (r"^/v1/billing/", "billing"),
+        (r"^/audit/", "audit_log"),
+    )
+)
+
+
 def area_of(path: str) -> str | None:
-    """The area of an API path (`/v1/organization/projects/p/api_keys` → "keys"), or None."""
+    """The area of an API path (`/v1/organization/projects/p/api_keys` → "keys",
+    `/v1/billing/teams/t/invoices` → "billing"), or None."""
     _, found, rest = path.partition("/organization/")
     if not found:
-        return None
+        area = next((area for pattern, area in _XAI_PATHS if pattern.search(path)), None)
+        return area or None
     return next((area for pattern, area in _PATHS if pattern.search(rest)), None)
 
 

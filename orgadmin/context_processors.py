@@ -11,16 +11,20 @@ from django.utils.functional import SimpleLazyObject
 
 from orgadmin.access import may_use
 from orgadmin.backends import connections_visible, grants_of, roles_of
+from orgadmin.providers import OPENAI, capability_of_page
 
 # (label, URL name). An item shows when its view's guard lets the person in on the current
-# connection (orgadmin.access.may_use); items whose page doesn't exist yet are left out.
+# connection (orgadmin.access.may_use) and the connection's API has what the page needs
+# (orgadmin.providers); items whose page doesn't exist yet are left out.
 NAVIGATION: list[tuple[str, str]] = [
     ("Overview", "home"),
     ("Members", "orgadmin:members"),
     ("Projects", "orgadmin:projects"),
     ("Keys", "orgadmin:keys"),
+    ("Keys", "orgadmin:team_keys"),
     ("Usage", "usage"),
     ("Costs", "costs"),
+    ("Billing", "orgadmin:billing"),
     ("Audit log", "orgadmin:audit_log"),
     ("Activity", "orgadmin:activity"),
     ("Settings", "orgadmin:org_settings"),
@@ -36,10 +40,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     org = getattr(request, "org", None)
     items = []
     path = request.path
+    capabilities = (org.provider_info if org is not None else OPENAI).capabilities
     for label, url_name in NAVIGATION:
         try:
             url = reverse(url_name)
         except NoReverseMatch:
+            continue
+        capability = capability_of_page(url_name)
+        if capability is not None and capability not in capabilities:
             continue
         if not may_use(user, url_name, org):
             continue

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
+from orgadmin.access import may_use
 from orgadmin.backends import connections_visible
 from orgadmin.models import Organization
+from orgadmin.providers import CAPABILITY_TITLES, capability_of_page
 
 SESSION_KEY = "current_org_id"
 
@@ -100,3 +104,32 @@ class HtmxMessagesMiddleware:
         )
         response.content += html.encode()
         return response
+
+
+class ProviderCapabilityMiddleware:
+    """A page or action the current connection's API can't do (an xAI team's members, say)
+    answers with a note saying where it is managed, before its view calls any API.
+
+    Only for someone the page's guard lets in: anyone else gets the view's own answer (the
+    sign-in page, a 403), so the note tells nobody anything they couldn't see."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        org = getattr(request, "org", None)
+        match = request.resolver_match
+        if org is None or match is None or not request.user.is_authenticated:
+            return None
+        capability = capability_of_page(match.view_name)
+        if capability is None or org.has_capability(capability):
+            return None
+        if not may_use(request.user, match.view_name, org):
+            return None
+        context = {"what": CAPABILITY_TITLES[capability], "provider": org.provider_info}
+        return render(request, "orgadmin/not_in_api.html", context, status=404)

@@ -216,6 +216,36 @@ def simulator():
         yield app
 
 
+XAI_BASE_URL = "http://xai-simulator.test"
+
+
+@pytest.fixture
+def xai_simulator():
+    """A fresh demo-scenario xAI simulator, mounted in-process for XAI_BASE_URL, whose test
+    management key may do everything."""
+    from orgadmin.xai.simulator import TEST_MANAGEMENT_KEY, create_app
+
+    app = create_app(
+        scenario="demo", seed=0, management_keys=[TEST_MANAGEMENT_KEY], now=lambda: SIM_NOW
+    )
+    with install_transport(XAI_BASE_URL, httpx.WSGITransport(app=app)):
+        yield app
+
+
+@pytest.fixture
+def team(db, xai_simulator):
+    """A connection to the in-process xAI simulator's demo team."""
+    from orgadmin.xai.simulator import TEST_MANAGEMENT_KEY
+
+    return OrganizationFactory(
+        name="Grok team (simulator)",
+        provider="xai",
+        base_url=XAI_BASE_URL,
+        admin_key=TEST_MANAGEMENT_KEY,
+        account_id=xai_simulator.team_id,
+    )
+
+
 class Clock:
     """One clock for the dashboard (`timezone.now`) and a simulator (`now=`), moved by hand."""
 

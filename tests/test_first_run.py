@@ -235,7 +235,10 @@ def test_the_waiter_gives_up_on_a_site_that_never_answers():
 def test_the_demo_env_turns_debug_off_and_allows_the_simulator():
     text = envfile.render()
     assert "DEBUG=false" in text.splitlines()
-    assert "ALLOWED_API_HOSTS=api.openai.com,http://127.0.0.1:8001" in text.splitlines()
+    assert (
+        "ALLOWED_API_HOSTS=api.openai.com,management-api.x.ai,"
+        "http://127.0.0.1:8001,http://127.0.0.1:8002"
+    ) in text.splitlines()
     assert re.search(r"^SECRET_KEY=\S{40,}$", text, re.M)
     assert "HTTPS=false" in text.splitlines()
 
@@ -243,6 +246,33 @@ def test_the_demo_env_turns_debug_off_and_allows_the_simulator():
 def test_the_demo_starts_the_simulator_with_force_since_debug_is_off():
     line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("simul"))
     assert "--force" in shlex.split(line)
+
+
+def test_the_demo_starts_the_xai_simulator_too_with_a_generated_key():
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    line = next(x for x in lines if x.startswith("xai-simulator:"))
+    assert "simulate_xai" in line
+    assert "--force" in shlex.split(line)
+    assert re.search(r"^XAI_SIMULATOR_MANAGEMENT_KEY=xai-mgmt-\S{40,}$", envfile.render(), re.M)
+
+
+def test_demo_setup_registers_an_xai_team_beside_the_organization(db, monkeypatch, tmp_path):
+    from django.core.management import call_command
+
+    from orgadmin.models import Organization
+
+    monkeypatch.setenv("SIMULATOR_ADMIN_KEY", "sk-admin-demo-0000000000000000000000abcd")
+    monkeypatch.setenv("XAI_SIMULATOR_MANAGEMENT_KEY", "xai-mgmt-demo-00000000000000000000wxyz")
+    monkeypatch.setenv("ALLOWED_API_HOSTS", "http://127.0.0.1:8001,http://127.0.0.1:8002")
+    monkeypatch.setattr("django.conf.settings.VAR_DIR", tmp_path)
+    monkeypatch.setattr(
+        "django.conf.settings.ALLOWED_API_HOSTS", ["http://127.0.0.1:8001", "http://127.0.0.1:8002"]
+    )
+    call_command("demo_setup", stdout=io.StringIO())
+    team = Organization.objects.get(provider="xai")
+    assert team.base_url == "http://127.0.0.1:8002"
+    assert team.admin_key == "xai-mgmt-demo-00000000000000000000wxyz"
+    assert Organization.objects.filter(provider="openai").count() == 1
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")

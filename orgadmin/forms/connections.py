@@ -10,6 +10,7 @@ from django.conf import settings
 from orgadmin.client import BaseURLRefused, admin_key_well_formed, base_url_check
 from orgadmin.forms.fields import name_required
 from orgadmin.models import Organization
+from orgadmin.providers import PROVIDERS, provider_named
 
 # Said of a key with a character no key has; the key itself is never shown back.
 KEY_CHARACTER_ERROR = (
@@ -20,13 +21,15 @@ KEY_CHARACTER_ERROR = (
 
 
 class AdminKeyField(forms.CharField):
-    """A write-only field for an admin key: never rendered back into the page."""
+    """A write-only field for an admin key (or an xAI management key): never rendered back
+    into the page."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", "Admin API key")
         kwargs.setdefault(
             "help_text",
-            "Create one at platform.openai.com → Settings → Admin keys. Stored encrypted.",
+            "OpenAI: an admin key from platform.openai.com → Settings → Admin keys. xAI: a "
+            "management key from console.x.ai → Settings → Management Keys. Stored encrypted.",
         )
         kwargs.setdefault("max_length", 400)
         super().__init__(
@@ -39,7 +42,9 @@ class AdminKeyField(forms.CharField):
     def clean(self, value: Any) -> str:
         value = super().clean(value).strip()
         if any(ch in " \t\r\n" for ch in value) or len(value) < 8:
-            raise forms.ValidationError("This doesn't look like an API key (sk-admin-…).")
+            raise forms.ValidationError(
+                "This doesn't look like an admin key (sk-admin-…) or a management key (xai-…)."
+            )
         if not admin_key_well_formed(value):
             raise forms.ValidationError(KEY_CHARACTER_ERROR)
         return value
@@ -56,6 +61,14 @@ def _clean_name(name: str, *, exclude_pk: int | None = None) -> str:
 
 
 class ConnectionForm(forms.Form):
+    provider = forms.ChoiceField(
+        label="Provider",
+        choices=Organization.Provider.choices,
+        initial=Organization.Provider.OPENAI,
+        widget=forms.RadioSelect,
+        required=False,  # a form without it (an older page, a script) means OpenAI
+        help_text="An OpenAI organization (admin key) or an xAI team (management key).",
+    )
     name = forms.CharField(
         label="Display name",
         max_length=100,
@@ -64,22 +77,34 @@ class ConnectionForm(forms.Form):
     base_url = forms.CharField(
         label="Base URL",
         max_length=300,
-        initial=settings.DEFAULT_OPENAI_BASE_URL,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": settings.DEFAULT_OPENAI_BASE_URL}),
         help_text=(
-            "Leave as is for OpenAI. A gateway or a simulator works once an operator has added "
-            "its host to ALLOWED_API_HOSTS."
+            "Leave empty for the provider's own API ("
+            + ", ".join(f"{p.label}: {p.default_base_url}" for p in PROVIDERS.values())
+            + "). A gateway or a simulator works once an operator has added its host to "
+            "ALLOWED_API_HOSTS."
         ),
     )
-    admin_key = AdminKeyField()
+    admin_key = AdminKeyField(label="Admin or management key")
 
     def clean_name(self) -> str:
         return _clean_name(self.cleaned_data["name"])
 
-    def clean_base_url(self) -> str:
+    def clean_provider(self) -> str:
+        return self.cleaned_data.get("provider") or Organization.Provider.OPENAI
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "provider" not in cleaned or "base_url" in self.errors:
+            return cleaned
+        base_url = cleaned.get("base_url", "").strip()
+        base_url = base_url or provider_named(cleaned["provider"]).default_base_url
         try:
-            return base_url_check(self.cleaned_data["base_url"])
+            cleaned["base_url"] = base_url_check(base_url)
         except BaseURLRefused as exc:
-            raise forms.ValidationError(exc.message) from None
+            self.add_error("base_url", exc.message)
+        return cleaned
 
 
 class RenameConnectionForm(forms.Form):

@@ -6,21 +6,25 @@ from django.utils import timezone
 
 from orgadmin import crypto
 from orgadmin.client import KeyUnreadable, admin_key_well_formed, connection_badge
+from orgadmin.providers import PROVIDERS, Capability, provider_named
+from orgadmin.providers import Provider as ProviderInfo
 
 
 def mask_key(value: str) -> str:
-    """Show only the kind and the last four characters of a key: `sk-admin-…abcd`."""
+    """Show only the kind and the last four characters of a key: `sk-admin-…abcd`, `xai-…abcd`."""
     value = value.strip()
     tail = value[-4:] if len(value) >= 12 else ""
-    prefix = "sk-admin-" if value.startswith("sk-admin-") else ""
+    prefix = next((p.key_prefix for p in PROVIDERS.values() if value.startswith(p.key_prefix)), "")
     return f"{prefix}…{tail}"
 
 
 class Organization(models.Model):
-    """A connection to one OpenAI organization through an admin API key."""
+    """A connection to one OpenAI organization (through an admin key) or one xAI team (through
+    a management key). What its provider's API can do is `capabilities` (orgadmin.providers)."""
 
     class Provider(models.TextChoices):
         OPENAI = "openai", "OpenAI"
+        XAI = "xai", "xAI"
 
     class Status(models.TextChoices):
         UNVERIFIED = "unverified", "Not verified yet"
@@ -31,7 +35,10 @@ class Organization(models.Model):
     name = models.CharField("display name", max_length=100, unique=True)
     provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.OPENAI)
     base_url = models.URLField("base URL", max_length=300, default=settings.DEFAULT_OPENAI_BASE_URL)
-    # Fernet token of the admin key; never the key itself.
+    # The provider's own id of what the key manages: the xAI team id, from the management key's
+    # validation (empty for OpenAI, whose admin key names its organization itself).
+    account_id = models.CharField(max_length=100, blank=True)
+    # Fernet token of the admin (or management) key; never the key itself.
     admin_key_encrypted = models.TextField(editable=False)
     admin_key_masked = models.CharField(max_length=40, editable=False)
     added_by = models.ForeignKey(
@@ -69,6 +76,19 @@ class Organization(models.Model):
             return crypto.decrypt(self.admin_key_encrypted)
         except crypto.InvalidToken:
             raise KeyUnreadable from None
+
+    @property
+    def provider_info(self) -> ProviderInfo:
+        return provider_named(self.provider)
+
+    @property
+    def capabilities(self) -> dict[str, bool]:
+        """What this connection's API can do, by `Capability` value: `{% if
+        current_org.capabilities.members %}` in a template."""
+        return dict.fromkeys(self.provider_info.capabilities, True)
+
+    def has_capability(self, capability: Capability) -> bool:
+        return capability in self.provider_info.capabilities
 
     @property
     def api_badge(self) -> str:

@@ -12,11 +12,70 @@ from orgadmin import crypto
 from orgadmin.client import OrgAPIError, admin_client, api_errors, base_url_check, request_id_of
 from orgadmin.models import Organization
 from orgadmin.services.action_log import action_record
-from orgadmin.services.key_areas import key_areas_forget, key_areas_learn, key_areas_probe
+from orgadmin.services.key_areas import (
+    key_areas_forget,
+    key_areas_learn,
+    key_areas_probe,
+    key_areas_replace,
+)
+from orgadmin.services.teams import team_of_key
+from orgadmin.xai.acls import areas_of_management_key
+from orgadmin.xai.client import xai_client
 
 
 def _probe(org: Organization) -> str:
-    """Make one cheap authenticated call; return its request id or raise OrgAPIError.
+    """Make one cheap authenticated call; return its request id or raise OrgAPIError."""
+    if org.provider == Organization.Provider.XAI:
+        return _probe_team(org)
+    return _probe_organization(org)
+
+
+def _probe_team(org: Organization) -> str:
+    """Ask xAI what the management key is: the team it manages becomes the connection's
+    `account_id`. A key scoped to a whole xAI organization names no team, and is refused."""
+    with xai_client(org) as client:
+        key = client.validate_key()
+        request_id = client.last_request_id
+    org.account_id = team_of_key(key, request_id=request_id)
+    return request_id
+
+
+def _learn_team_areas(org: Organization) -> None:
+    """What the management key may do is in its own ACLs: no probe needed."""
+    try:
+        with xai_client(org) as client:
+            key = client.validate_key()
+            request_id = client.last_request_id
+    except OrgAPIError:
+        return  # the syncs and refused changes learn the same later
+    key_areas_replace(
+        org=org,
+        limits=areas_of_management_key(key.acls),
+        message=f"The management key's ACLs: {', '.join(key.acls) or 'none'}.",
+        request_id=request_id,
+    )
+
+
+def _learn_areas(org: Organization) -> None:
+    if org.provider == Organization.Provider.XAI:
+        _learn_team_areas(org)
+    else:
+        key_areas_learn(org=org)
+
+
+def _check(org: Organization, *, areas: bool) -> str:
+    """The key's check; with `areas`, and what it may do area by area."""
+    if not areas:
+        return _probe(org)
+    if org.provider == Organization.Provider.XAI:
+        request_id = _probe_team(org)
+        _learn_team_areas(org)
+        return request_id
+    return key_areas_probe(org=org)
+
+
+def _probe_organization(org: Organization) -> str:
+    """One cheap authenticated call to the OpenAI Admin API.
 
     A refusal for permissions proves the key too: the API knows it, and only this area is
     closed to it (a restricted admin key). What it may do is learnt per area (key_areas)."""
@@ -32,13 +91,22 @@ def _probe(org: Organization) -> str:
 
 
 @sensitive_variables("admin_key", "candidate")
-def connection_create(*, name: str, base_url: str, admin_key: str, actor: Any) -> Organization:
+def connection_create(
+    *,
+    name: str,
+    base_url: str,
+    admin_key: str,
+    actor: Any,
+    provider: str = Organization.Provider.OPENAI,
+) -> Organization:
     """Verify a new connection against the API and store it only if the API accepts the key;
     then ask what the key may read and change, area by area (`key_areas_learn`).
 
     Raises `BaseURLRefused` for a base URL no connection may use, before anything is sent.
     """
-    org = Organization(name=name, base_url=base_url_check(base_url), added_by=actor)
+    org = Organization(
+        name=name, provider=provider, base_url=base_url_check(base_url), added_by=actor
+    )
     org.set_admin_key(admin_key)
     try:
         request_id = _probe(org)
@@ -66,7 +134,7 @@ def connection_create(*, name: str, base_url: str, admin_key: str, actor: Any) -
             resource_id=str(org.pk),
             request_id=request_id,
         )
-    key_areas_learn(org=org)
+    _learn_areas(org)
     return org
 
 
@@ -83,7 +151,7 @@ def connection_verify(*, org: Organization, actor: Any = None, areas: bool = Fal
         org.status_request_id = ""
     else:
         try:
-            request_id = key_areas_probe(org=org) if areas else _probe(org)
+            request_id = _check(org, areas=areas)
         except OrgAPIError as exc:
             error = exc
             org.status = Organization.Status.ERROR
@@ -94,7 +162,15 @@ def connection_verify(*, org: Organization, actor: Any = None, areas: bool = Fal
             org.status_message = ""
             org.status_request_id = request_id
     org.last_verified_at = timezone.now()
-    org.save(update_fields=["status", "status_message", "status_request_id", "last_verified_at"])
+    org.save(
+        update_fields=[
+            "status",
+            "status_message",
+            "status_request_id",
+            "last_verified_at",
+            "account_id",
+        ]
+    )
     if actor is not None:
         action_record(
             actor=actor,
@@ -130,7 +206,7 @@ def connection_rename(*, org: Organization, name: str, actor: Any) -> Organizati
 def connection_set_key(*, org: Organization, admin_key: str, actor: Any) -> Organization:
     """Replace a connection's key, after the API has accepted the new one; then ask what the new
     key may read and change, area by area (`key_areas_learn`)."""
-    candidate = Organization(name=org.name, base_url=org.base_url)
+    candidate = Organization(name=org.name, provider=org.provider, base_url=org.base_url)
     candidate.set_admin_key(admin_key)
     try:
         request_id = _probe(candidate)
@@ -148,6 +224,7 @@ def connection_set_key(*, org: Organization, admin_key: str, actor: Any) -> Orga
     key_areas_forget(org=org)  # what the old key was refused says nothing of the new one
     org.admin_key_encrypted = candidate.admin_key_encrypted
     org.admin_key_masked = candidate.admin_key_masked
+    org.account_id = candidate.account_id
     org.status = Organization.Status.OK
     org.status_message = ""
     org.status_request_id = request_id
@@ -163,7 +240,7 @@ def connection_set_key(*, org: Organization, admin_key: str, actor: Any) -> Orga
             resource_id=str(org.pk),
             request_id=request_id,
         )
-    key_areas_learn(org=org)
+    _learn_areas(org)
     return org
 
 
@@ -183,7 +260,13 @@ def connection_delete(*, org: Organization, actor: Any) -> None:
 
 
 @sensitive_variables("admin_key", "candidate")
-def connection_register(*, name: str, base_url: str, admin_key: str) -> tuple[Organization, bool]:
+def connection_register(
+    *,
+    name: str,
+    base_url: str,
+    admin_key: str,
+    provider: str = Organization.Provider.OPENAI,
+) -> tuple[Organization, bool]:
     """Create or update a connection by name without calling the API (for `org_add`).
 
     Raises `BaseURLRefused` for a base URL no connection may use.
@@ -193,6 +276,7 @@ def connection_register(*, name: str, base_url: str, admin_key: str) -> tuple[Or
     created = org is None
     if org is None:
         org = Organization(name=name)
+    org.provider = provider
     org.base_url = base_url
     org.set_admin_key(admin_key)
     org.status = Organization.Status.UNVERIFIED

@@ -75,6 +75,32 @@ def key_areas_readable(*, org: Organization, areas: Iterable[str]) -> None:
         _summarize(org)
 
 
+def key_areas_replace(
+    *, org: Organization, limits: dict[str, str], message: str, request_id: str = ""
+) -> None:
+    """Make `limits` (area → "none" or "read") all that is known of the key: for a key that
+    says itself what it may do (an xAI management key's ACLs), with the words to show."""
+    now = timezone.now()
+    rows = [
+        KeyArea(
+            org=org,
+            area=area,
+            can_read=limit != "none",
+            can_write=False,
+            message=message,
+            request_id=request_id,
+            refused_at=now,
+        )
+        for area, limit in limits.items()
+        if area in AREAS and limit in ("none", "read")
+    ]
+    with transaction.atomic():
+        _locked(org)
+        KeyArea.objects.filter(org=org).delete()
+        KeyArea.objects.bulk_create(rows)
+        org.key_limits = _summarize(org)
+
+
 def key_areas_forget(*, org: Organization) -> None:
     """Forget everything learnt about the key (it was replaced)."""
     with transaction.atomic():

@@ -64,7 +64,7 @@ def test_it_shows_the_apis_refusal_with_its_request_id_and_stores_nothing(
         ("base_url", "not a url", "Enter a full http(s) URL"),
         ("base_url", "ftp://api.openai.com/v1", "Enter a full http(s) URL"),
         ("admin_key", "", "This field is required."),
-        ("admin_key", "sk admin with spaces", "doesn't look like an API key"),
+        ("admin_key", "sk admin with spaces", "doesn't look like an admin key"),
     ],
 )
 def test_it_explains_bad_input_beside_the_field_and_stores_nothing(

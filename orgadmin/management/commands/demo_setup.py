@@ -25,9 +25,11 @@ from orgadmin.models import RoleGrant
 from orgadmin.services import connections as services
 from orgadmin.services.roles import role_grant
 from orgadmin.simulator.server import configured_admin_key, configured_port
+from orgadmin.xai.simulator import server as xai_server
 
 DEMO_USERS = {"admin": Role.ADMIN, "finance": Role.FINANCE, "auditor": Role.AUDITOR}
 DEMO_CONNECTION = "Demo organization (simulator)"
+DEMO_TEAM = "Demo xAI team (simulator)"
 PASSWORDS_FILE = "demo-passwords.txt"
 RESET_HINT = "New passwords: make demo-passwords (python manage.py demo_setup --reset-passwords)"
 _ROW = re.compile(r"^\s*(\S+)\s+(\S+)\s+(\S+)\s*$")
@@ -115,6 +117,7 @@ class Command(BaseCommand):
             )
         self._users(reset_passwords=reset_passwords)
         self._connection()
+        self._team()
 
     def _users(self, *, reset_passwords: bool) -> None:
         User = get_user_model()
@@ -158,6 +161,31 @@ class Command(BaseCommand):
             )
         except BaseURLRefused as exc:
             self.stdout.write(self.style.WARNING(f"No simulator connection: {exc.message}"))
+            return
+        self.stdout.write(
+            f"{'Added' if created else 'Kept'} the connection “{org.name}” → {org.base_url}"
+        )
+
+    def _team(self) -> None:
+        """The demo xAI team, on the xAI simulator (`simulate_xai`, which reads the same key
+        and port). Its team id is read from the key on first use, once the simulator runs."""
+        key, port = xai_server.configured_management_key(), xai_server.configured_port()
+        if not key:
+            self.stdout.write(
+                "No xAI demo team: XAI_SIMULATOR_MANAGEMENT_KEY is not set (a .env written by "
+                "an older `make run` lacks it: remove .env and var/ to start afresh, or add it "
+                f"and http://127.0.0.1:{port} to ALLOWED_API_HOSTS)."
+            )
+            return
+        try:
+            org, created = services.connection_register(
+                name=DEMO_TEAM,
+                base_url=f"http://127.0.0.1:{port}",
+                admin_key=key,
+                provider="xai",
+            )
+        except BaseURLRefused as exc:
+            self.stdout.write(self.style.WARNING(f"No xAI demo team: {exc.message}"))
             return
         self.stdout.write(
             f"{'Added' if created else 'Kept'} the connection “{org.name}” → {org.base_url}"
