@@ -9,8 +9,9 @@ from celery.exceptions import MaxRetriesExceededError
 
 from orgadmin.client import OrgAPIError
 from orgadmin.models import Organization
+from orgadmin.providers import Capability
 from orgadmin.services.connections import connection_verify
-from orgadmin.sync.audit import audit_log_sync
+from orgadmin.sync.audit_sources import NoAuditLog, audit_sync
 from orgadmin.sync.directory import DirectorySyncIncomplete, directory_sync
 from orgadmin.sync.runs import SyncBusy
 
@@ -28,8 +29,9 @@ def verify_connections() -> dict[str, str]:
 
 @shared_task
 def sync_directories() -> list[int]:
-    """Queue a full directory sync of every connection (the beat entry)."""
-    ids = list(Organization.objects.values_list("pk", flat=True))
+    """Queue a full directory sync of every connection that has a directory (the beat entry):
+    an xAI team has none (no Capability.MEMBERS), its members are managed in the xAI console."""
+    ids = [org.pk for org in Organization.objects.all() if org.has_capability(Capability.MEMBERS)]
     for org_id in ids:
         sync_directory.delay(org_id)
     return ids
@@ -43,6 +45,8 @@ def sync_directory(
     org = Organization.objects.filter(pk=org_id).first()
     if org is None:
         return "gone"  # the connection was removed meanwhile
+    if not org.has_capability(Capability.MEMBERS):
+        return "no directory"  # its API has none (an xAI team): nothing to sync
     try:
         run = directory_sync(org=org, sections=sections, triggered_by=_user(user_id))
     except SyncBusy:
@@ -80,7 +84,9 @@ def sync_audit_log(org_id: int, user_id: int | None = None) -> str:
     if org is None:
         return "gone"  # the connection was removed meanwhile
     try:
-        return audit_log_sync(org=org, triggered_by=_user(user_id)).status
+        return audit_sync(org=org, triggered_by=_user(user_id)).status
+    except NoAuditLog:
+        return "unsupported"  # the connection's API has none
     except SyncBusy:
         return "busy"  # the running sync does this job
     except OrgAPIError as exc:

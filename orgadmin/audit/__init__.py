@@ -7,6 +7,7 @@ read an event the same way.
 - `history`: the change an event made, its "before" folded from the resource's earlier events.
 - `sentences`: the pieces of a sentence (Ref, Sentence, Description) and its words.
 - `phrasings`: one phrasing per event type, and `describe`, which picks it.
+- `untyped`: events with no type, only a description and a user (xAI's), read as they came.
 
 Import what you use from this package.
 """
@@ -21,6 +22,8 @@ from orgadmin.audit.catalog import (
     MAX_TYPE_LENGTH,
     PROJECT_BOUND_CATEGORIES,
     PROJECT_SCOPED_CATEGORIES,
+    UNTYPED_CATEGORY,
+    UNTYPED_TYPE,
     category_label,
     category_of,
     category_types,
@@ -39,6 +42,7 @@ from orgadmin.audit.raw import (
     payload_of,
 )
 from orgadmin.audit.sentences import Description, Ref, Sentence, format_value, humanize
+from orgadmin.audit.untyped import is_untyped, person_name
 
 __all__ = [
     "CATEGORIES",
@@ -51,6 +55,8 @@ __all__ = [
     "PROJECT_SCOPED_CATEGORIES",
     "SEARCH_TEXT_BYTES",
     "UNKNOWN",
+    "UNTYPED_CATEGORY",
+    "UNTYPED_TYPE",
     "Change",
     "Description",
     "MalformedEvent",
@@ -70,8 +76,10 @@ __all__ = [
     "format_value",
     "has_own_sentence",
     "humanize",
+    "is_untyped",
     "names_in",
     "normalize",
     "payload_of",
+    "person_name",
     "rate_limit_model",
 ]

@@ -63,6 +63,13 @@ PROJECT_BOUND_CATEGORIES = frozenset({"rate_limit", "service_account"})
 MAX_TYPE_LENGTH = 120
 MAX_ID_LENGTH = 200
 
+# Events that come with no type, only a description of what happened and who did it (xAI's
+# audit log), are stored under this one neutral type: no type is guessed from the words.
+# orgadmin.audit.untyped reads them.
+UNTYPED_TYPE = "xai.event"
+UNTYPED_CATEGORY = "xai"
+_OTHER_LABELS = {UNTYPED_CATEGORY: "xAI"}
+
 
 def category_of(event_type: str) -> str:
     """The category of a type: `certificates.activated` → `certificate`; unknown → first segment."""
@@ -71,7 +78,11 @@ def category_of(event_type: str) -> str:
 
 
 def category_label(category: str) -> str:
-    return CATEGORIES.get(category) or category.replace("_", " ").capitalize()
+    return (
+        CATEGORIES.get(category)
+        or _OTHER_LABELS.get(category)
+        or category.replace("_", " ").capitalize()
+    )
 
 
 def category_types(category: str) -> list[str]:

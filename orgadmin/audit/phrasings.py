@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from orgadmin.audit import untyped
 from orgadmin.audit.catalog import category_of
 from orgadmin.audit.history import diff
 from orgadmin.audit.raw import actor_fields, as_dict, as_list, as_text, payload_of
@@ -476,6 +477,8 @@ def describe(
     about the same resource, oldest first; without it the befores are unknown."""
     names = names or {}
     raw = raw if isinstance(raw, dict) else {}
+    if untyped.is_untyped(raw):
+        return _describe_untyped(raw, names)
     refs: list[Ref] = []
     actor = actor_ref(raw, names, refs)
     project = project_ref(raw, names)
@@ -499,3 +502,20 @@ def describe(
         parts = _generic(ctx)
     sentence = Sentence([p for p in parts if p != ""])
     return Description(sentence, changes, ctx.refs, payload_missing=missing)
+
+
+def _describe_untyped(raw: dict, names: dict[str, str]) -> Description:
+    """An event with no type (orgadmin.audit.untyped): "<the user>: <the description as sent>".
+    Nothing is inferred from the words, so there is no diff and no thing to link."""
+    who = untyped.actor_fields(raw)
+    label = (
+        untyped.person_name(raw)
+        or who["actor_email"]
+        or names.get(who["actor_id"])
+        or who["actor_id"]
+    )
+    actor: Part = "Someone"
+    if label:
+        actor = Ref("person", who["actor_id"] or who["actor_email"], label)
+    text = untyped.description_of(raw).strip() or "(no description)"
+    return Description(Sentence([actor, ": ", text]), [], [])

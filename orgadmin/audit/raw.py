@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from orgadmin.audit import untyped
 from orgadmin.audit.catalog import MAX_ID_LENGTH, MAX_TYPE_LENGTH, category_of, day_number
 
 # The search text lives in an index: PostgreSQL caps an index entry near 2.7 kB.
@@ -134,6 +135,8 @@ def _named_objects(value: Any, depth: int = 0) -> dict[str, str]:
 
 def names_in(raw: dict) -> dict[str, str]:
     """Every id → name pair an event reveals: project, actor email, names in the payload."""
+    if untyped.is_untyped(raw):
+        return untyped.names_in(raw)
     names: dict[str, str] = {}
     project = as_dict(raw.get("project"))
     if _str(project.get("id")) and _str(project.get("name")):
@@ -162,6 +165,8 @@ def names_in(raw: dict) -> dict[str, str]:
 
 def actor_fields(raw: dict) -> dict[str, str]:
     """Who did it: the actor's type, id, email, key id, IP and user agent (blank when unknown)."""
+    if untyped.is_untyped(raw):
+        return untyped.actor_fields(raw)
     actor = as_dict(raw.get("actor"))
     session = as_dict(actor.get("session"))
     api_key = as_dict(actor.get("api_key"))
@@ -190,6 +195,12 @@ def normalize(raw: dict) -> Normalized:
     """Map one raw event onto our columns. Raises MalformedEvent without id, type or time."""
     if not isinstance(raw, dict):
         raise MalformedEvent("not an object")
+    if untyped.is_untyped(raw):
+        # No type, only a description: stored under one neutral type (orgadmin.audit.untyped).
+        columns = untyped.columns(raw)
+        if columns is None:
+            raise MalformedEvent(f"event {raw.get('eventId') or '?'} has no valid eventTime")
+        return Normalized(**columns)
     event_id = _str(raw.get("id"))
     event_type = _str(raw.get("type"), MAX_TYPE_LENGTH)
     try:

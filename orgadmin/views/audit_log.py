@@ -26,7 +26,16 @@ from django_htmx.http import push_url
 
 from orgadmin import selectors, tasks
 from orgadmin.access import Perm, requires
-from orgadmin.audit import Ref, category_label, category_of, date_of_day, describe, normalize
+from orgadmin.audit import (
+    UNTYPED_CATEGORY,
+    Ref,
+    category_label,
+    category_of,
+    date_of_day,
+    describe,
+    normalize,
+    person_name,
+)
 from orgadmin.charts import audit_events_figure
 from orgadmin.csv_export import csv_stream
 from orgadmin.forms import AuditFilterForm
@@ -192,6 +201,8 @@ def _rows(
             "what": describe(event.raw, names=names).sentence.predicate(),
             "category": category_label(event.category),
             "actor": _actor_label(event, names),
+            "actor_name": person_name(event.raw),
+            "untyped": event.category == UNTYPED_CATEGORY,
             "via": via.get(event.pk),
             "key_name": names.get(event.api_key_id, ""),
             "project": names.get(event.project_id) or event.project_name or event.project_id,
@@ -276,7 +287,9 @@ def _explorer(request: HttpRequest, org: Organization) -> dict[str, Any]:
         "facets": facets,
         "rows": _rows(events, request, names, via),
         "pagination": pagination,
-        "type_groups": _type_groups(f, facets),
+        "type_groups": (groups := _type_groups(f, facets)),
+        # Events that have no type (xAI's) make a facet of one meaningless value: left out.
+        "type_facet": not groups or any(g["value"] != f"{UNTYPED_CATEGORY}.*" for g in groups),
         "actors": [
             {"key": a, "label": names.get(a, a), "count": n, "url": _url(request, actor=a)}
             for a, n in facets.actors
@@ -366,6 +379,9 @@ def _drawer(org: Organization, event_id: str) -> dict[str, Any] | None:
         ],
         "history_count": len(history),
         "actor_label": _actor_label(event, names),
+        "person_name": person_name(event.raw),
+        "untyped": event.category == UNTYPED_CATEGORY,
+        "provider_label": org.provider_info.label,
         "via": selectors.audit_dashboard_actors(org=org, events=[event]).get(event.pk),
         "key_name": names.get(event.api_key_id, ""),
         "project_label": names.get(event.project_id) or event.project_name,

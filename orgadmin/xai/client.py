@@ -52,6 +52,7 @@ from orgadmin.xai.types import (
     NewApiKey,
     PrepaidBalance,
     Propagation,
+    RawAuditPage,
     SpendingLimits,
     SpendingLimitsAnswer,
     TeamModel,
@@ -322,20 +323,20 @@ class XAIClient:
         page_size: int = 100,
     ) -> Iterator[list[AuditEvent]]:
         """The team's audit events, one page at a time, oldest first unless `ascending=False`."""
-        params: dict[str, Any] = {
-            "pageSize": page_size,
-            "orderBy": "TIME_ASCENDING" if ascending else "TIME_DESCENDING",
-        }
-        optional = {
-            "eventTimeFrom": since and _rfc3339(since),
-            "eventTimeTo": until and _rfc3339(until),
-            "eventFilter.query": query,
-            "eventFilter.userId": user_id,
-        }
-        params.update({k: v for k, v in optional.items() if v})
+        params = _audit_params(since, until, query, user_id, ascending, page_size)
         path = f"/audit/teams/{_segment(team_id)}/events"
         for page in self._pages(path, AuditPage, params, cursor_param="pageToken"):
             yield page.events
+
+    def audit_events_raw(
+        self, team_id: str, *, since: datetime | None = None, page_size: int = 100
+    ) -> Iterator[list[dict[str, Any]]]:
+        """`audit_events` oldest first, each event the JSON object xAI sent: for a log that
+        stores events as they come."""
+        params = _audit_params(since, None, None, None, True, page_size)
+        path = f"/audit/teams/{_segment(team_id)}/events"
+        for page in self._pages(path, RawAuditPage, params, cursor_param="pageToken"):
+            yield [event for event in page.events if isinstance(event, dict)]
 
     # --- requests --------------------------------------------------------------------------------
 
@@ -442,3 +443,25 @@ def xai_client(
     if max_attempts is None:
         max_attempts = int(getattr(settings, "XAI_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
     return XAIClient(org.base_url, key, timeout=timeout, max_attempts=max_attempts)
+
+
+def _audit_params(
+    since: datetime | None,
+    until: datetime | None,
+    query: str | None,
+    user_id: str | None,
+    ascending: bool,
+    page_size: int,
+) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "pageSize": page_size,
+        "orderBy": "TIME_ASCENDING" if ascending else "TIME_DESCENDING",
+    }
+    optional = {
+        "eventTimeFrom": since and _rfc3339(since),
+        "eventTimeTo": until and _rfc3339(until),
+        "eventFilter.query": query,
+        "eventFilter.userId": user_id,
+    }
+    params.update({k: v for k, v in optional.items() if v})
+    return params

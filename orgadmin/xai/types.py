@@ -394,3 +394,9 @@ class AuditEvent(_Wire):
 
 class AuditPage(_Paged):
     events: list[AuditEvent] = msgspec.field(default_factory=list)
+
+
+class RawAuditPage(_Paged):
+    """A page whose events stay as xAI sent them (JSON objects), for a log that keeps them raw."""
+
+    events: list[dict[str, Any]] = msgspec.field(default_factory=list)

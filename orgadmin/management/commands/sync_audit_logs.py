@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orgadmin.client import OrgAPIError
 from orgadmin.models import Organization
-from orgadmin.sync.audit import audit_counts_rebuild, audit_log_sync
+from orgadmin.sync.audit import audit_counts_rebuild
+from orgadmin.sync.audit_sources import NoAuditLog, audit_sync
 from orgadmin.sync.runs import SyncBusy
 
 
@@ -52,7 +53,9 @@ class Command(BaseCommand):
         if start is not None and start > dt.datetime.now(tz=dt.UTC):
             raise CommandError("--since is in the future: there is nothing to read yet.")
         try:
-            run = audit_log_sync(org=connection, since=start)
+            run = audit_sync(org=connection, since=start)
+        except NoAuditLog as exc:
+            raise CommandError(str(exc)) from None
         except SyncBusy as exc:
             raise CommandError(f"{exc} Try again when it has finished.") from None
         except OrgAPIError as exc:
