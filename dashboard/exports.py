@@ -10,6 +10,9 @@ orgadmin.csv_export, the writer every export shares.
 
 A dimension the API refuses to group by (see ApiCapability) is named so in the CSV's header,
 "api_key_id (not offered by this organization's API)", instead of passing for an empty one.
+
+Every cost export has a `provider` column ("OpenAI", "xAI": the connection's provider), so that
+the costs of an OpenAI organization and an xAI team stay told apart side by side.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from orgadmin.selectors import refused_options
 
 COST_COLUMNS = (
     "date",
+    "provider",
     "project_id",
     "project_name",
     "line_item",
@@ -113,15 +117,17 @@ def _cost_rows(org: Organization, query: CostQuery, full: bool) -> Iterator[dict
     names: dict[str, str] = {}
     if "project_id" in query.group_by:
         names = names_for(org=org, ids=cost_project_ids(org=org, query=query))
+    provider = org.provider_info.label
     for row in cost_export_rows(org=org, query=query):
         project = row.get("project_id", "")
-        yield _cost_row(row, names.get(project, "") if project else "", full)
+        yield _cost_row(row, names.get(project, "") if project else "", full, provider)
 
 
-def _cost_row(row: dict[str, Any], project_name: str, full: bool) -> dict[str, Any]:
+def _cost_row(row: dict[str, Any], project_name: str, full: bool, provider: str) -> dict[str, Any]:
     """One daily cost row as the exports write it."""
     return {
         "date": row["day"].isoformat(),
+        "provider": provider,
         "project_id": row.get("project_id", ""),
         "project_name": project_name,
         "line_item": row.get("line_item", ""),
@@ -171,12 +177,16 @@ def _all_cost_rows(
     names: dict[tuple[int, str], str] = {}
     if "project_id" in query.group_by:
         names = org_project_names(orgs=orgs, ids=None)
-    org_names = {org.pk: org.name for org in orgs}
+    by_id = {org.pk: org for org in orgs}
     grouped = CostQuery(query.period, ("org_id", *query.group_by), query.filters)
     for row in cost_export_rows(orgs=orgs, query=grouped):
         project = row.get("project_id", "")
         name = names.get((row["org_id"], project), "") if project else ""
-        yield {"organization": org_names[row["org_id"]], **_cost_row(row, name, full)}
+        org = by_id[row["org_id"]]
+        yield {
+            "organization": org.name,
+            **_cost_row(row, name, full, org.provider_info.label),
+        }
 
 
 def all_costs_export(
@@ -211,18 +221,32 @@ def _dim_cells(cells: list[dict[str, Any]]) -> list[str]:
 
 
 def costs_table_export(
-    screen: dict[str, Any], *, period: Any, fmt: str, full: bool, prefix: str = "costs"
+    screen: dict[str, Any],
+    *,
+    period: Any,
+    fmt: str,
+    full: bool,
+    prefix: str = "costs",
+    provider: str = "",
 ) -> tuple[Iterator[str], str]:
-    """The Costs page's table (its rows in its order): a column per grouped dimension (and the
-    name of an id), the amount, the share in percent as shown, the quantity by line item.
-    A row may have its own currency (the All organizations view's)."""
+    """The Costs page's table (its rows in its order): the provider (after the organization in
+    the All organizations view, whose rows each carry theirs; else `provider`, the one of the
+    page's connection), a column per grouped dimension (and the name of an id), the amount, the
+    share in percent as shown, the quantity by line item. A row may have its own currency (the
+    All organizations view's)."""
     quantity = screen["show_quantity"]
-    columns = [*_dim_columns(screen["dims"]), "amount", "currency", "share_percent"]
+    dims = _dim_columns(screen["dims"])
+    at = 1 if dims[:1] == ["organization"] else 0  # the provider column's place
+    columns = [*dims[:at], "provider", *dims[at:], "amount", "currency", "share_percent"]
     columns += ["quantity", "quantity_unit"] if quantity else []
 
     def cells(row: dict[str, Any], currency: str) -> list[Any]:
+        found = _dim_cells(row["cells"])
+        org = row.get("org")
         return [
-            *_dim_cells(row["cells"]),
+            *found[:at],
+            org.provider_info.label if org is not None else provider,
+            *found[at:],
             money(row["amount"], currency, full=full),
             currency,
             Decimal(f"{float(row['share']):.1f}"),  # as the page shows it

@@ -6,7 +6,9 @@ VIEW_SPEND (Finance or Admin); the view is offered from two of them. A person wi
 and Auditor on B is not offered it: B's costs are not theirs to read.
 
 Days are UTC days here. Each organization has its own reporting timezone, and OpenAI reports
-costs per UTC day: one day for all of them can only be UTC's. Amounts in two currencies are never
+costs per UTC day (an xAI team's are synced by UTC day too): one day for all of them can only be
+UTC's. Each row names its connection's provider ("OpenAI", "xAI"), so that an OpenAI
+organization and an xAI team are told apart side by side. Amounts in two currencies are never
 added together: totals, shares and charts are per currency.
 
 A row opens that organization's own Costs through the organization switcher (a POST to
@@ -45,6 +47,12 @@ def spend_connections(user: Any, orgs: Sequence[Organization]) -> list[Organizat
     return [org for org in orgs if user.has_perm(Perm.VIEW_SPEND, org)]
 
 
+def provider_names(orgs: Sequence[Organization]) -> str:
+    """The providers of these connections, for a sentence: "OpenAI", "OpenAI and xAI"."""
+    labels = sorted({org.provider_info.label for org in orgs}, key=str.lower)
+    return " and ".join(labels) if len(labels) < 3 else ", ".join(labels)
+
+
 def offered(user: Any, orgs: Sequence[Organization]) -> bool:
     """Whether the All organizations view is for this person: spend on two connections or more."""
     return len(spend_connections(user, orgs)) >= 2
@@ -78,6 +86,7 @@ def _org_rows(
     def row(org: Organization, total: tables.OrgTotal | None) -> dict[str, Any]:
         return {
             "org": org,
+            "provider": org.provider_info.label,
             "currency": total.currency if total else "",
             "amount": total.amount if total else None,
             "previous": total.previous if total else None,
@@ -114,6 +123,7 @@ def _group_rows(
             rows.append(
                 {
                     "org": org,
+                    "provider": org.provider_info.label,
                     "cells": [
                         {**org_cell, "named": False},
                         *([_cell(org, dim, value, names)] if dim else []),
@@ -170,6 +180,7 @@ def all_costs_context(*, orgs: Sequence[Organization], form: AllCostFilterForm) 
     rows = _group_rows(table, orgs, dim, _names(orgs, table, dim), params)
     synced = selectors.org_last_synced(orgs=orgs, kind=SyncRun.Kind.USAGE)
     return {
+        "providers": provider_names(orgs),
         "currencies": table.by_currency(),
         "org_rows": _org_rows(table, orgs, params, synced),
         "table": rows,
@@ -211,7 +222,8 @@ def all_overview_context(*, orgs: Sequence[Organization], now: dt.datetime) -> d
     synced = selectors.org_last_synced(orgs=orgs, kind=SyncRun.Kind.USAGE)
     month = {"preset": "mtd", "tz": "UTC"}
     rows = [
-        {"org": org, "spend": spend[org.pk], "synced": synced.get(org.pk),
+        {"org": org, "provider": org.provider_info.label, "spend": spend[org.pk],
+         "synced": synced.get(org.pk),
          "readable": org.key_may_read("costs"), "link": org_link(org, month)}
         for org in orgs
     ]  # fmt: skip
@@ -221,6 +233,7 @@ def all_overview_context(*, orgs: Sequence[Organization], now: dt.datetime) -> d
     window = Period(today - dt.timedelta(days=29), today + dt.timedelta(days=1), UTC)
     currency = totals[0].currency if totals else "usd"  # the top projects' (most spent)
     return {
+        "providers": provider_names(orgs),
         "org_rows": rows,
         "totals": totals,
         "same_day_last_month": next(iter(spend.values())).same_day_last_month,

@@ -1,4 +1,5 @@
-"""Celery tasks: thin wrappers that load their arguments and call usage_sync."""
+"""Celery tasks: thin wrappers that load their arguments and call usage_sync (which syncs an xAI
+team's costs, its API having no token usage)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dashboard.sync.usage import usage_sync
 from orgadmin import tasks as orgadmin_tasks
 from orgadmin.client import OrgAPIError
 from orgadmin.models import Organization, SyncRun
+from orgadmin.providers import Capability
 from orgadmin.services.connections import connection_verify
 from orgadmin.sync.runs import SyncBusy, SyncLeaseLost
 
@@ -51,12 +53,13 @@ def sync_never_synced() -> dict[str, list[str]]:
     A worker calls it when it starts, so a connection added before (the demo's, or one added
     while no worker ran) fills its pages right away instead of at the next beat entry. A
     connection never verified is verified first. The directory goes first: the other pages
-    name projects, keys and users from it.
+    name projects, keys and users from it. A connection whose API has no directory (an xAI
+    team: Capability.MEMBERS) gets none queued; its usage sync is its costs.
     """
     first = {
-        SyncRun.Kind.DIRECTORY: orgadmin_tasks.sync_directory,
-        SyncRun.Kind.AUDIT_LOG: orgadmin_tasks.sync_audit_log,
-        SyncRun.Kind.USAGE: sync_usage,
+        SyncRun.Kind.DIRECTORY: (orgadmin_tasks.sync_directory, Capability.MEMBERS),
+        SyncRun.Kind.AUDIT_LOG: (orgadmin_tasks.sync_audit_log, Capability.AUDIT_LOG),
+        SyncRun.Kind.USAGE: (sync_usage, Capability.COSTS),
     }
     queued: dict[str, list[str]] = {}
     for org in Organization.objects.order_by("pk"):
@@ -66,8 +69,8 @@ def sync_never_synced() -> dict[str, list[str]]:
             org=org, status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL]
         )
         ran = set(done.values_list("kind", flat=True).distinct())
-        for kind, task in first.items():
-            if kind not in ran:
+        for kind, (task, capability) in first.items():
+            if kind not in ran and org.has_capability(capability):
                 task.delay(org.pk)
                 queued.setdefault(org.name, []).append(kind)
     return queued

@@ -108,7 +108,10 @@ def _export_content(org, form, options: ExportForm, fmt: str, kind: str):
     full = options.full_precision
     if kind == "costs" and table:
         screen = pages.costs_table_rows(org=org, form=form)
-        return exports.costs_table_export(screen, period=form.query().period, fmt=fmt, full=full)
+        period, provider = form.query().period, org.provider_info.label
+        return exports.costs_table_export(
+            screen, period=period, fmt=fmt, full=full, provider=provider
+        )
     if kind == "costs":
         return exports.costs_export(org=org, query=form.query(), fmt=fmt, full=full)
     if table:

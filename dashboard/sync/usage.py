@@ -7,7 +7,7 @@ next run resumes from the watermark.
 Each endpoint keeps the range it holds complete as two watermarks: `<endpoint>` (the high end) and
 `<endpoint>#from` (the low end). A run fetches the requested window minus that range, except the
 last USAGE_SETTLE_HOURS before the high end, which are fetched again because recent buckets keep
-changing for a while.
+changing for a while (`dashboard.sync.windows`, which an xAI team's costs share).
 
 Streams are independent: one that fails after the SDK's retries is recorded on the run, which
 goes on with the others and ends "partial"; the next run resumes that stream from its own
@@ -42,8 +42,16 @@ from dashboard.families import (
     MAX_COST_BUCKETS_PER_PAGE,
     SYNC_BUCKET_WIDTH,
 )
+from dashboard.sync import xai_costs
 from dashboard.sync.ahead import Ahead
 from dashboard.sync.decode import ApiPage, page_decoder
+from dashboard.sync.windows import (
+    extend_known,
+    known_range,
+    resume_from,
+    settle_window,
+    windows_to_fetch,
+)
 from dashboard.sync.writer import (
     DAY,
     HOUR,
@@ -58,6 +66,7 @@ from dashboard.sync.writer import (
 )
 from orgadmin.client import OrgAPIError, admin_client, api_errors
 from orgadmin.models import Organization, SyncRun
+from orgadmin.providers import Capability
 from orgadmin.sync.runs import (
     NothingPermitted,
     RunRecorder,
@@ -67,68 +76,9 @@ from orgadmin.sync.runs import (
     capability_refuse,
     refused_candidates,
     sync_run,
-    watermark_get,
-    watermark_set,
 )
 
 log = logging.getLogger(__name__)
-
-
-# --- windows and watermarks --------------------------------------------------------------------
-
-
-def windows_to_fetch(
-    *,
-    start: dt.datetime,
-    end: dt.datetime,
-    known: tuple[dt.datetime, dt.datetime] | None,
-    settle: dt.timedelta,
-) -> list[tuple[dt.datetime, dt.datetime]]:
-    """The parts of [start, end) not yet held complete: the window minus [low, high - settle)."""
-    if start >= end:
-        return []
-    if known is None:
-        return [(start, end)]
-    low, high = known
-    solid_end = high - settle
-    if solid_end <= low:
-        return [(start, end)]
-    parts = []
-    if start < low:
-        parts.append((start, min(end, low)))
-    tail = max(start, solid_end)
-    if tail < end:
-        parts.append((tail, end))
-    # Two parts that touch are one window: fewer pages.
-    if len(parts) == 2 and parts[0][1] >= parts[1][0]:
-        parts = [(parts[0][0], parts[1][1])]
-    return parts
-
-
-def _known(org: Organization, endpoint: str) -> tuple[dt.datetime, dt.datetime] | None:
-    high = watermark_get(org=org, endpoint=endpoint)
-    low = watermark_get(org=org, endpoint=f"{endpoint}#from")
-    return (low, high) if high is not None and low is not None else None
-
-
-def _extend_known(
-    org: Organization,
-    endpoint: str,
-    known: tuple[dt.datetime, dt.datetime] | None,
-    fetched: tuple[dt.datetime, dt.datetime],
-) -> tuple[dt.datetime, dt.datetime] | None:
-    """Merge what this run has fetched so far into the endpoint's range, when they touch."""
-    start, end = fetched
-    if known is None:
-        merged = (start, end)
-    elif start <= known[1] and end >= known[0]:
-        merged = (min(known[0], start), max(known[1], end))
-    else:
-        return known  # not contiguous yet: the range would claim a gap
-    if merged != known:
-        watermark_set(org=org, endpoint=f"{endpoint}#from", value=merged[0])
-        watermark_set(org=org, endpoint=endpoint, value=merged[1])
-    return merged
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -386,14 +336,13 @@ class _Plan:
 
 
 def _plan(run: _Run, stream: _Stream) -> _Plan:
-    start = floor_to(run.start or _resume_from(run.org, stream, run.now), stream.step)
+    start = floor_to(run.start or resume_from(run.org, stream.endpoint, run.now), stream.step)
     end = ceil_to(run.end, stream.step)
-    known = _known(run.org, stream.endpoint)
-    settle = dt.timedelta(hours=settings.USAGE_SETTLE_HOURS)
+    known = known_range(run.org, stream.endpoint)
     windows = (
         [(start, end)]
         if run.refetch
-        else windows_to_fetch(start=start, end=end, known=known, settle=settle)
+        else windows_to_fetch(start=start, end=end, known=known, settle=settle_window())
     )
     pages = [page for window in windows for page in _page_windows(stream, window)]
     return _Plan(stream, pages, known, _Options(run.org, stream, run.now))
@@ -442,7 +391,7 @@ def _sync_window(
                     if page is not None:
                         # Never claim beyond the moment of fetching: the current bucket is partial.
                         fetched_to = min(page.last_end, run.now)
-                        known = _extend_known(
+                        known = extend_known(
                             run.org, stream.endpoint, known, (planned.start, fetched_to)
                         )
                 run.recorder.page(rows=page.rows if page else 0)
@@ -492,14 +441,6 @@ def _route(
     return None
 
 
-def _resume_from(org: Organization, stream: _Stream, now: dt.datetime) -> dt.datetime:
-    """Where a run without `start` begins: the watermark minus the settle window, or a backfill."""
-    known = _known(org, stream.endpoint)
-    if known is None:
-        return now - dt.timedelta(days=settings.USAGE_BACKFILL_DAYS)
-    return known[1] - dt.timedelta(hours=settings.USAGE_SETTLE_HOURS)
-
-
 def usage_sync(
     *,
     org: Organization,
@@ -519,7 +460,14 @@ def usage_sync(
     (the key refused, the quota spent, the API unreachable). Usage or costs that the admin key
     may not read are skipped and marked "not permitted by this key" on the connection; a key that
     may read neither ends the run "not permitted".
+
+    A connection whose API has no token usage (an xAI team) syncs its costs only, under the same
+    run, lock and watermarks (`dashboard.sync.xai_costs`).
     """
+    if not org.has_capability(Capability.USAGE):
+        return xai_costs.costs_sync(
+            org=org, start=start, end=end, refetch=refetch, triggered_by=triggered_by
+        )
     now = timezone.now()
     end = min(end or now, now)
     families = list(families or FAMILIES)

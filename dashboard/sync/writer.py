@@ -177,8 +177,16 @@ def _tuple_getter(results: Sequence[Any], names: Sequence[str]) -> Callable[[Any
     return by(*names)
 
 
-def _cost_rows(bucket: Any, start: dt.datetime, head: tuple, stamp_db: Any) -> list[tuple]:
-    """One day's cost rows, amounts as exact integer pico-dollars."""
+def _cost_rows(
+    bucket: Any,
+    start: dt.datetime,
+    head: tuple,
+    stamp_db: Any,
+    model_of: Callable[[str], str] | None = None,
+) -> list[tuple]:
+    """One day's cost rows, amounts as exact integer pico-dollars; `model_of` reads the model a
+    line item bills (OpenAI's way by default)."""
+    model_of = model_of or _model_of
     results = _getter(bucket)("results") or ()
     day = start.date().isoformat()
     dims_of = _tuple_getter(results, COST_DIMENSIONS)
@@ -207,7 +215,7 @@ def _cost_rows(bucket: Any, start: dt.datetime, head: tuple, stamp_db: Any) -> l
             *head,
             day,
             *key,
-            _model_of(key[_LINE_ITEM]),
+            model_of(key[_LINE_ITEM]),
             amount_units(v[0]),
             v[1],
             quantity_units(v[2]),
@@ -393,9 +401,14 @@ def usage_rollup(
 
 
 def write_cost_page(
-    org: Organization, buckets: Iterable[dict[str, Any]], stamp: dt.datetime
+    org: Organization,
+    buckets: Iterable[dict[str, Any]],
+    stamp: dt.datetime,
+    *,
+    model_of: Callable[[str], str] | None = None,
 ) -> Page | None:
-    """Store a page of daily cost buckets, then roll its days up."""
+    """Store a page of daily cost buckets, then roll its days up. `model_of`: the model a line
+    item bills, when the provider writes its line items otherwise than OpenAI."""
     stamp_db = connection.ops.adapt_datetimefield_value(stamp)
     written, first, last = _write_page(
         CostBucket,
@@ -410,7 +423,11 @@ def write_cost_page(
             "quantity_unit",
             "fetched_at",
         ],
-        _starts(buckets, DAY, lambda bucket, start: _cost_rows(bucket, start, (org.pk,), stamp_db)),
+        _starts(
+            buckets,
+            DAY,
+            lambda bucket, start: _cost_rows(bucket, start, (org.pk,), stamp_db, model_of),
+        ),
         DAY,
         _bucket_deleter(CostBucket, org, "day", as_value=lambda moment: moment.date()),
     )

@@ -307,9 +307,11 @@ def test_this_table_exports_with_an_organization_column(orgs, client_as, fin_bot
 
     rows = _csv(response)
     assert rows[0] == [
-        "organization", "project_id", "project_name", "amount", "currency", "share_percent",
+        "organization", "provider", "project_id", "project_name", "amount", "currency",
+        "share_percent",
     ]  # fmt: skip
-    found = {(r[0], r[1]): (Decimal(r[3]), r[2]) for r in rows[1:]}
+    assert {r[1] for r in rows[1:]} == {"OpenAI"}
+    found = {(r[0], r[2]): (Decimal(r[4]), r[3]) for r in rows[1:]}
     expected = _expected(lambda r: (r[0], r[3]))
     assert {k: v[0] for k, v in found.items()} == expected
     assert found[("Bolt", "proj_a")][1] == "Bolt search"

@@ -242,14 +242,17 @@ def test_this_table_exports_the_rows_on_screen(acme, client_as, finance):
 
     assert "rows=table" in link
     assert "precision=currency" in link
-    assert rows[0] == ["model", "amount", "currency", "share_percent"]
+    assert rows[0] == ["provider", "model", "amount", "currency", "share_percent"]
     screen = [
         [row["cells"][0]["label"], f"{row['amount']:.2f}", "usd", f"{float(row['share']):.1f}"]
         for row in page.context["table"]
     ]
-    assert [[m, f"{Decimal(a):.2f}", c, f"{Decimal(s):.1f}"] for m, a, c, s in rows[1:]] == screen
-    assert rows[1] == ["o3-2025-04-16", "8", "usd", "56.1"]
-    assert rows[2][1] == "6"  # $6.004 to the cent
+    assert {p for p, *_ in rows[1:]} == {"OpenAI"}
+    assert [[m, f"{Decimal(a):.2f}", c, f"{Decimal(s):.1f}"] for _, m, a, c, s in rows[1:]] == (
+        screen
+    )
+    assert rows[1] == ["OpenAI", "o3-2025-04-16", "8", "usd", "56.1"]
+    assert rows[2][2] == "6"  # $6.004 to the cent
 
 
 def test_this_table_names_ids_and_keeps_the_quantity_of_line_items(acme, client_as, finance):
@@ -262,9 +265,10 @@ def test_this_table_names_ids_and_keeps_the_quantity_of_line_items(acme, client_
     assert len(rows) == len(page.context["table"])
     first = rows[0]
     assert list(first) == [
-        "project_id", "project_name", "line_item", "amount", "currency", "share_percent",
-        "quantity", "quantity_unit",
+        "provider", "project_id", "project_name", "line_item", "amount", "currency",
+        "share_percent", "quantity", "quantity_unit",
     ]  # fmt: skip
+    assert first["provider"] == "OpenAI"
     assert first["project_id"] == "proj_a"
     assert first["project_name"] == "Search"
     assert first["line_item"] == "gpt-4.1-2025-04-14, input"
@@ -287,14 +291,14 @@ def test_daily_rows_have_the_currencys_precision_unless_full_is_asked(acme, clie
 
     header = cents[0]
     assert header == [
-        "date", "project_id", "project_name", "line_item", "model", "api_key_id", "amount",
-        "currency", "quantity",
+        "date", "provider", "project_id", "project_name", "line_item", "model", "api_key_id",
+        "amount", "currency", "quantity",
     ]  # fmt: skip
-    amount = header.index("amount")
-    by_model = {(r[0], r[4]): r[amount] for r in cents[1:]}
+    amount, model = header.index("amount"), header.index("model")
+    by_model = {(r[0], r[model]): r[amount] for r in cents[1:]}
     assert by_model[(D1.isoformat(), "gpt-4.1-2025-04-14")] == "5"  # 5.004 to the cent
     assert by_model[(D2.isoformat(), "o3-2025-04-16")] == "2.5"
-    assert {(r[0], r[4]): r[amount] for r in full[1:]}[(D2.isoformat(), "o3-2025-04-16")] == (
+    assert {(r[0], r[model]): r[amount] for r in full[1:]}[(D2.isoformat(), "o3-2025-04-16")] == (
         "2.500000000001"
     )
     assert ticked == full

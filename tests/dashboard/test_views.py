@@ -159,12 +159,15 @@ def test_it_exports_costs_as_csv_with_ungrouped_dimensions_empty(acme, client_as
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0] == [
-        "date", "project_id", "project_name", "line_item", "api_key_id", "amount", "currency",
-        "quantity",
+        "date", "provider", "project_id", "project_name", "line_item", "api_key_id", "amount",
+        "currency", "quantity",
     ]  # fmt: skip
-    assert [D1.isoformat(), "proj_a", "Search", "gpt-5, input", "", "1.1", "usd", "1000"] in rows
+    assert [
+        D1.isoformat(), "OpenAI", "proj_a", "Search", "gpt-5, input", "", "1.1", "usd", "1000"
+    ] in rows  # fmt: skip
     assert [
         D3.isoformat(),
+        "OpenAI",
         "proj_a",
         "Search",
         "gpt-5, input",
@@ -173,7 +176,7 @@ def test_it_exports_costs_as_csv_with_ungrouped_dimensions_empty(acme, client_as
         "usd",
         "1",
     ] in rows
-    assert [D2.isoformat(), "proj_b", "", "gpt-5, input", "", "0.7", "usd", "700"] in rows
+    assert [D2.isoformat(), "OpenAI", "proj_b", "", "gpt-5, input", "", "0.7", "usd", "700"] in rows
 
 
 def test_it_exports_costs_as_json_with_exact_amounts(acme, client_as, finance):

@@ -23,8 +23,9 @@ def _date(value: str) -> dt.date:
 
 class Command(BaseCommand):
     help = (
-        "Sync usage and costs from the Admin API. Without --since/--days each endpoint resumes "
-        "from its watermark (what the hourly job does); with them, backfill from that day (UTC)."
+        "Sync usage and costs from the Admin API (an xAI team: its costs, from the Management "
+        "API's usage analytics). Without --since/--days each endpoint resumes from its watermark "
+        "(what the hourly job does); with them, backfill from that day (UTC)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
