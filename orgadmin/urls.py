@@ -8,6 +8,7 @@ from orgadmin.audit import MAX_ID_LENGTH
 from orgadmin.views import (
     activity,
     audit_log,
+    billing,
     connections,
     directory,
     groups,
@@ -19,6 +20,7 @@ from orgadmin.views import (
     people_accept,
     project_settings,
     projects,
+    team_keys,
 )
 
 
@@ -258,6 +260,19 @@ urlpatterns = [
     path("keys/admin/", keys.admin_keys, name="admin_keys"),
     path("keys/admin/new/", keys.admin_key_create, name="admin_key_create"),
     path("keys/admin/<api_id:key_id>/delete/", keys.admin_key_delete, name="admin_key_delete"),
+    # An xAI team's API keys (orgadmin.providers: Capability.TEAM_KEYS), read live.
+    path("team-keys/", team_keys.team_keys, name="team_keys"),
+    path("team-keys/new/", team_keys.team_key_create, name="team_key_create"),
+    path("team-keys/<api_id:key_id>/edit/", team_keys.team_key_edit, name="team_key_edit"),
+    path("team-keys/<api_id:key_id>/disable/", team_keys.team_key_disable, name="team_key_disable"),
+    path("team-keys/<api_id:key_id>/enable/", team_keys.team_key_enable, name="team_key_enable"),
+    path("team-keys/<api_id:key_id>/rotate/", team_keys.team_key_rotate, name="team_key_rotate"),
+    path("team-keys/<api_id:key_id>/delete/", team_keys.team_key_delete, name="team_key_delete"),
+    path(
+        "team-keys/<api_id:key_id>/propagation/",
+        team_keys.team_key_propagation,
+        name="team_key_propagation",
+    ),
     # Organization settings.
     path("settings/", org_settings.org_settings, name="org_settings"),
     path(
@@ -314,4 +329,8 @@ urlpatterns = [
     # Our own action log.
     path("activity/", activity.activity, name="activity"),
     path("activity/export.csv", activity.activity_export_csv, name="activity_export"),
+    # An xAI team's billing (orgadmin.providers: Capability.BILLING); it never buys credits.
+    path("billing/", billing.billing, name="billing"),
+    path("billing/soft-limit/", billing.billing_soft_limit, name="billing_soft_limit"),
+    path("billing/invoices.csv", billing.billing_export, name="billing_export"),
 ]

@@ -163,6 +163,15 @@ ACCESS: dict[str, Rule] = {
     "orgadmin:admin_keys": rule(Perm.VIEW_DIRECTORY, "GET"),
     "orgadmin:admin_key_create": rule(Perm.MANAGE, "GET", "POST"),
     "orgadmin:admin_key_delete": rule(Perm.MANAGE, "POST"),
+    # An xAI team's API keys: read with the directory, changed by an Admin.
+    "orgadmin:team_keys": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "orgadmin:team_key_create": rule(Perm.MANAGE, "GET", "POST"),
+    "orgadmin:team_key_edit": rule(Perm.MANAGE, "GET", "POST"),
+    "orgadmin:team_key_disable": rule(Perm.MANAGE, "POST"),
+    "orgadmin:team_key_enable": rule(Perm.MANAGE, "POST"),
+    "orgadmin:team_key_rotate": rule(Perm.MANAGE, "GET", "POST"),
+    "orgadmin:team_key_delete": rule(Perm.MANAGE, "POST"),
+    "orgadmin:team_key_propagation": rule(Perm.VIEW_DIRECTORY, "GET"),
     # Organization settings.
     "orgadmin:org_settings": rule(Perm.VIEW_DIRECTORY, "GET"),
     "orgadmin:certificate_upload": rule(Perm.MANAGE, "GET", "POST"),
@@ -193,6 +202,10 @@ ACCESS: dict[str, Rule] = {
     # Our own action log.
     "orgadmin:activity": rule(Perm.VIEW_AUDIT_LOG, "GET"),
     "orgadmin:activity_export": rule(Perm.VIEW_AUDIT_LOG, "GET"),
+    # An xAI team's billing: the page and its export for spend, the soft limit for an Admin.
+    "orgadmin:billing": rule(Perm.VIEW_SPEND, "GET"),
+    "orgadmin:billing_soft_limit": rule(Perm.MANAGE, "POST"),
+    "orgadmin:billing_export": rule(Perm.VIEW_SPEND, "GET"),
 }
 
 PRINCIPALS = ["anonymous", "nobody", Role.ADMIN, Role.FINANCE, Role.AUDITOR, "superuser"]
@@ -265,12 +278,38 @@ def _shared_simulator():
         yield app
 
 
+@pytest.fixture(scope="module")
+def shared_xai_simulator():
+    """The same for the xAI pages, which the matrix asks of an xAI team."""
+    from orgadmin.xai.simulator import create_app
+    from tests.conftest import SIM_NOW, XAI_BASE_URL
+
+    app = create_app(scenario="demo", seed=0, management_keys=[SIM_ADMIN_KEY], now=lambda: SIM_NOW)
+    with install_transport(XAI_BASE_URL, httpx.WSGITransport(app=app)):
+        yield app
+
+
 @pytest.fixture
-def sample_kwargs(db, _shared_simulator) -> dict[str, object]:
+def sample_kwargs(db, _shared_simulator, shared_xai_simulator) -> dict[str, object]:
     org = OrganizationFactory(
         name="Acme (simulator)", base_url=SIM_BASE_URL, admin_key=SIM_ADMIN_KEY
     )
     return {"pk": org.pk, "fmt": "csv", **DIRECTORY_SAMPLES, **AUDIT_SAMPLES}
+
+
+def _as_the_provider_of(name: str, kwargs: dict[str, object], team_id: str) -> None:
+    """A page only an xAI team has (its keys, its billing) is asked of an xAI team: an OpenAI
+    connection gets the note that says where it is managed (tests/orgadmin/test_providers.py)."""
+    from orgadmin.models import Organization
+    from orgadmin.providers import OPENAI, capability_of_page
+    from tests.conftest import XAI_BASE_URL
+
+    capability = capability_of_page(name)
+    if capability is None or capability in OPENAI.capabilities:
+        return
+    Organization.objects.filter(pk=kwargs["pk"]).update(
+        provider="xai", base_url=XAI_BASE_URL, account_id=team_id
+    )
 
 
 def _user_for(principal):
@@ -325,8 +364,9 @@ CELLS = [
 
 @pytest.mark.parametrize(("name", "principal", "method"), CELLS)
 def test_it_answers_each_cell_as_the_table_says(
-    name, principal, method, client, sample_kwargs, django_user_model
+    name, principal, method, client, sample_kwargs, django_user_model, shared_xai_simulator
 ):
+    _as_the_provider_of(name, sample_kwargs, shared_xai_simulator.team_id)
     pattern = url_patterns()[name]
     url = reverse(name, kwargs=_kwargs_for(pattern, sample_kwargs))
     user = _user_for(principal)
