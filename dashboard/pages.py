@@ -30,6 +30,7 @@ from dashboard.selectors import CostQuery, UsageQuery
 from dashboard.tables import CostTable, FamilyTrend, UsageReport
 from orgadmin.access import may_use
 from orgadmin.models import Organization
+from orgadmin.providers import Capability
 from orgadmin.selectors import refused_options
 
 if TYPE_CHECKING:
@@ -511,7 +512,12 @@ def overview_context(*, org: Organization, now: dt.datetime) -> dict[str, Any]:
                 org=org, start=window.start, end=window.end, currency=spend.currency
             )
         ],
-        "sparklines": _sparklines(tables.family_trends(org=org, period=window), window.dates()),
+        # Token usage by family is OpenAI's: an xAI team's API reports costs only.
+        "sparklines": (
+            _sparklines(tables.family_trends(org=org, period=window), window.dates())
+            if org.has_capability(Capability.USAGE)
+            else []
+        ),
         "tz_name": str(tz),
         "window": window,  # the last 30 days, for its range label
     }

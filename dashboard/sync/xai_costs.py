@@ -47,6 +47,7 @@ from dashboard.sync.writer import DAY, SyncDataError, ceil_to, floor_to, write_c
 from orgadmin.client import OrgAPIError
 from orgadmin.models import Organization, SyncRun
 from orgadmin.services.teams import team_id
+from orgadmin.sync.audit import names_remember
 from orgadmin.sync.runs import NothingPermitted, RunRecorder, sync_run
 from orgadmin.xai.client import XAIClient, xai_client
 from orgadmin.xai.types import UsageAnswer
@@ -79,6 +80,20 @@ def model_of_description(description: str) -> str:
 
 
 # --- the answer as cost buckets --------------------------------------------------------------
+
+
+def _key_names(answers: list[UsageAnswer], seen: dt.datetime) -> dict[str, tuple[dt.datetime, str]]:
+    """The API keys' names the answers label their groups with (`groupLabels`, in the order of
+    `groupBy`; *inferred*: xAI's docs show the field, not what it holds), so the pages name a
+    key as xAI does, also once it is deleted. A label that is the id itself names nothing."""
+    names: dict[str, tuple[dt.datetime, str]] = {}
+    for answer in answers:
+        for series in answer.time_series:
+            if len(series.group) == len(GROUP_BY) and len(series.group_labels) == len(GROUP_BY):
+                key_id, label = series.group[1], series.group_labels[1]
+                if key_id and label and label != key_id:
+                    names[key_id] = (seen, label)
+    return names
 
 
 def _buckets(answers: list[UsageAnswer], start: dt.datetime, end: dt.datetime) -> list[dict]:
@@ -266,6 +281,7 @@ def _store(run: _Run, start: dt.datetime, end: dt.datetime, answers: list[UsageA
     buckets = _buckets(answers, start, end)
     with transaction.atomic():
         page = write_cost_page(run.org, buckets, timezone.now(), model_of=model_of_description)
+        names_remember(org=run.org, names=_key_names(answers, end))
         # Never claim beyond the moment of fetching: today is still being spent.
         fetched_to = min(page.last_end if page else end, run.now)
         run.known = extend_known(run.org, COSTS_ENDPOINT, run.known, (start, fetched_to))

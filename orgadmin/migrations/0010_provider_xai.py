@@ -4,25 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orgadmin', '0009_invitation'),
+        ("orgadmin", "0009_invitation"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='account_id',
+            model_name="organization",
+            name="account_id",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AlterField(
-            model_name='keyarea',
-            name='area',
-            field=models.CharField(choices=[('members', 'Members and invites'), ('projects', 'Projects'), ('keys', 'API keys and admin keys'), ('certificates', 'Certificates'), ('rate_limits', 'Rate limits'), ('groups_roles', 'Groups and roles'), ('settings', 'Spend and data retention'), ('audit_log', 'Audit log'), ('usage', 'Usage'), ('costs', 'Costs'), ('billing', 'Billing')], max_length=30),
+            model_name="keyarea",
+            name="area",
+            field=models.CharField(
+                choices=[
+                    ("members", "Members and invites"),
+                    ("projects", "Projects"),
+                    ("keys", "API keys and admin keys"),
+                    ("certificates", "Certificates"),
+                    ("rate_limits", "Rate limits"),
+                    ("groups_roles", "Groups and roles"),
+                    ("settings", "Spend and data retention"),
+                    ("audit_log", "Audit log"),
+                    ("usage", "Usage"),
+                    ("costs", "Costs"),
+                    ("billing", "Billing"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.AlterField(
-            model_name='organization',
-            name='provider',
-            field=models.CharField(choices=[('openai', 'OpenAI'), ('xai', 'xAI')], default='openai', max_length=20),
+            model_name="organization",
+            name="provider",
+            field=models.CharField(
+                choices=[("openai", "OpenAI"), ("xai", "xAI")], default="openai", max_length=20
+            ),
         ),
     ]

@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce, NullIf
 from orgadmin.models import (
     ActionLog,
     AdminApiKey,
+    AuditName,
     Certificate,
     GroupMember,
     GroupRoleAssignment,
@@ -38,6 +39,7 @@ from orgadmin.models import (
     SpendAlert,
     UserRoleAssignment,
 )
+from orgadmin.providers import Capability
 from orgadmin.selectors import sorting
 from orgadmin.selectors.sorting import Sort
 from orgadmin.selectors.spend import SpendColumn
@@ -54,10 +56,23 @@ def display_names(*, org: Organization, ids: Iterable[str]) -> dict[str, str]:
     """
     wanted = sorted({i for i in ids if i})
     names: dict[str, str] = {}
+    # A connection whose API has no directory (an xAI team) names its keys from what its syncs
+    # were told (AuditName: the cost sync's key labels), in as many queries.
+    query = (
+        _display_names_query
+        if org.has_capability(Capability.PROJECT_KEYS)
+        else _remembered_names_query
+    )
     for start in range(0, len(wanted), _IDS_PER_QUERY):
         chunk = wanted[start : start + _IDS_PER_QUERY]
-        names.update(_display_names_query(org=org, ids=chunk))
+        names.update(query(org=org, ids=chunk))
     return names
+
+
+def _remembered_names_query(*, org: Organization, ids: list[str]) -> dict[str, str]:
+    return dict(
+        AuditName.objects.filter(org=org, object_id__in=ids).values_list("object_id", "name")
+    )
 
 
 def _label(*fields: str) -> Coalesce:
