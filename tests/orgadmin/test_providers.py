@@ -126,3 +126,14 @@ def test_a_management_key_is_masked_with_its_kind() -> None:
 
     assert mask_key("xai-mgmt-abcdefghijklmnop1234") == "xai-…1234"
     assert mask_key("sk-admin-abcdefghijklmnop1234") == "sk-admin-…1234"
+
+
+def test_an_xai_teams_audit_log_has_no_project_filter_or_column(client_as, team) -> None:
+    auditor = UserFactory(role=Role.AUDITOR)
+    page = client_as(auditor).get(reverse("orgadmin:audit_log")).content.decode()
+    assert "All projects" not in page
+    assert '<th scope="col">Project</th>' not in page
+    openai = OrganizationFactory(name="Acme")
+    client = client_as(UserFactory(role=Role.AUDITOR, username="aud2"))
+    client.post(reverse("switch"), {"org": openai.pk})
+    assert "All projects" in client.get(reverse("orgadmin:audit_log")).content.decode()
