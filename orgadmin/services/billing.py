@@ -8,19 +8,12 @@ may only read billing) also marks the "billing" area, so the page hides its form
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from orgadmin.client import OrgAPIError
 from orgadmin.models import Organization
-from orgadmin.services.action_log import action_record
-from orgadmin.services.changes import ChangeRefused
-from orgadmin.services.key_areas import key_area_refused
+from orgadmin.services.changes import ChangeRefused, team_change
 from orgadmin.services.teams import team_id
-from orgadmin.xai.client import xai_client
 from orgadmin.xai.types import SpendingLimits
-
-log = logging.getLogger(__name__)
 
 AREA = "billing"
 ACTION = "spending_limit.soft.update"
@@ -63,34 +56,14 @@ def billing_soft_limit_set(
     limits after the change. `hard_cents`, the effective hard limit as last read, bounds it."""
     soft_limit_check(cents, hard_cents=hard_cents)
     summary = soft_limit_summary(cents, before_cents=before_cents)
-    team = ""
-    try:
-        team = team_id(org)
-        with xai_client(org) as client:
-            limits = client.set_soft_spending_limit(team, cents)
-    except OrgAPIError as exc:
-        log.warning(
-            "xAI refused the soft spending limit of %s: %s", org.name, exc, extra={"org": org.pk}
-        )
-        action_record(
-            actor=actor,
-            org=org,
-            action=ACTION,
-            summary=summary,
-            resource_type="spending_limit",
-            resource_id=team,
-            error=exc,
-        )
-        if exc.permission_denied:
-            key_area_refused(org=org, error=exc, area=AREA)
-        raise
-    action_record(
-        actor=actor,
+    return team_change(
         org=org,
+        actor=actor,
         action=ACTION,
         summary=summary,
         resource_type="spending_limit",
-        resource_id=team,
-        request_id=limits.request_id,
+        area=AREA,
+        # The team id inside the change: a failure to learn it is logged like a refusal.
+        call=lambda client: client.set_soft_spending_limit(team_id(org), cents),
+        resource_id=lambda _limits: org.account_id,
     )
-    return limits

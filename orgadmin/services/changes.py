@@ -19,6 +19,7 @@ what the result didn't say.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,11 +29,13 @@ from orgadmin.client import OrgAPIError, admin_client, api_errors, request_id_of
 from orgadmin.models import Organization
 from orgadmin.services.action_log import action_record
 from orgadmin.services.key_areas import key_area_refused
+from orgadmin.xai.client import XAIClient, xai_client
 
 if TYPE_CHECKING:
     from openai.resources.admin.organization import Organization as Api
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class ChangeRefused(Exception):
@@ -105,4 +108,52 @@ def api_change(
             request_id=request_id_of(result),
         )
         refresh_later(org=org, sections=sections, actor=actor)
+    return result
+
+
+def team_change(
+    *,
+    org: Organization,
+    actor: Any,
+    action: str,
+    summary: str,
+    resource_type: str,
+    area: str,
+    call: Callable[[XAIClient], T],
+    resource_id: str | Callable[[T], str] = "",
+    summary_done: Callable[[T], str] | None = None,
+) -> T:
+    """`api_change` for an xAI team: one change through the xAI client, then the action log
+    with the change's request id (`summary_done` may word it from the result). On refusal, log
+    it and raise the OrgAPIError; a refusal for permissions marks `area` for the connection,
+    and the pages of this request know it at once."""
+    rid = resource_id if isinstance(resource_id, str) else ""
+    try:
+        with xai_client(org) as client:
+            result = call(client)
+            request_id = client.last_request_id
+    except OrgAPIError as exc:
+        log.warning("xAI refused %s of %s: %s", action, org.name, exc, extra={"org": org.pk})
+        action_record(
+            actor=actor,
+            org=org,
+            action=action,
+            summary=summary,
+            resource_type=resource_type,
+            resource_id=rid,
+            error=exc,
+        )
+        if exc.permission_denied:
+            key_area_refused(org=org, error=exc, area=area)
+            org.refresh_from_db(fields=["key_limits"])
+        raise
+    action_record(
+        actor=actor,
+        org=org,
+        action=action,
+        summary=summary_done(result) if summary_done else summary,
+        resource_type=resource_type,
+        resource_id=resource_id(result) if callable(resource_id) else rid,
+        request_id=request_id,
+    )
     return result

@@ -20,10 +20,10 @@ from typing import Any, TypeVar
 from orgadmin.client import OrgAPIError
 from orgadmin.models import Organization
 from orgadmin.selectors.team_keys import key_label
-from orgadmin.services.action_log import action_record
+from orgadmin.services.changes import team_change
 from orgadmin.services.key_areas import key_area_refused
 from orgadmin.services.teams import team_id
-from orgadmin.xai.client import XAIClient, xai_client
+from orgadmin.xai.client import XAIClient
 from orgadmin.xai.types import ApiKey, NewApiKey
 
 logger = logging.getLogger(__name__)
@@ -51,39 +51,18 @@ def _change(
     call: Callable[[XAIClient], T],
     summary_done: Callable[[T], str] | None = None,
 ) -> T:
-    """Send one change to the API, then log it with its request id; on refusal log that and
-    raise the OrgAPIError."""
-    rid = resource_id if isinstance(resource_id, str) else ""
-    try:
-        with xai_client(org) as client:
-            result = call(client)
-            request_id = client.last_request_id
-    except OrgAPIError as exc:
-        logger.warning("xAI refused %s (key %s): %s", action, rid or "new", exc)
-        action_record(
-            actor=actor,
-            org=org,
-            action=action,
-            summary=summary,
-            resource_type=RESOURCE,
-            resource_id=rid,
-            error=exc,
-        )
-        if exc.permission_denied:
-            _refused(org, exc)
-        raise
-    if callable(resource_id):
-        rid = resource_id(result)
-    action_record(
-        actor=actor,
+    """One change to the team's keys (`team_change`, in the keys area)."""
+    return team_change(
         org=org,
+        actor=actor,
         action=action,
-        summary=summary_done(result) if summary_done else summary,
+        summary=summary,
         resource_type=RESOURCE,
-        resource_id=rid,
-        request_id=request_id,
+        area="keys",
+        call=call,
+        resource_id=resource_id,
+        summary_done=summary_done,
     )
-    return result
 
 
 def team_key_read_refused(*, org: Organization, error: OrgAPIError) -> None:

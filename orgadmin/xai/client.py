@@ -263,9 +263,14 @@ class XAIClient:
         path = self._billing(team_id, "postpaid/spending-limits")
         body = {"desiredSoftSpendingLimit": {"val": cents}}
         response = self._request("POST", path, json=body)
-        # The proto answers only `thisBpSoftSpendingLimit`: read the limits back when so.
+        changed_by = self.last_request_id
+        # The proto answers only `thisBpSoftSpendingLimit`: read the limits back when so, and
+        # keep the change's own request id on them (the one to quote about it).
         if self._decode(response, SpendingLimitsAnswer).spending_limits is None:
-            return self.spending_limits(team_id)
+            limits = self.spending_limits(team_id)
+            limits.request_id = changed_by
+            self.last_request_id = changed_by
+            return limits
         return self._limits(response)
 
     def _limits(self, response: httpx.Response) -> SpendingLimits:

@@ -593,3 +593,19 @@ def test_a_malformed_stored_key_is_named_a_management_key():
     with pytest.raises(OrgAPIError, match="stored management key") as caught:
         xai_client(org)
     assert caught.value.code == "key_malformed"
+
+
+def test_a_soft_limit_change_keeps_its_own_request_id_after_reading_the_limits_back():
+    """xAI answers the change with only the new soft limit: the limits are read again, but the
+    id to quote about the change (in Activity) is the change's."""
+    recorder = Recorder(
+        answer({"thisBpSoftSpendingLimit": {"val": "1200"}}, x_request_id="req-change"),
+        answer({"spendingLimits": {"softSl": {"val": 1200}}}, x_request_id="req-read"),
+    )
+    with client_for(recorder) as xai:
+        limits = xai.set_soft_spending_limit(TEAM, 1200)
+        assert limits.request_id == "req-change"
+        assert xai.last_request_id == "req-change"
+    assert limits.soft_sl is not None
+    assert limits.soft_sl.val == 1200
+    assert [r.method for r in recorder.requests] == ["POST", "GET"]
