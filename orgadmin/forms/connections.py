@@ -121,6 +121,12 @@ class RenameConnectionForm(forms.Form):
 class ConnectionKeyForm(forms.Form):
     admin_key = AdminKeyField(label="New admin API key")
 
+    def __init__(self, *args: Any, org: Organization | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if org is not None:  # "New management key" for an xAI team
+            self.fields["admin_key"].label = f"New {org.provider_info.key_noun}"
+            self.fields["admin_key"].help_text = f"{org.provider_info.key_help} Stored encrypted."
+
 
 class SwitchOrganizationForm(forms.Form):
     """Choose among `orgs`, the connections the person holds a role on: another one is refused

@@ -144,7 +144,7 @@ def connection_key(request: HttpRequest, pk: int) -> HttpResponse:
     org = _get_org_or_404(request, pk)
     if request.method == "POST":
         step_up(request)
-    form = ConnectionKeyForm(request.POST or None)
+    form = ConnectionKeyForm(request.POST or None, org=org)
     if request.method == "POST" and form.is_valid():
         try:
             services.connection_set_key(

@@ -130,3 +130,14 @@ def test_a_team_registered_without_a_call_learns_its_id_on_first_use(db, restric
     assert org.account_id == ""
     assert team_id(org) == restricted.team_id
     assert Organization.objects.get(name="Grok").account_id == restricted.team_id
+
+
+def test_replacing_a_teams_key_asks_for_a_management_key(client_as, team, superuser):
+    from tests.conftest import signed_in_just_now
+
+    client = client_as(superuser)
+    signed_in_just_now(client, superuser)
+    page = client.get(reverse("orgadmin:connection_key", args=[team.pk])).content.decode()
+    assert "Replace the management key of" in page
+    assert "New management key" in page
+    assert "console.x.ai" in page
