@@ -39,6 +39,10 @@ class Provider:
     key_noun: str  # what the connection's key is called: "admin key", "management key"
     key_prefix: str  # the key's visible kind, kept in its masked form
     key_help: str
+    key_settings: str  # where the key's permissions are given: "…'s dashboard (… › Admin keys)"
+    key_check: str  # what "Check again" asks of the API about what the key may do
+    read_refused: str  # how it was learnt that the key may not read an area
+    write_refused: str  # how it was learnt that the key may only read an area
     console: str  # where what the API lacks is managed
     console_url: str
     capabilities: frozenset[Capability]
@@ -51,6 +55,14 @@ OPENAI = Provider(
     key_noun="admin key",
     key_prefix="sk-admin-",
     key_help="An admin key from platform.openai.com → Settings → Organization → Admin keys.",
+    key_settings="OpenAI's dashboard (Organization settings › Admin keys)",
+    read_refused="OpenAI refused a read",
+    write_refused="OpenAI refused a change there",
+    key_check=(
+        "Check again reads each area once and, in each it may read, tries a change aimed at no "
+        "existing object (nothing changes at OpenAI). When OpenAI's answer says nothing either "
+        "way (an outage, a rate limit), what was known stays."
+    ),
     console="the OpenAI platform",
     console_url="https://platform.openai.com/settings/organization",
     capabilities=frozenset(Capability) - {Capability.TEAM_KEYS, Capability.BILLING},
@@ -63,6 +75,10 @@ XAI = Provider(
     key_noun="management key",
     key_prefix="xai-",
     key_help="A management key from console.x.ai → Settings → Management Keys (not an API key).",
+    key_settings="the xAI console (Settings › Management Keys)",
+    read_refused="the key's ACLs grant no read",
+    write_refused="the key's ACLs grant no write",
+    key_check="Check again reads the management key's ACLs from xAI again: nothing is changed.",
     console="the xAI console",
     console_url="https://console.x.ai",
     capabilities=frozenset(

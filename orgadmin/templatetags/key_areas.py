@@ -11,6 +11,7 @@ from typing import Any
 from django import template
 
 from orgadmin.areas import AREAS
+from orgadmin.providers import OPENAI
 
 register = template.Library()
 
@@ -24,4 +25,5 @@ def key_area_note(context: template.Context, *areas: str) -> dict[str, Any]:
         for area in areas
         if area in limits and area in AREAS
     ]
-    return {"notes": notes, "request": context.get("request"), "org": org}
+    provider = org.provider_info if org is not None else OPENAI
+    return {"notes": notes, "request": context.get("request"), "org": org, "provider": provider}

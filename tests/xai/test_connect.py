@@ -69,7 +69,11 @@ def test_the_key_acls_decide_what_is_readable_and_writable(client_as, restricted
     assert not org.key_may_read("keys")
     assert not org.key_may_read("audit_log")
     page = client_as(admin).get(reverse("orgadmin:connections")).content.decode()
-    assert "Billing" in page  # the areas the key may only read, or not at all, are listed
+    # The areas the key may only read, or not at all, are listed, and where to change that.
+    assert "Billing</strong>: may only be read (the key&#x27;s ACLs grant no write" in page
+    assert "the xAI console (Settings › Management Keys)" in page
+    areas = page[page.index('class="key-areas"') :]
+    assert "OpenAI" not in areas[: areas.index("</details>")]
 
 
 def test_a_refused_key_is_explained_and_nothing_is_stored(client_as, restricted):
