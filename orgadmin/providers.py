@@ -43,6 +43,7 @@ class Provider:
     key_check: str  # what "Check again" asks of the API about what the key may do
     read_refused: str  # how it was learnt that the key may not read an area
     write_refused: str  # how it was learnt that the key may only read an area
+    costs_source: str  # what the Costs page shows, in a sentence
     console: str  # where what the API lacks is managed
     console_url: str
     capabilities: frozenset[Capability]
@@ -63,6 +64,7 @@ OPENAI = Provider(
         "existing object (nothing changes at OpenAI). When OpenAI's answer says nothing either "
         "way (an outage, a rate limit), what was known stays."
     ),
+    costs_source="What OpenAI bills, per day and line item, as its costs API reports it.",
     console="the OpenAI platform",
     console_url="https://platform.openai.com/settings/organization",
     capabilities=frozenset(Capability) - {Capability.TEAM_KEYS, Capability.BILLING},
@@ -79,6 +81,10 @@ XAI = Provider(
     read_refused="the key's ACLs grant no read",
     write_refused="the key's ACLs grant no write",
     key_check="Check again reads the management key's ACLs from xAI again: nothing is changed.",
+    costs_source=(
+        "What xAI bills this team, per day, billed item and API key, as its usage analytics "
+        "report it."
+    ),
     console="the xAI console",
     console_url="https://console.x.ai",
     capabilities=frozenset(
