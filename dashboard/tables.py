@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from dashboard import selectors
+from dashboard import forecasting, selectors
 from dashboard.families import FAMILIES, HEADLINE, Family, Metric
+from dashboard.forecasting import MonthForecast
 from dashboard.periods import Period, add_months, bucket_starts, first_of_month
 from dashboard.selectors import CostQuery, UsageQuery, UsageTable
 from orgadmin.models import Organization
@@ -353,35 +354,48 @@ def usage_report(*, org: Organization, query: UsageQuery, metric: str) -> UsageR
 
 @dataclass(frozen=True)
 class MonthSpend:
-    """This month's spend so far in the main currency, beside last month's by the same day."""
+    """This month's spend so far in the main currency, beside last month's by the same day, and
+    the month's end forecast from the daily history (dashboard.forecasting)."""
 
     currency: str
     month_to_date: Decimal
     last_month_to_date: Decimal
     same_day_last_month: dt.date  # the last day counted in last_month_to_date
-    run_rate: Decimal  # per day: the average of the last 7 complete days
-    projected: Decimal  # the month's end at that rate
+    forecast: MonthForecast  # the month's end, with its band and method
+
+    @property
+    def projected(self) -> Decimal:
+        return self.forecast.expected
 
     @property
     def change(self) -> Decimal | None:
         return change(self.month_to_date, self.last_month_to_date)
 
 
+def _history_start(today: dt.date) -> dt.date:
+    """The first day month_spend reads: last month's first, or as far back as a forecast reads."""
+    history = today - dt.timedelta(days=forecasting.HISTORY_DAYS)
+    return min(add_months(first_of_month(today), -1), history)
+
+
 def month_spend(*, org: Organization, today: dt.date, project_id: str | None = None) -> MonthSpend:
-    """Month to date, the same part of last month, the run rate and the projection, of the
+    """Month to date, the same part of last month and the month's end forecast, of the
     organization or of one project (one query)."""
-    last_month_start = add_months(first_of_month(today), -1)
-    spend = selectors.daily_spend(
-        org=org, start=last_month_start, end=today + dt.timedelta(days=1), project_id=project_id
-    )
+    start, end = _history_start(today), today + dt.timedelta(days=1)
+    spend = selectors.daily_spend(org=org, start=start, end=end, project_id=project_id)
     return _month_spend(spend, today)
 
 
 def _month_spend(spend: dict[str, dict], today: dt.date) -> MonthSpend:
-    """The month's spend of {currency: {day: amount}} since the start of last month."""
+    """The month's spend of {currency: {day: amount}} since _history_start(today)."""
     month_start = first_of_month(today)
     last_month_start = add_months(month_start, -1)
-    currency = selectors.main_currency(spend)
+    # The main currency: the one most spent in since last month began (the days before that
+    # are read for the forecast only).
+    recent = {
+        c: {d: v for d, v in days.items() if d >= last_month_start} for c, days in spend.items()
+    }
+    currency = selectors.main_currency(recent)
     days = spend.get(currency, {})
 
     def total(start: dt.date, end: dt.date) -> Decimal:
@@ -389,22 +403,27 @@ def _month_spend(spend: dict[str, dict], today: dt.date) -> MonthSpend:
 
     last_month_days = calendar.monthrange(last_month_start.year, last_month_start.month)[1]
     same_point = last_month_start + dt.timedelta(days=min(today.day, last_month_days))
-    month_days = calendar.monthrange(today.year, today.month)[1]
-    # Run rate: the last 7 complete days; today is still filling up, so it's estimated too.
-    rate = total(today - dt.timedelta(days=7), today) / 7
+    month_end = today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    # Today is still filling up: the forecast reads the days before it and forecasts it whole,
+    # at least what it has cost so far.
+    forecast = forecasting.forecast_month_end(
+        sorted((d, v) for d, v in days.items() if d < today),
+        today=today,
+        month_end=month_end,
+        today_so_far=days.get(today, ZERO),
+    )
     return MonthSpend(
         currency=currency,
         month_to_date=total(month_start, today + dt.timedelta(days=1)),
         last_month_to_date=total(last_month_start, same_point),
         same_day_last_month=same_point - dt.timedelta(days=1),
-        run_rate=rate,
-        projected=total(month_start, today) + rate * (month_days - today.day + 1),
+        forecast=forecast,
     )
 
 
 def org_month_spend(*, orgs: Sequence[Organization], today: dt.date) -> dict[int, MonthSpend]:
     """month_spend of each of several organizations, by org id (one query)."""
-    start = add_months(first_of_month(today), -1)
+    start = _history_start(today)
     spend = selectors.org_daily_spend(orgs=orgs, start=start, end=today + dt.timedelta(days=1))
     return {org.pk: _month_spend(spend.get(org.pk, {}), today) for org in orgs}
 
@@ -418,6 +437,8 @@ class MonthTotal:
     month_to_date: Decimal
     last_month_to_date: Decimal
     projected: Decimal
+    projected_low: Decimal  # the organizations' bands added up: wider than the sum's own
+    projected_high: Decimal
 
     @property
     def change(self) -> Decimal | None:
@@ -435,6 +456,8 @@ def month_totals(spends: Iterable[MonthSpend]) -> list[MonthTotal]:
             month_to_date=sum((s.month_to_date for s in group), ZERO),
             last_month_to_date=sum((s.last_month_to_date for s in group), ZERO),
             projected=sum((s.projected for s in group), ZERO),
+            projected_low=sum((s.forecast.low for s in group), ZERO),
+            projected_high=sum((s.forecast.high for s in group), ZERO),
         )
         for c, group in found.items()
     ]

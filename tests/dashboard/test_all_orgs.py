@@ -378,6 +378,13 @@ def test_the_overview_totals_each_organization_this_month(orgs, client_as, fin_b
     assert shown == {name: expected.get(name, Decimal(0)) for name in ("Acme", "Bolt")}
     totals = response.context["totals"]
     assert [(t.currency, t.month_to_date) for t in totals] == [("usd", sum(shown.values()))]
+    # Each organization's forecast, added up, and so are their ranges.
+    forecasts = [r["spend"].forecast for r in response.context["org_rows"]]
+    assert totals[0].projected == sum(f.expected for f in forecasts)
+    assert (totals[0].projected_low, totals[0].projected_high) == (
+        sum(f.low for f in forecasts),
+        sum(f.high for f in forecasts),
+    )
     top = response.context["top_projects"]
     assert top[0]["label"] == "Bolt search"  # the biggest project of the last 30 days, named
 

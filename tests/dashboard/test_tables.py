@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard import tables
+from dashboard import forecasting, tables
 from dashboard.families import FAMILIES
 from dashboard.models import USAGE_MODELS, CostBucket
 from dashboard.periods import Period
@@ -111,13 +111,14 @@ def test_it_reports_a_family_without_splits_in_one_query(django_assert_num_queri
     assert report.batch is None
 
 
-def test_it_projects_the_month_from_the_last_seven_full_days(django_assert_num_queries):
+def test_it_forecasts_the_month_end_from_the_daily_history(django_assert_num_queries):
     org = OrganizationFactory(name="Month")
     today = dt.date(2025, 3, 10)
     for day in range(1, 11):
         _cost(org, dt.date(2025, 3, day), "input", "1.00")
     _cost(org, dt.date(2025, 2, 5), "input", "4.00")
     _cost(org, dt.date(2025, 2, 20), "input", "9.00")  # after Feb 10: not "by the same day"
+    _cost(org, dt.date(2024, 12, 20), "input", "5.00")  # before last month: the forecast's
 
     with django_assert_num_queries(1):
         spend = tables.month_spend(org=org, today=today)
@@ -127,5 +128,15 @@ def test_it_projects_the_month_from_the_last_seven_full_days(django_assert_num_q
     assert spend.last_month_to_date == Decimal(4)
     assert spend.same_day_last_month == dt.date(2025, 2, 10)
     assert spend.change == Decimal(150)
-    assert spend.run_rate == Decimal(1)
-    assert spend.projected == Decimal(9) + Decimal(1) * 22  # 9 full days, then 22 at the rate
+    # The forecast reads every day before today (today's $1 so far is its floor for today).
+    history = [
+        (dt.date(2024, 12, 20), Decimal(5)), (dt.date(2025, 2, 5), Decimal(4)),
+        (dt.date(2025, 2, 20), Decimal(9)),
+        *((dt.date(2025, 3, day), Decimal(1)) for day in range(1, 10)),
+    ]  # fmt: skip
+    assert spend.forecast == forecasting.forecast_month_end(
+        history, today=today, month_end=dt.date(2025, 3, 31), today_so_far=Decimal(1)
+    )
+    assert spend.projected == spend.forecast.expected
+    assert spend.forecast.spent == Decimal(9)  # March before today
+    assert spend.forecast.low <= spend.projected <= spend.forecast.high

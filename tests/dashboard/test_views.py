@@ -315,6 +315,30 @@ def test_it_shows_finance_month_to_date_projection_and_sparklines(acme, client_a
     assert "Projected month end" in response.content.decode()
 
 
+def test_the_overview_forecasts_the_month_end_with_a_range_and_says_how(client_as, finance):
+    from orgadmin.templatetags.directory import money
+
+    org = OrganizationFactory(name="Forecast")
+    today = timezone.now().date()
+    for n in range(1, 70):  # ten weeks: weekdays $40, weekends $8
+        day = today - dt.timedelta(days=n)
+        CostBucket.objects.create(
+            org=org, day=day, line_item="gpt-5, input", project_id="proj_a", api_key_id="",
+            amount=Decimal(40 if day.weekday() < 5 else 8) + Decimal(n % 3), currency="usd",
+        )  # fmt: skip
+
+    response = client_as(finance).get(reverse("home"))
+
+    forecast = response.context["forecast"]
+    page = response.content.decode().replace("&#x27;", "'")
+    assert forecast.method == "ets+theta"
+    assert forecast.low < forecast.expected < forecast.high
+    assert money(forecast.expected) in page
+    assert f"likely {money(forecast.low)}–{money(forecast.high)}" in page
+    assert "Exponential smoothing and Theta" in page
+    assert "average of the last 7 full days" not in page
+
+
 def test_it_keeps_the_overview_without_spend_for_an_auditor(acme, client_as, auditor):
     response = client_as(auditor).get(reverse("home"))
 
