@@ -8,6 +8,7 @@ from orgadmin.simulator.quirks import Quirks
 from orgadmin.simulator.scenarios.base import SIZES
 from orgadmin.simulator.scopes import AREAS, parse_permissions
 from orgadmin.simulator.server import RefusedToServe, debug_from_environment, run
+from orgadmin.simulator.usage.surges import Surge
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> None:
             admin_key=options.admin_key,
             quirks=quirks_of(options.quirks, strict_costs=options.strict_costs),
             key_permissions=options.key_permissions,
+            surges=options.spike,
             debug=debug_from_environment(),
             force=options.force,
         )
@@ -69,6 +71,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "e.g. audit_log=none,members=read",
     )
     parser.add_argument(
+        "--spike",
+        type=_spike,
+        default=(),
+        metavar="FACTORxDAYS",
+        help="plant a spike: the busiest API key's usage times FACTOR on the DAYS days ending "
+        "yesterday, e.g. 5x3 (the anomaly detector's demo; the scenario's numbers stay as "
+        "they are otherwise)",
+    )
+    parser.add_argument(
         "--strict-costs",
         action="store_true",
         help="the costs endpoint refuses group_by=api_key_id and api_key_ids with a 400, "
@@ -82,6 +93,16 @@ def _permissions(value: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return value
+
+
+def _spike(value: str) -> tuple[Surge, ...]:
+    factor, _, days = value.lower().partition("x")
+    try:
+        return (Surge(factor=float(factor), days=int(days or 3)),)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected FACTORxDAYS such as 5x3, not {value!r}"
+        ) from None
 
 
 def quirks_of(choice: str, *, strict_costs: bool = False) -> Quirks:

@@ -7,7 +7,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,8 +18,10 @@ from orgadmin.simulator.faults import ConnectionDropped, FaultConfig, FaultInjec
 from orgadmin.simulator.params import parse_query, validate_body
 from orgadmin.simulator.quirks import Quirks
 from orgadmin.simulator.routing import ROUTES, Ctx, RawJSON, Route
+from orgadmin.simulator.scenarios.base import HISTORY_DAYS
 from orgadmin.simulator.scenarios.builder import build
 from orgadmin.simulator.store import Store
+from orgadmin.simulator.usage.surges import Surge, surge_apply
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class SimulatorApp:
         self._request_rng = random.Random(f"requests:{store.scenario}:{store.seed}")
         self._request_lock = threading.Lock()
         self._routes: dict[str, list[Route]] = {}
+        self.surges: tuple[Surge, ...] = ()  # as planted by create_app, their keys filled in
         for r in sorted(ROUTES, key=lambda r: -r.literal_segments):
             self._routes.setdefault(r.method, []).append(r)
 
@@ -214,6 +217,7 @@ def create_app(
     now: Callable[[], float] | None = None,
     quirks: Quirks | None = None,
     key_permissions: Mapping[str, str | Mapping[str, str]] | None = None,
+    surges: Sequence[Surge] = (),
 ) -> SimulatorApp:
     """Build a scenario and the WSGI app that serves it.
 
@@ -222,7 +226,9 @@ def create_app(
     authenticate too, and deleting a key revokes it. `key_permissions` restricts keys by value
     ("read_only", "audit_log=none,members=read" or a dict: see `scopes.parse_permissions`); a
     value not in `admin_keys` becomes a key of its own. `quirks` turns on live-API behaviours
-    beyond the spec (none by default); `app.quirks` changes them mid-run.
+    beyond the spec (none by default); `app.quirks` changes them mid-run. `surges` plant extra
+    usage on a key (a spike ending yesterday, a weekly job: `usage.surges`); `app.surges` says
+    which key each one hit.
     """
     clock = now or time.time
     store = build(
@@ -236,4 +242,6 @@ def create_app(
         else:
             key.permissions = permissions
     store.quirks = quirks or Quirks()
-    return SimulatorApp(store, faults=faults or FaultConfig(), now=clock)
+    app = SimulatorApp(store, faults=faults or FaultConfig(), now=clock)
+    app.surges = tuple(surge_apply(store, surge, history_days=HISTORY_DAYS) for surge in surges)
+    return app

@@ -160,6 +160,21 @@ def quirks_line(quirks: Quirks) -> str:
     return f"Live-API quirks: {', '.join(on)} (--quirks none for the spec's behaviour)"
 
 
+def _about(app: Any, key: str, key_permissions: str | None, *, default_key: str) -> list[str]:
+    """What the console says of the admin key and of the spikes planted."""
+    if key == default_key:
+        lines = [f"Admin key: {key} (set SIMULATOR_ADMIN_KEY to choose another)"]
+    else:
+        lines = ["Admin key: the one you gave (--admin-key or SIMULATOR_ADMIN_KEY)"]
+    if key_permissions:
+        lines.append(f"The admin key's permissions: {key_permissions}")
+    for surge in app.surges:
+        lines.append(
+            f"Spike: key {surge.key_id} x{surge.factor:g} on the {surge.days} days to yesterday"
+        )
+    return lines
+
+
 def run(
     *,
     host: str = "127.0.0.1",
@@ -171,6 +186,7 @@ def run(
     admin_key: str | None = None,
     quirks: Quirks | None = None,
     key_permissions: str | None = None,
+    surges: tuple[Any, ...] = (),
     debug: bool,
     force: bool = False,
     write: Any = print,
@@ -202,16 +218,13 @@ def run(
         faults=FaultConfig(rate=fault_rate, latency_ms=latency_ms, seed=seed),
         quirks=quirks,
         key_permissions={key: key_permissions} if key_permissions else None,
+        surges=surges,
     )
     server = make_server(app, host, configured_port() if port is None else port)
     write(f"OpenAI Admin API simulator: scenario {scenario!r}, seed {seed}, faults {fault_rate}")
     write(f"Base URL: {base_url(server)}")
-    if key == DEFAULT_ADMIN_KEY:
-        write(f"Admin key: {key} (set SIMULATOR_ADMIN_KEY to choose another)")
-    else:
-        write("Admin key: the one you gave (--admin-key or SIMULATOR_ADMIN_KEY)")
-    if key_permissions:
-        write(f"The admin key's permissions: {key_permissions}")
+    for line in _about(app, key, key_permissions, default_key=DEFAULT_ADMIN_KEY):
+        write(line)
     write(quirks_line(quirks))
     try:
         server.serve_forever()

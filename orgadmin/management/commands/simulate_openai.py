@@ -29,6 +29,7 @@ class Command(BaseCommand):
                 admin_key=options["admin_key"],
                 quirks=quirks_of(options["quirks"], strict_costs=options["strict_costs"]),
                 key_permissions=options["key_permissions"],
+                surges=options["spike"],
                 debug=settings.DEBUG,
                 force=options["force"],
                 write=lambda line: self.stdout.write(line),

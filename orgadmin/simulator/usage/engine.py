@@ -126,6 +126,12 @@ class UsageEngine(CostLedger):
             self.key_streams.setdefault(stream.key_id, []).append(stream)
         return stream
 
+    def forget_days(self) -> None:
+        """Drop what was computed from the streams and spikes (after changing them)."""
+        with self._lock:
+            self._cache.clear()
+        self.bucket_cache = BucketCache()
+
     def stop(self, *, at: int, key_id: str | None = None, project_id: str | None = None) -> None:
         """No more usage after `at` for a key's or a project's streams (deletion, archival)."""
         for streams in self.streams.values():
