@@ -58,6 +58,32 @@ def refresh_later(*, org: Organization, sections: Iterable[str], actor: Any = No
         sync_directory.delay_on_commit(org.pk, wanted, user_id)
 
 
+def _refused(
+    org: Organization,
+    actor: Any,
+    action: str,
+    summary: str,
+    resource_type: str,
+    resource_id: str,
+    error: OrgAPIError,
+    *,
+    area: str | None = None,
+) -> None:
+    """A change the API refused: its action log line (with the request id), and for a refusal
+    about permissions, the area marked for the connection (the request's own, else `area`)."""
+    action_record(
+        actor=actor,
+        org=org,
+        action=action,
+        summary=summary,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        error=error,
+    )
+    if error.permission_denied:
+        key_area_refused(org=org, error=error, area=area)
+
+
 def api_change(
     *,
     org: Organization,
@@ -81,17 +107,7 @@ def api_change(
         with api_errors():
             result = call(api)
     except OrgAPIError as exc:
-        action_record(
-            actor=actor,
-            org=org,
-            action=action,
-            summary=summary,
-            resource_type=resource_type,
-            resource_id=rid,
-            error=exc,
-        )
-        if exc.permission_denied:
-            key_area_refused(org=org, error=exc)
+        _refused(org, actor, action, summary, resource_type, rid, exc)
         raise
     if callable(resource_id):
         rid = resource_id(result)
@@ -125,8 +141,7 @@ def team_change(
 ) -> T:
     """`api_change` for an xAI team: one change through the xAI client, then the action log
     with the change's request id (`summary_done` may word it from the result). On refusal, log
-    it and raise the OrgAPIError; a refusal for permissions marks `area` for the connection,
-    and the pages of this request know it at once."""
+    it and raise the OrgAPIError; a refusal for permissions marks `area` for the connection."""
     rid = resource_id if isinstance(resource_id, str) else ""
     try:
         with xai_client(org) as client:
@@ -134,18 +149,7 @@ def team_change(
             request_id = client.last_request_id
     except OrgAPIError as exc:
         log.warning("xAI refused %s of %s: %s", action, org.name, exc, extra={"org": org.pk})
-        action_record(
-            actor=actor,
-            org=org,
-            action=action,
-            summary=summary,
-            resource_type=resource_type,
-            resource_id=rid,
-            error=exc,
-        )
-        if exc.permission_denied:
-            key_area_refused(org=org, error=exc, area=area)
-            org.refresh_from_db(fields=["key_limits"])
+        _refused(org, actor, action, summary, resource_type, rid, exc, area=area)
         raise
     action_record(
         actor=actor,

@@ -42,8 +42,8 @@ def _locked(org: Organization) -> None:
 
 
 def key_area_refused(*, org: Organization, error: OrgAPIError, area: str | None = None) -> str:
-    """Record that the API refused the key a read (a GET) or a change of an area; returns the
-    area ("" when the request's area is unknown: nothing recorded)."""
+    """Record that the API refused the key a read (a GET) or a change of an area, also on `org`
+    in memory; returns the area ("" when the request's area is unknown: nothing recorded)."""
     area = area or error.area or ""
     if area not in AREAS:
         return ""
@@ -58,7 +58,7 @@ def key_area_refused(*, org: Organization, error: OrgAPIError, area: str | None 
         row.request_id = error.request_id or ""
         row.refused_at = timezone.now()
         row.save()
-        _summarize(org)
+        org.key_limits = _summarize(org)  # this request's pages know it at once
     return area
 
 

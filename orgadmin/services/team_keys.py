@@ -70,13 +70,7 @@ def team_key_read_refused(*, org: Organization, error: OrgAPIError) -> None:
     for the connection (its note says so); anything else is only logged."""
     logger.warning("xAI refused a read of the team's keys: %s", error)
     if error.permission_denied:
-        _refused(org, error)
-
-
-def _refused(org: Organization, error: OrgAPIError) -> None:
-    """Mark the keys area refused for the connection, and let this request's pages know."""
-    key_area_refused(org=org, error=error, area="keys")
-    org.refresh_from_db(fields=["key_limits"])
+        key_area_refused(org=org, error=error, area="keys")
 
 
 def _limits_text(qps: int | None, qpm: int | None, tpm: int | None) -> str:
