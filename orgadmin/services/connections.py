@@ -21,6 +21,7 @@ from orgadmin.services.key_areas import (
 from orgadmin.services.teams import team_of_key
 from orgadmin.xai.acls import areas_of_management_key
 from orgadmin.xai.client import xai_client
+from orgadmin.xai.types import ManagementKey
 
 
 def _probe(org: Organization) -> str:
@@ -33,27 +34,35 @@ def _probe(org: Organization) -> str:
 def _probe_team(org: Organization) -> str:
     """Ask xAI what the management key is: the team it manages becomes the connection's
     `account_id`. A key scoped to a whole xAI organization names no team, and is refused."""
+    return _validate_team(org)[1]
+
+
+def _validate_team(org: Organization) -> tuple[ManagementKey, str]:
+    """The management key as xAI describes it, and the request id; sets `account_id`."""
     with xai_client(org) as client:
         key = client.validate_key()
         request_id = client.last_request_id
     org.account_id = team_of_key(key, request_id=request_id)
-    return request_id
+    return key, request_id
 
 
-def _learn_team_areas(org: Organization) -> None:
+def _team_areas(org: Organization, key: ManagementKey, request_id: str) -> None:
     """What the management key may do is in its own ACLs: no probe needed."""
-    try:
-        with xai_client(org) as client:
-            key = client.validate_key()
-            request_id = client.last_request_id
-    except OrgAPIError:
-        return  # the syncs and refused changes learn the same later
     key_areas_replace(
         org=org,
         limits=areas_of_management_key(key.acls),
         message=f"The management key's ACLs: {', '.join(key.acls) or 'none'}.",
         request_id=request_id,
     )
+
+
+def _learn_team_areas(org: Organization) -> None:
+    """`_team_areas` for a stored connection whose key was just accepted."""
+    try:
+        key, request_id = _validate_team(org)
+    except OrgAPIError:
+        return  # the syncs and refused changes learn the same later
+    _team_areas(org, key, request_id)
 
 
 def _learn_areas(org: Organization) -> None:
@@ -68,8 +77,8 @@ def _check(org: Organization, *, areas: bool) -> str:
     if not areas:
         return _probe(org)
     if org.provider == Organization.Provider.XAI:
-        request_id = _probe_team(org)
-        _learn_team_areas(org)
+        key, request_id = _validate_team(org)  # one request: the key and its ACLs
+        _team_areas(org, key, request_id)
         return request_id
     return key_areas_probe(org=org)
 
