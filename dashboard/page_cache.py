@@ -35,6 +35,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from dashboard.alerts.models import Channel
 from dashboard.models import DataGeneration, ReportingSettings
 from orgadmin.backends import roles_on
 from orgadmin.context_processors import rendered_csrf_token
@@ -50,8 +51,9 @@ def _fingerprint_sql() -> str:
     """One statement of index lookups by the organization. Written once per process: the ORM
     took a millisecond to build it, a hundred times the statement's own time."""
     qn = connection.ops.quote_name
-    generation, reporting, runs, actions = (
-        qn(m._meta.db_table) for m in (DataGeneration, ReportingSettings, SyncRun, ActionLog)
+    generation, reporting, runs, actions, channels = (
+        qn(m._meta.db_table)
+        for m in (DataGeneration, ReportingSettings, SyncRun, ActionLog, Channel)
     )
     # The latest run of a kind (runs of one kind never overlap): started, or since ended.
     latest_run = (
@@ -62,17 +64,19 @@ def _fingerprint_sql() -> str:
         f"SELECT (SELECT timezone FROM {reporting} WHERE org_id = %s), "  # noqa: S608
         f"(SELECT value FROM {generation} WHERE org_id = %s), "
         f"{latest_run}, {latest_run}, {latest_run}, "
-        f"(SELECT MAX(id) FROM {actions} WHERE org_id = %s)"
+        f"(SELECT MAX(id) FROM {actions} WHERE org_id = %s), "
+        # The failing-channels banner (dashboard/alerts): moves with every give-up and recovery.
+        f"(SELECT SUM(consecutive_failures) FROM {channels} WHERE org_id = %s OR org_id IS NULL)"
     )
 
 
 def fingerprint(*, org: Organization) -> tuple:
     """What the pages of `org` show from the database besides the person's own (one query):
     (reporting timezone, data generation, latest directory, usage and audit log runs, latest
-    action). The audit log's: an Auditor's Overview is its security summary, and every
-    Overview lists the latest runs."""
+    action, the failures in a row of its alert channels: the Admins' banner). The audit log's:
+    an Auditor's Overview is its security summary, and every Overview lists the latest runs."""
     kinds = (SyncRun.Kind.DIRECTORY, SyncRun.Kind.USAGE, SyncRun.Kind.AUDIT_LOG)
-    params = [org.pk, org.pk, *(v for kind in kinds for v in (org.pk, kind.value)), org.pk]
+    params = [org.pk, org.pk, *(v for kind in kinds for v in (org.pk, kind.value)), org.pk, org.pk]
     with connection.cursor() as cursor:
         cursor.execute(_fingerprint_sql(), params)
         return tuple(cursor.fetchone())

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "orgadmin",
     "dashboard",
+    # Alert channels (Slack, Teams, Discord, email, signed webhooks) and their deliveries.
+    "dashboard.alerts",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +117,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "orgadmin.context_processors.navigation",
+                # A flagged alert channel, on every page of the connection's Admins.
+                "dashboard.alerts.context_processors.failing_channels",
                 # One CSRF token per request, whatever renders it (for the page cache).
                 "orgadmin.context_processors.csrf",
             ],
@@ -409,6 +413,21 @@ USAGE_SYNC_TIMEOUT = env.float("USAGE_SYNC_TIMEOUT", default=30.0)
 # An optional parameter the API refused (HTTP 400) is left out of later requests, and asked for
 # again once this many hours have passed since it was last refused.
 API_CAPABILITY_RECHECK_HOURS = env.int("API_CAPABILITY_RECHECK_HOURS", default=24)
+
+# --- alert channels ---------------------------------------------------------------------
+
+# A delivery is tried this many times (backoff: ALERT_RETRY_BASE_SECONDS, doubled each time, at
+# most ALERT_RETRY_MAX_SECONDS), then given up; a channel whose last ALERT_CHANNEL_FLAG_AFTER
+# deliveries were given up is flagged on every page of its connections' Admins.
+ALERT_DELIVERY_MAX_ATTEMPTS = env.int("ALERT_DELIVERY_MAX_ATTEMPTS", default=5)
+ALERT_RETRY_BASE_SECONDS = 30
+ALERT_RETRY_MAX_SECONDS = 15 * 60
+ALERT_CHANNEL_FLAG_AFTER = env.int("ALERT_CHANNEL_FLAG_AFTER", default=1)
+# Seconds a webhook POST may take before the attempt counts as failed.
+ALERT_SEND_TIMEOUT = 10.0
+# Hosts (`host` or `host:port`) a webhook may reach over plain http and on this machine or its
+# network, e.g. a receiver beside the dashboard; every other webhook is https to public addresses.
+ALERT_WEBHOOK_HTTP_HOSTS = env.list("ALERT_WEBHOOK_HTTP_HOSTS", default=[])
 
 # --- Celery ----------------------------------------------------------------------------
 

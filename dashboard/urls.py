@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import include, path, register_converter
 
 from dashboard import views
+from dashboard.alerts import views as alerts
 from orgadmin.views.connections import healthz
 
 
@@ -34,6 +35,13 @@ urlpatterns = [
     path("usage/sync/", views.usage_sync_start, name="usage_sync"),
     path("usage/sync/status/", views.usage_sync_status, name="usage_sync_status"),
     path("usage/settings/", views.reporting_settings, name="reporting_settings"),
+    # Alert channels (dashboard/alerts/): where alerts go, each one's deliveries and attempts.
+    path("channels/", alerts.channels, name="channels"),
+    path("channels/add/", alerts.channel_add, name="channel_add"),
+    path("channels/<int:channel_id>/remove/", alerts.channel_remove, name="channel_remove"),
+    path("channels/<int:channel_id>/toggle/", alerts.channel_toggle, name="channel_toggle"),
+    path("channels/<int:channel_id>/test/", alerts.channel_test, name="channel_test"),
+    path("channels/<int:channel_id>/", alerts.channel_deliveries, name="channel_deliveries"),
     # Sign-in, two-factor authentication and single sign-on (django-allauth).
     path("accounts/", include("orgadmin.accounts.urls")),
     path("healthz", healthz, name="healthz"),

@@ -18,7 +18,7 @@ import ipaddress
 import re
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -396,12 +396,15 @@ class _VettingBackend(httpcore.SyncBackend):
     """httpcore's sockets, opened only to addresses the policy allows, checked as they connect:
     the address connected to is the one checked, whatever the name resolves to later."""
 
+    def __init__(self, policy: Callable[[], _Policy] | None = None) -> None:
+        self._policy = policy or _policy
+
     def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
         try:
             addresses = _resolve(host, port)
         except OSError as exc:
             raise httpcore.ConnectError(str(exc)) from exc
-        policy = _policy()
+        policy = self._policy()
         if not addresses or not all(_address_allowed(policy, a) for a in addresses):
             raise _AddressRefused(f"{host} resolves to an address connections may not reach")
         error: Exception | None = None
@@ -417,10 +420,17 @@ class _VettedTransport(httpx.HTTPTransport):
     """httpx's transport over `_VettingBackend`. TLS still checks the host's name, not the
     address's. (A proxy from the environment is httpx's own transport: it resolves the host.)"""
 
-    def __init__(self) -> None:
+    def __init__(self, policy: Callable[[], _Policy] | None = None) -> None:
         super().__init__()
         # httpx 0.28 takes no network backend; its pool has one, used for every new connection.
-        self._pool._network_backend = _VettingBackend()
+        self._pool._network_backend = _VettingBackend(policy)
+
+
+def public_transport() -> httpx.BaseTransport:
+    """A transport that connects only to public unicast addresses, checked as it connects: for
+    URLs a person typed (a webhook), which must not reach this machine or its network."""
+    policy = _parse_policy(())
+    return _VettedTransport(lambda: policy)
 
 
 def usable_key(org: Organization, *, noun: str = "admin key") -> str:

@@ -28,6 +28,7 @@ NAVIGATION: list[tuple[str, str]] = [
     ("Audit log", "orgadmin:audit_log"),
     ("Activity", "orgadmin:activity"),
     ("Settings", "orgadmin:org_settings"),
+    ("Channels", "channels"),
     ("People", "orgadmin:people"),
     ("Connections", "orgadmin:connections"),
 ]

@@ -59,6 +59,13 @@ ACCESS: dict[str, Rule] = {
     "usage_sync": rule(Perm.VIEW_SPEND, "POST"),
     "usage_sync_status": rule(Perm.VIEW_SPEND, "GET"),
     "reporting_settings": rule(Perm.MANAGE, "POST"),
+    # Alert channels (dashboard/alerts/): an Admin of the connection.
+    "channels": rule(Perm.MANAGE, "GET"),
+    "channel_add": rule(Perm.MANAGE, "POST"),
+    "channel_remove": rule(Perm.MANAGE, "POST"),
+    "channel_toggle": rule(Perm.MANAGE, "POST"),
+    "channel_test": rule(Perm.MANAGE, "POST"),
+    "channel_deliveries": rule(Perm.MANAGE, "GET"),
     # Signing in (orgadmin/accounts/urls.py): the sign-in page also under allauth's name for it.
     "login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
     "account_login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
@@ -260,6 +267,7 @@ DIRECTORY_SAMPLES: dict[str, object] = {
     "person_id": 4242,
     "grant_id": 4242,
     "invitation_id": 4242,
+    "channel_id": 4242,  # an alert channel (not stored either: 404)
     "token": "sample-invitation-token-000000",
     "uidb36": "1",
     "key": "sample-reset-key",
@@ -428,6 +436,7 @@ BRAVO_SAMPLES: dict[str, object] = {
     "person_id": 0,
     "grant_id": 0,
     "invitation_id": 0,
+    "channel_id": 0,  # an alert channel of B's (tests/alerts/ walks a stored one)
     # Links' secrets, not rows: an unknown one is "this link doesn't work", whoever asks.
     "token": "bravo-invitation-token-0000000",
     "uidb36": "1",

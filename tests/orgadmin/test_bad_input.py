@@ -42,6 +42,7 @@ def _samples(store) -> dict[str, str]:
         "person_id": 4242,
         "grant_id": 4242,
         "invitation_id": 4242,
+        "channel_id": 4242,  # an alert channel (dashboard/alerts): none stored
         "token": "sample-invitation-token-000000",
         "uidb36": "1",
         "key": "sample-reset-key",

@@ -20,6 +20,7 @@ NOT_API_IDS = {
     "person_id",
     "grant_id",
     "invitation_id",
+    "channel_id",  # an alert channel's (dashboard/alerts), an <int:>
     "token",
     "uidb36",
     "key",
