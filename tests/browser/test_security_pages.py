@@ -34,13 +34,16 @@ def test_the_sign_in_limit_says_what_happened_and_what_to_do(page, db, settings,
     page.set_viewport_size(SIZES[size])
     page.goto("/accounts/login/")
     page.evaluate(f"localStorage.setItem('theme', '{theme}')")
-    # The cap counts per clock minute: with a limit of 1, three attempts put two in one minute
-    # even when a minute ends between two of them (two attempts failed when it did).
-    for _ in range(3):
+    # The cap counts per clock minute: with a limit of 1, two attempts in one minute reach it.
+    # A loaded machine can take long enough over each that minutes end between them: try until
+    # two land in one minute (three did it on a quiet machine, six on a busy one).
+    for _ in range(6):
         page.goto("/accounts/login/")
         page.fill("#id_login", "someone")
         page.fill("#id_password", "not-the-password")
         page.click("button[type=submit]")
+        if "Too many" in page.locator("h1").inner_text():
+            break
     screenshot(page, f"security-sign-in-limit-{theme}-{size}")
 
     assert "Too many sign-in attempts" in page.locator("h1").inner_text()

@@ -160,9 +160,13 @@ def test_it_shows_the_month_so_far_as_the_simulator_has_it_to_the_cent(as_financ
     for cents in (before, tax_of(before), after, store.effective_limit()):
         assert usd(cents) in html
     assert today.strftime("Billing cycle %B %Y") in html
-    # A token's price per million tokens, an image's per image.
-    assert "$3.00 per 1M tokens" in html  # grok-4 input tokens
-    assert "$0.07 per image" in html
+    # Each line's price as a person reads it: a token's per million tokens (grok-4 input tokens
+    # are billed every day), an image's per image (once the month has one: not every day has).
+    assert "$3.00 per 1M tokens" in html
+    for line in month.lines:
+        assert line.unit_price_label in html
+    images = [ln for ln in month.lines if ln.unit_price_label.endswith(" per image")]
+    assert all(ln.unit_price_label == "$0.07 per image" for ln in images)
 
 
 def test_it_lists_a_years_invoices_with_status_lines_tax_and_total(as_finance, store):
