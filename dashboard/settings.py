@@ -75,6 +75,10 @@ INSTALLED_APPS = [
     "dashboard",
     # Alert channels (Slack, Teams, Discord, email, signed webhooks) and their deliveries.
     "dashboard.alerts",
+    # Budgets per period and scope, their thresholds and forecast alerts (dashboard/budgets/).
+    "dashboard.budgets",
+    # Digests each person picks: Finance weekly and monthly, Auditor weekly (dashboard/digests/).
+    "dashboard.digests",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +142,9 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="OpenAI Org Dashboard <dashboard@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The dashboard's address as people open it: the links in digests (sent from a worker, with no
+# request to read it from) start with it.
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 EMAIL_TIMEOUT = 20
 
 # --- data ----------------------------------------------------------------------
@@ -470,6 +477,18 @@ CELERY_BEAT_SCHEDULE = {
     "sync-directories": {
         "task": "orgadmin.tasks.sync_directories",
         "schedule": crontab(minute="*/15"),
+    },
+    # 1-59/15 * * * *  (every 15 minutes): send the digests due (Mondays and the 1st, 08:00 in
+    # each connection's reporting timezone) and retry those that failed.
+    "send-digests": {
+        "task": "dashboard.digests.tasks.digests_tick",
+        "schedule": crontab(minute="1-59/15"),
+    },
+    # 8-59/15 * * * *  (every 15 minutes): queue again the alert and digest deliveries whose
+    # task was lost (a broker that refused it, a worker that died with it).
+    "resume-alert-deliveries": {
+        "task": "dashboard.alerts.tasks.resume_deliveries",
+        "schedule": crontab(minute="8-59/15"),
     },
 }
 

@@ -7,7 +7,10 @@ import logging
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from dashboard.alerts.anomalies import anomalies_check
+from dashboard.budgets.services import budgets_check_now
 from dashboard.sync.usage import usage_sync
 from orgadmin import tasks as orgadmin_tasks
 from orgadmin.client import OrgAPIError
@@ -34,7 +37,23 @@ def sync_usage(org_id: int, triggered_by_id: int | None = None) -> str:
         # Recorded on the run (and shown on the pages); the next hourly run resumes.
         log.warning("usage sync of %s failed: %s", org, exc)
         return "failed"
+    if run.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL):
+        check_alerts.delay(org.pk)
     return run.status
+
+
+@shared_task
+def check_alerts(org_id: int) -> dict[str, int]:
+    """After a usage sync: raise, update or end the budget and anomaly alerts of a connection
+    (each is raised once per key, so running again is harmless); returns how many budget alerts
+    were raised and how many anomalies are current. Anomalies are judged on UTC days (the API's
+    buckets), budgets in the reporting timezone."""
+    org = Organization.objects.filter(pk=org_id).first()
+    if org is None:
+        return {}
+    budgets = budgets_check_now(org=org)
+    anomalies = anomalies_check(org=org, today=timezone.now().date())
+    return {"budget_alerts_raised": len(budgets), "anomalies_current": len(anomalies)}
 
 
 @shared_task

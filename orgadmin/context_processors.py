@@ -24,6 +24,8 @@ NAVIGATION: list[tuple[str, str]] = [
     ("Keys", "orgadmin:team_keys"),
     ("Usage", "usage"),
     ("Costs", "costs"),
+    ("Budgets", "budgets"),
+    ("Alerts", "alert_inbox"),
     ("Billing", "orgadmin:billing"),
     ("Audit log", "orgadmin:audit_log"),
     ("Activity", "orgadmin:activity"),

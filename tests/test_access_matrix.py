@@ -49,10 +49,12 @@ ACCESS: dict[str, Rule] = {
     "home": rule(SIGNED_IN, "GET"),
     "costs": rule(Perm.VIEW_SPEND, "GET"),
     "costs_export": rule(Perm.VIEW_SPEND, "GET"),
+    "costs_focus": rule(Perm.VIEW_SPEND, "GET"),
     # All organizations: for spend on some connection (the view answers 404 below two).
     "all_overview": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
     "all_costs": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
     "all_costs_export": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
+    "all_costs_focus": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
     "switch": rule(SIGNED_IN, "POST"),
     "usage": rule(Perm.VIEW_SPEND, "GET"),
     "usage_export": rule(Perm.VIEW_SPEND, "GET"),
@@ -66,6 +68,19 @@ ACCESS: dict[str, Rule] = {
     "channel_toggle": rule(Perm.MANAGE, "POST"),
     "channel_test": rule(Perm.MANAGE, "POST"),
     "channel_deliveries": rule(Perm.MANAGE, "GET"),
+    # Budgets (dashboard/budgets/): Finance and Admin read them, an Admin changes them.
+    "budgets": rule(Perm.VIEW_SPEND, "GET"),
+    "budget_add": rule(Perm.MANAGE, "POST"),
+    "budget_edit": rule(Perm.MANAGE, "GET", "POST"),
+    "budget_remove": rule(Perm.MANAGE, "POST"),
+    # The alert inbox (dashboard/alerts/inbox.py): Finance and Admin read it and move states.
+    "alert_inbox": rule(Perm.VIEW_SPEND, "GET"),
+    "alert_detail": rule(Perm.VIEW_SPEND, "GET"),
+    "alert_state": rule(Perm.VIEW_SPEND, "POST"),
+    # Digests (dashboard/digests/): anyone signed in; their roles on the connection decide which.
+    "digests": rule(SIGNED_IN, "GET"),
+    "digest_save": rule(SIGNED_IN, "POST"),
+    "digest_preview": rule(SIGNED_IN, "POST"),
     # Signing in (orgadmin/accounts/urls.py): the sign-in page also under allauth's name for it.
     "login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
     "account_login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
@@ -268,6 +283,8 @@ DIRECTORY_SAMPLES: dict[str, object] = {
     "grant_id": 4242,
     "invitation_id": 4242,
     "channel_id": 4242,  # an alert channel (not stored either: 404)
+    "budget_id": 4242,  # a budget (not stored either: 404)
+    "alert_pk": 4242,  # an alert of the inbox (not stored either: 404)
     "token": "sample-invitation-token-000000",
     "uidb36": "1",
     "key": "sample-reset-key",
@@ -437,6 +454,8 @@ BRAVO_SAMPLES: dict[str, object] = {
     "grant_id": 0,
     "invitation_id": 0,
     "channel_id": 0,  # an alert channel of B's (tests/alerts/ walks a stored one)
+    "budget_id": 0,  # a budget of B's (tests/budgets/ walks a stored one)
+    "alert_pk": 0,  # an alert of B's (tests/alerts/test_inbox_pages.py walks a stored one)
     # Links' secrets, not rows: an unknown one is "this link doesn't work", whoever asks.
     "token": "bravo-invitation-token-0000000",
     "uidb36": "1",

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from dashboard.alerts import send
@@ -22,6 +22,26 @@ from dashboard.alerts.targets import TargetRefused, operator_named, webhook_url
 from orgadmin.client import public_transport
 
 log = logging.getLogger(__name__)
+
+# A delivery untouched this long past when it was due lost its task: the broker refused it after
+# the commit, or its worker died in a way that didn't give the message back. Well past any retry
+# countdown, so a task still waiting isn't doubled.
+STALLED_AFTER = timezone.timedelta(minutes=30)
+RESUMED_AT_ONCE = 500
+
+
+def deliveries_stalled(*, now: Any) -> list[int]:
+    """The deliveries to queue again: never tried since they were queued, or not retried since
+    their next try was due, STALLED_AFTER ago (what the beat's `resume_deliveries` runs)."""
+    before = now - STALLED_AFTER
+    waiting = Q(status=Delivery.Status.QUEUED, attempts=0, created_at__lt=before) | Q(
+        status=Delivery.Status.FAILED, next_attempt_at__lt=before
+    )
+    return list(
+        Delivery.objects.filter(waiting)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:RESUMED_AT_ONCE]
+    )
 
 
 def backoff_seconds(attempts: int) -> int:

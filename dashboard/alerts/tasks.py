@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
-from dashboard.alerts.delivery import backoff_seconds, delivery_attempt
+from dashboard.alerts.delivery import backoff_seconds, deliveries_stalled, delivery_attempt
 from dashboard.alerts.models import Delivery
 
 
@@ -21,3 +22,13 @@ def deliver(self, delivery_id: int) -> str:
     if delivery.status == Delivery.Status.FAILED:
         raise self.retry(countdown=backoff_seconds(delivery.attempts))
     return delivery.status
+
+
+@shared_task
+def resume_deliveries() -> int:
+    """Queue again the deliveries whose task was lost (Celery beat, every 15 minutes): no alert
+    or digest is left unsent because a worker or the broker dropped it. Returns how many."""
+    stalled = deliveries_stalled(now=timezone.now())
+    for delivery_id in stalled:
+        deliver.delay(delivery_id)
+    return len(stalled)

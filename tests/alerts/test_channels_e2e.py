@@ -6,6 +6,7 @@ so a retry runs at once instead of after its backoff.)"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -14,8 +15,10 @@ import time
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from dashboard.alerts import services
+from dashboard.alerts import delivery as delivery_module
+from dashboard.alerts import services, tasks
 from dashboard.alerts.models import Channel, Delivery, DeliveryAttempt
 from orgadmin.access import Role
 from tests.factories import UserFactory
@@ -225,3 +228,20 @@ def test_it_never_posts_a_webhook_to_this_machine_unless_an_operator_named_the_h
     assert not attempt.ok
     assert "resolves to a loopback, private or link-local address" in attempt.error
     assert receiver.received == []
+
+
+def test_a_delivery_whose_task_was_lost_is_sent_by_the_next_sweep(
+    acme, receiver, alert_settings, monkeypatch
+):
+    # The broker refuses the task after the commit: the delivery stays queued, untried.
+    _channel, _secret = services.channel_create(org=acme, name="Hook", url=receiver.url)
+    (delivery,) = services.notify(org=acme, subject="Anomaly", body="Spend jumped.")
+    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.QUEUED
+
+    assert tasks.resume_deliveries() == 0  # not yet: its task may still be on its way
+    later = timezone.now() + delivery_module.STALLED_AFTER + dt.timedelta(minutes=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert tasks.resume_deliveries() == 1
+    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.SENT
+    assert len(receiver.received) == 1
+    assert tasks.resume_deliveries() == 0  # sent: never again

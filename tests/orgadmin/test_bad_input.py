@@ -43,6 +43,8 @@ def _samples(store) -> dict[str, str]:
         "grant_id": 4242,
         "invitation_id": 4242,
         "channel_id": 4242,  # an alert channel (dashboard/alerts): none stored
+        "budget_id": 4242,  # a budget (dashboard/budgets): none stored
+        "alert_pk": 4242,  # an alert of the inbox (dashboard/alerts): none stored
         "token": "sample-invitation-token-000000",
         "uidb36": "1",
         "key": "sample-reset-key",

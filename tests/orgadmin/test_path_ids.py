@@ -21,6 +21,8 @@ NOT_API_IDS = {
     "grant_id",
     "invitation_id",
     "channel_id",  # an alert channel's (dashboard/alerts), an <int:>
+    "budget_id",  # a budget's (dashboard/budgets), an <int:>
+    "alert_pk",  # an alert of the inbox (dashboard/alerts), an <int:>
     "token",
     "uidb36",
     "key",
