@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path, register_converter
 
-from dashboard import focus_views, views
+from dashboard import views
 from dashboard.alerts import inbox
 from dashboard.alerts import views as alerts
 from dashboard.digests import views as digests
@@ -27,13 +27,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("costs/", views.costs, name="costs"),
     path("costs/export.<export:fmt>", views.costs_export, name="costs_export"),
-    # A billing month in FOCUS 1.2 (dashboard/focus.py), of this connection or, `all=1`, all.
-    path("costs/focus.csv", focus_views.costs_focus, name="costs_focus"),
     # All organizations: Overview and Costs over every connection whose costs one may read.
     path("all/", views.all_overview, name="all_overview"),
     path("all/costs/", views.all_costs, name="all_costs"),
     path("all/costs/export.<export:fmt>", views.all_costs_export, name="all_costs_export"),
-    path("all/costs/focus.csv", focus_views.all_costs_focus, name="all_costs_focus"),
     path("switch/", views.switch, name="switch"),
     path("usage/", views.usage, name="usage"),
     path("usage/export.<export:fmt>", views.usage_export, name="usage_export"),

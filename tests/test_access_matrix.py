@@ -49,12 +49,10 @@ ACCESS: dict[str, Rule] = {
     "home": rule(SIGNED_IN, "GET"),
     "costs": rule(Perm.VIEW_SPEND, "GET"),
     "costs_export": rule(Perm.VIEW_SPEND, "GET"),
-    "costs_focus": rule(Perm.VIEW_SPEND, "GET"),
     # All organizations: for spend on some connection (the view answers 404 below two).
     "all_overview": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
     "all_costs": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
     "all_costs_export": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
-    "all_costs_focus": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
     "switch": rule(SIGNED_IN, "POST"),
     "usage": rule(Perm.VIEW_SPEND, "GET"),
     "usage_export": rule(Perm.VIEW_SPEND, "GET"),
