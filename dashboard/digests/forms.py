@@ -15,7 +15,7 @@ EMAIL = "email"
 class KindForm(forms.Form):
     """Which digest a button is about (the preview button)."""
 
-    kind = forms.ChoiceField(choices=Kind.choices, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(label="Digest", choices=Kind.choices, widget=forms.HiddenInput)
 
 
 class DigestForm(KindForm):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -57,7 +58,7 @@ def digest_save(request: HttpRequest) -> HttpResponse:
     email = request.user.email
     form = DigestForm(request.POST, channels=channels, email=email, kind=kind)
     if not form.is_valid():
-        return _page(request, form) if kind in Kind.values else _refused(request)
+        return _page(request, form) if kind in Kind.values else _refused(request, form)
     data = form.cleaned_data
     saved, error = try_change(
         lambda: services.subscription_save(
@@ -76,8 +77,14 @@ def digest_save(request: HttpRequest) -> HttpResponse:
     return redirect("digests")
 
 
-def _refused(request: HttpRequest) -> HttpResponse:
-    messages.error(request, "That is not a digest this page offers; nothing was changed.")
+def _refused(request: HttpRequest, form: forms.Form | None = None) -> HttpResponse:
+    """Back to the page, saying why nothing changed (the refused form's own words too)."""
+    problems = " ".join(
+        f"{form.fields[name].label if name in form.fields else 'Form'}: {' '.join(errors)}"
+        for name, errors in (form.errors.items() if form is not None else ())
+    )
+    why = f" ({problems})" if problems else ""
+    messages.error(request, f"That is not a digest this page offers{why}; nothing was changed.")
     return redirect("digests")
 
 
@@ -95,7 +102,7 @@ def _saved_text(sub: Subscription) -> str:
 def digest_preview(request: HttpRequest) -> HttpResponse:
     form = KindForm(request.POST)
     if not form.is_valid():
-        return _refused(request)
+        return _refused(request, form)
     kind = form.cleaned_data["kind"]
     queued, error = try_change(
         lambda: services.preview_request(user=request.user, org=request.org, kind=kind),
