@@ -8,7 +8,8 @@ PY := $(BIN)/python
 MANAGE := $(PY) manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run setup demo demo-passwords test lint fmt bench services-test audit lock clean
+.PHONY: help run setup demo demo-passwords test lint fmt bench services-test audit lock clean \
+	focus-validator focus-lock
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -87,7 +88,29 @@ fmt: $(VENV)/.dev  ## apply ruff's fixes and formatting
 	$(BIN)/ruff format .
 
 test: lint  ## install what tests need, then run the suite
+	@$(MAKE) --no-print-directory focus-validator || echo "FOCUS validator not installed: \
+	  tests/focus skip it (under CI they fail)."
 	$(BIN)/pytest
+
+# The FinOps Foundation's FOCUS validator (focus-validator), which tests/focus run on the FOCUS
+# export: a test tool, not a dependency, in its own venv because it needs Python 3.12 (this
+# machine's pyenv 3.12, else a python3.12 that runs), pinned with hashes in
+# tests/focus/validator.txt. pandasql comes as a source package only: no --only-binary here.
+FOCUS_VENV := .venv-focus
+FOCUS_PYTHON ?= $(or $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)),\
+	$(shell python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null))
+
+$(FOCUS_VENV)/.installed: tests/focus/validator.txt
+	@test -n "$(FOCUS_PYTHON)" || { echo "The FOCUS validator needs Python 3.12."; exit 1; }
+	$(FOCUS_PYTHON) -m venv $(FOCUS_VENV)
+	$(FOCUS_VENV)/bin/python -m pip install --quiet --require-hashes -r tests/focus/validator.txt
+	@touch $@
+
+focus-validator: $(FOCUS_VENV)/.installed  ## the FOCUS validator in .venv-focus (Python 3.12), for tests/focus
+
+focus-lock: | $(PY)  ## re-pin tests/focus/validator.txt from tests/focus/validator.in
+	$(BIN)/uv pip compile tests/focus/validator.in --quiet --python-version 3.12 \
+	  --generate-hashes --custom-compile-command "make focus-lock" -o tests/focus/validator.txt
 
 # The benchmarks measure SQLite and PostgreSQL side by side, with no set-up: PostgreSQL is the
 # server of BENCH_PG_URL when set (one database per bench on it), else a private cluster that
@@ -102,5 +125,5 @@ services-test: $(VENV)/.dev  ## the CI service tier (PostgreSQL, Redis, Chromium
 audit: $(VENV)/.dev  ## pip-audit the lock (says it skipped when the vulnerability service is down)
 	$(PY) .ci/audit.py requirements-dev.txt
 
-clean:  ## remove the virtualenv and runtime data
-	rm -rf $(VENV) var staticfiles
+clean:  ## remove the virtualenvs and runtime data
+	rm -rf $(VENV) $(FOCUS_VENV) var staticfiles

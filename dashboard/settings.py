@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "orgadmin",
+    # Personal read-only access tokens for BI tools, for the exports only (orgadmin/tokens/).
+    "orgadmin.tokens",
     "dashboard",
     # Alert channels (Slack, Teams, Discord, email, signed webhooks) and their deliveries.
     "dashboard.alerts",
@@ -79,6 +81,11 @@ INSTALLED_APPS = [
     "dashboard.budgets",
     # Digests each person picks: Finance weekly and monthly, Auditor weekly (dashboard/digests/).
     "dashboard.digests",
+    # Cost per person, key and model from usage × the bill's unit prices (dashboard/attribution/).
+    "dashboard.attribution",
+    # Cost centres, shared-cost rules, the monthly chargeback report, closed months
+    # (dashboard/chargeback/).
+    "dashboard.chargeback",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +106,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "orgadmin.accounts.middleware.RequireMFAMiddleware",
     "orgadmin.middleware.CurrentOrganizationMiddleware",
+    # After it: `Authorization: Bearer odt_…` reads an export as its person, or is refused.
+    "orgadmin.tokens.middleware.AccessTokenMiddleware",
     # After it: a page the connection's API can't do says where it is managed instead.
     "orgadmin.middleware.ProviderCapabilityMiddleware",
     "orgadmin.middleware.HtmxMessagesMiddleware",
@@ -277,6 +286,11 @@ SESSION_REFRESH_SECONDS = env.int("SESSION_REFRESH_SECONDS", default=60)
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# Access tokens (orgadmin/tokens/): the longest a person may make one live, in days, and how
+# many requests one token may make in a minute (counted in CACHES["default"]).
+ACCESS_TOKEN_MAX_DAYS = env.int("ACCESS_TOKEN_MAX_DAYS", default=365)
+ACCESS_TOKEN_REQUESTS_PER_MINUTE = env.int("ACCESS_TOKEN_REQUESTS_PER_MINUTE", default=60)
+
 # Login throttling (django-axes): lock a username+address pair after repeated failures, so that
 # wrong passwords for "admin" from one address never lock out the real admin at another.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -411,6 +425,9 @@ AUDIT_LOG_OVERLAP_SECONDS = env.int("AUDIT_LOG_OVERLAP_SECONDS", default=900)
 # Recent buckets keep changing for a while: every run fetches this many hours before the
 # watermark again.
 USAGE_SETTLE_HOURS = env.int("USAGE_SETTLE_HOURS", default=48)
+# Reconciliation (dashboard/attribution/): the share of a day's bill, in percent, that may stay
+# unexplained by usage (besides line items with no user or key) before the day is flagged.
+ATTRIBUTION_TOLERANCE_PERCENT = env.float("ATTRIBUTION_TOLERANCE_PERCENT", default=2.0)
 # How far back the first sync of a connection goes.
 USAGE_BACKFILL_DAYS = env.int("USAGE_BACKFILL_DAYS", default=90)
 # The SDK's retries per page in a sync (429 with Retry-After is honoured; 429 without it, 5xx,

@@ -25,6 +25,8 @@ NAVIGATION: list[tuple[str, str]] = [
     ("Usage", "usage"),
     ("Costs", "costs"),
     ("Budgets", "budgets"),
+    ("Attribution", "attribution"),
+    ("Chargeback", "chargeback"),
     ("Alerts", "alert_inbox"),
     ("Billing", "orgadmin:billing"),
     ("Audit log", "orgadmin:audit_log"),

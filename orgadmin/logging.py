@@ -8,6 +8,9 @@ import re
 # OpenAI keys (sk-, sk-admin-, sk-proj-, sk-svcacct-) and xAI keys (xai-). Masks such as
 # sk-admin-…wxyz are too short to match.
 _KEY = re.compile(r"(?<![A-Za-z0-9])(?:sk|xai)-[A-Za-z0-9_\-]{8,}")
+# The dashboard's own access tokens (orgadmin/tokens/), wherever they appear: in a URL someone
+# pasted one into, in a message. Their mask odt_…abcd is too short to match.
+_ACCESS_TOKEN = re.compile(r"(?<![A-Za-z0-9])odt_[A-Za-z0-9_\-]{8,}")
 # Whatever token follows "Bearer"; the word stays.
 _BEARER = re.compile(r"(?P<scheme>(?:[Bb]earer|BEARER)\s+)[A-Za-z0-9\-._~+/]+=*")
 # A URL's password (postgres://user:password@host, redis://:password@host); the user stays.
@@ -23,6 +26,8 @@ def redact(text: str) -> str:
         text = _BEARER.sub(rf"\g<scheme>{MARK}", text)
     if "sk-" in text or "xai-" in text:
         text = _KEY.sub(MARK, text)
+    if "odt_" in text:
+        text = _ACCESS_TOKEN.sub(MARK, text)
     if "://" in text:
         text = _URL_PASSWORD.sub(rf"\g<user>{MARK}", text)
     return text

@@ -49,10 +49,12 @@ ACCESS: dict[str, Rule] = {
     "home": rule(SIGNED_IN, "GET"),
     "costs": rule(Perm.VIEW_SPEND, "GET"),
     "costs_export": rule(Perm.VIEW_SPEND, "GET"),
+    "costs_focus": rule(Perm.VIEW_SPEND, "GET"),
     # All organizations: for spend on some connection (the view answers 404 below two).
     "all_overview": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
     "all_costs": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
     "all_costs_export": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
+    "all_costs_focus": rule(Perm.VIEW_SPEND, "GET", scope=Scope.ANY),
     "switch": rule(SIGNED_IN, "POST"),
     "usage": rule(Perm.VIEW_SPEND, "GET"),
     "usage_export": rule(Perm.VIEW_SPEND, "GET"),
@@ -71,6 +73,30 @@ ACCESS: dict[str, Rule] = {
     "budget_add": rule(Perm.MANAGE, "POST"),
     "budget_edit": rule(Perm.MANAGE, "GET", "POST"),
     "budget_remove": rule(Perm.MANAGE, "POST"),
+    # Attribution (dashboard/attribution/): Finance and Admin read it, an Admin sets prices.
+    "attribution": rule(Perm.VIEW_SPEND, "GET"),
+    "attribution_people_export": rule(Perm.VIEW_SPEND, "GET"),
+    "attribution_keys": rule(Perm.VIEW_SPEND, "GET"),
+    "attribution_keys_export": rule(Perm.VIEW_SPEND, "GET"),
+    "attribution_reconciliation": rule(Perm.VIEW_SPEND, "GET"),
+    "attribution_reconciliation_export": rule(Perm.VIEW_SPEND, "GET"),
+    "attribution_prices": rule(Perm.VIEW_SPEND, "GET"),
+    "attribution_price_add": rule(Perm.MANAGE, "POST"),
+    "attribution_price_remove": rule(Perm.MANAGE, "POST"),
+    # Chargeback (dashboard/chargeback/): Finance and Admin read the report, its files and the
+    # centres; an Admin changes them and closes or reopens a month.
+    "chargeback": rule(Perm.VIEW_SPEND, "GET"),
+    "chargeback_export": rule(Perm.VIEW_SPEND, "GET"),
+    "chargeback_close": rule(Perm.MANAGE, "POST"),
+    "chargeback_reopen": rule(Perm.MANAGE, "POST"),
+    "cost_centres": rule(Perm.VIEW_SPEND, "GET"),
+    "centre_add": rule(Perm.MANAGE, "POST"),
+    "centre_edit": rule(Perm.MANAGE, "GET", "POST"),
+    "centre_remove": rule(Perm.MANAGE, "POST"),
+    "assignment_add": rule(Perm.MANAGE, "POST"),
+    "assignment_remove": rule(Perm.MANAGE, "POST"),
+    "rule_add": rule(Perm.MANAGE, "POST"),
+    "rule_remove": rule(Perm.MANAGE, "POST"),
     # The alert inbox (dashboard/alerts/inbox.py): Finance and Admin read it and move states.
     "alert_inbox": rule(Perm.VIEW_SPEND, "GET"),
     "alert_detail": rule(Perm.VIEW_SPEND, "GET"),
@@ -79,6 +105,11 @@ ACCESS: dict[str, Rule] = {
     "digests": rule(SIGNED_IN, "GET"),
     "digest_save": rule(SIGNED_IN, "POST"),
     "digest_preview": rule(SIGNED_IN, "POST"),
+    # Access tokens (orgadmin/tokens/): each signed-in person's own; a token itself opens only
+    # the exports (tests/tokens/test_token_access.py walks every URL with one).
+    "access_tokens": rule(SIGNED_IN, "GET"),
+    "access_token_create": rule(SIGNED_IN, "POST"),
+    "access_token_revoke": rule(SIGNED_IN, "POST"),
     # Signing in (orgadmin/accounts/urls.py): the sign-in page also under allauth's name for it.
     "login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
     "account_login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
@@ -282,6 +313,9 @@ DIRECTORY_SAMPLES: dict[str, object] = {
     "invitation_id": 4242,
     "channel_id": 4242,  # an alert channel (not stored either: 404)
     "budget_id": 4242,  # a budget (not stored either: 404)
+    "centre_id": 4242,  # a cost centre, an assignment, a rule (dashboard/chargeback): 404
+    "assignment_id": 4242,
+    "rule_id": 4242,
     "alert_pk": 4242,  # an alert of the inbox (not stored either: 404)
     "token": "sample-invitation-token-000000",
     "uidb36": "1",
@@ -453,6 +487,9 @@ BRAVO_SAMPLES: dict[str, object] = {
     "invitation_id": 0,
     "channel_id": 0,  # an alert channel of B's (tests/alerts/ walks a stored one)
     "budget_id": 0,  # a budget of B's (tests/budgets/ walks a stored one)
+    "centre_id": 0,  # B's cost centre, assignment and rule (tests/chargeback/ walks stored ones)
+    "assignment_id": 0,
+    "rule_id": 0,
     "alert_pk": 0,  # an alert of B's (tests/alerts/test_inbox_pages.py walks a stored one)
     # Links' secrets, not rows: an unknown one is "this link doesn't work", whoever asks.
     "token": "bravo-invitation-token-0000000",

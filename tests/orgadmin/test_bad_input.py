@@ -44,6 +44,9 @@ def _samples(store) -> dict[str, str]:
         "invitation_id": 4242,
         "channel_id": 4242,  # an alert channel (dashboard/alerts): none stored
         "budget_id": 4242,  # a budget (dashboard/budgets): none stored
+        "centre_id": 4242,  # a cost centre, assignment, rule (dashboard/chargeback): none stored
+        "assignment_id": 4242,
+        "rule_id": 4242,
         "alert_pk": 4242,  # an alert of the inbox (dashboard/alerts): none stored
         "token": "sample-invitation-token-000000",
         "uidb36": "1",

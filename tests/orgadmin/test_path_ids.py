@@ -22,6 +22,9 @@ NOT_API_IDS = {
     "invitation_id",
     "channel_id",  # an alert channel's (dashboard/alerts), an <int:>
     "budget_id",  # a budget's (dashboard/budgets), an <int:>
+    "centre_id",  # a cost centre's, an assignment's, a rule's (dashboard/chargeback), <int:>s
+    "assignment_id",
+    "rule_id",
     "alert_pk",  # an alert of the inbox (dashboard/alerts), an <int:>
     "token",
     "uidb36",
