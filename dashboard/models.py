@@ -335,3 +335,42 @@ class DataGeneration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org_id}: {self.value}"
+
+
+# --- forecasts kept between syncs (dashboard/forecast_store.py) -----------------------------------
+
+
+class StoredForecastFields(models.Model):
+    """The columns of a month-end forecast as last computed (a fit takes up to a second), used
+    only while `inputs`, the digest of what it was made from, is today's
+    (dashboard/forecast_store.py): a budget's (budgets.StoredForecast), a project's or a
+    model's (GroupForecast)."""
+
+    inputs = models.CharField(max_length=64)  # sha256 hex of what the forecast was made from
+    expected = models.DecimalField(max_digits=16, decimal_places=2)
+    low = models.DecimalField(max_digits=16, decimal_places=2)
+    high = models.DecimalField(max_digits=16, decimal_places=2)
+    level = models.FloatField()  # of the band: 0.8 is 80 % likely between low and high
+    note = models.CharField(max_length=300)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class GroupForecast(StoredForecastFields):
+    """This month's end forecast of one project or model of an organization (or of the rest of
+    them, `value` "*"), in its main currency: stored by the check after each usage sync, shown
+    on the Overview (dashboard/group_forecasts.py)."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    dimension = models.CharField(max_length=20)  # project_id or model
+    value = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "dimension", "value"], name="group_forecast_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}={self.value}: {self.expected} ({self.computed_at:%Y-%m-%d %H:%M})"

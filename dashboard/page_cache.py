@@ -2,10 +2,12 @@
 
 `@cached_page` keeps each person's rendered page under a key that holds everything it is made of:
 - the organization's *fingerprint* (one query): its `DataGeneration`, which the sync moves in
-  the same transaction as every usage and cost row and aggregate it writes; its reporting
-  timezone; the state of its latest directory, usage and audit log runs (names of projects, keys
-  and users, the groupings the API refused, the sync banner, an Auditor's security summary); and
-  its latest action through this dashboard (a project or key renamed here);
+  the same transaction as every usage and cost row and aggregate it writes; when its forecasts
+  per project and model were last stored (`GroupForecast`, written by the check that follows
+  the sync, dashboard/group_forecasts.py: the Overview shows one once it is stored); its
+  reporting timezone; the state of its latest directory, usage and audit log runs (names of
+  projects, keys and users, the groupings the API refused, the sync banner, an Auditor's security
+  summary); and its latest action through this dashboard (a project or key renamed here);
 - the person and what they may see (their roles on the organization, the connections in their
   switcher, with their names and badges);
 - the request: path, parameters, whether htmx asked for a fragment, and today's date in the
@@ -36,7 +38,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from dashboard.alerts.models import Channel
-from dashboard.models import DataGeneration, ReportingSettings
+from dashboard.models import DataGeneration, GroupForecast, ReportingSettings
 from orgadmin.backends import roles_on
 from orgadmin.context_processors import rendered_csrf_token
 from orgadmin.models import ActionLog, Organization, SyncRun
@@ -51,9 +53,9 @@ def _fingerprint_sql() -> str:
     """One statement of index lookups by the organization. Written once per process: the ORM
     took a millisecond to build it, a hundred times the statement's own time."""
     qn = connection.ops.quote_name
-    generation, reporting, runs, actions, channels = (
+    generation, reporting, runs, actions, channels, forecasts = (
         qn(m._meta.db_table)
-        for m in (DataGeneration, ReportingSettings, SyncRun, ActionLog, Channel)
+        for m in (DataGeneration, ReportingSettings, SyncRun, ActionLog, Channel, GroupForecast)
     )
     # The latest run of a kind (runs of one kind never overlap): started, or since ended.
     latest_run = (
@@ -66,17 +68,27 @@ def _fingerprint_sql() -> str:
         f"{latest_run}, {latest_run}, {latest_run}, "
         f"(SELECT MAX(id) FROM {actions} WHERE org_id = %s), "
         # The failing-channels banner (dashboard/alerts): moves with every give-up and recovery.
-        f"(SELECT SUM(consecutive_failures) FROM {channels} WHERE org_id = %s OR org_id IS NULL)"
+        f"(SELECT SUM(consecutive_failures) FROM {channels} WHERE org_id = %s OR org_id IS NULL), "
+        # The Overview's forecasts per project and model, stored after the sync's own commit.
+        f"(SELECT MAX(computed_at) FROM {forecasts} WHERE org_id = %s)"
     )
 
 
 def fingerprint(*, org: Organization) -> tuple:
     """What the pages of `org` show from the database besides the person's own (one query):
     (reporting timezone, data generation, latest directory, usage and audit log runs, latest
-    action, the failures in a row of its alert channels: the Admins' banner). The audit log's:
+    action, the failures in a row of its alert channels: the Admins' banner, the latest stored
+    forecast per project or model: the Overview's). The audit log's:
     an Auditor's Overview is its security summary, and every Overview lists the latest runs."""
     kinds = (SyncRun.Kind.DIRECTORY, SyncRun.Kind.USAGE, SyncRun.Kind.AUDIT_LOG)
-    params = [org.pk, org.pk, *(v for kind in kinds for v in (org.pk, kind.value)), org.pk, org.pk]
+    params = [
+        org.pk,
+        org.pk,
+        *(v for kind in kinds for v in (org.pk, kind.value)),
+        org.pk,
+        org.pk,
+        org.pk,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(_fingerprint_sql(), params)
         return tuple(cursor.fetchone())

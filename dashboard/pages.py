@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html_join
 
-from dashboard import charts, selectors, tables
+from dashboard import charts, group_forecasts, selectors, tables
 from dashboard.charts import Series
 from dashboard.families import (
     COSTS_ENDPOINT,
@@ -489,7 +489,10 @@ def overview_context(*, org: Organization, now: dt.datetime) -> dict[str, Any]:
         )
         for dim in ("project_id", "api_key_id")
     }
-    names = selectors.names_for(org=org, ids=[r[d] for d, rows in top.items() for r in rows])
+    # This month's projects and models, each forecast as stored after the last sync (no fit).
+    groups = group_forecasts.month_groups(org=org, today=today, currency=spend.currency)
+    ids = [*(r[d] for d, rows in top.items() for r in rows), *groups.project_ids]
+    names = selectors.names_for(org=org, ids=ids)
     return {
         "finance": True,
         "currency": spend.currency,
@@ -516,6 +519,11 @@ def overview_context(*, org: Organization, now: dt.datetime) -> dict[str, Any]:
             _sparklines(tables.family_trends(org=org, period=window), window.dates())
             if org.has_capability(Capability.USAGE)
             else []
+        ),
+        "group_forecasts": group_forecasts.group_tables(
+            groups=groups,
+            forecasts=group_forecasts.stored_forecasts(org=org, groups=groups),
+            names=names,
         ),
         "tz_name": str(tz),
         "window": window,  # the last 30 days, for its range label

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from dashboard.alerts.anomalies import anomalies_check
 from dashboard.budgets.services import budgets_check_now
+from dashboard.group_forecasts import group_forecasts_refresh
 from dashboard.sync.usage import usage_sync
 from orgadmin import tasks as orgadmin_tasks
 from orgadmin.client import OrgAPIError
@@ -45,15 +46,22 @@ def sync_usage(org_id: int, triggered_by_id: int | None = None) -> str:
 @shared_task
 def check_alerts(org_id: int) -> dict[str, int]:
     """After a usage sync: raise, update or end the budget and anomaly alerts of a connection
-    (each is raised once per key, so running again is harmless); returns how many budget alerts
-    were raised and how many anomalies are current. Anomalies are judged on UTC days (the API's
-    buckets), budgets in the reporting timezone."""
+    (each is raised once per key, so running again is harmless), then store the Overview's
+    month-end forecasts per project and model (last: alerts first); returns how many budget
+    alerts were raised, how many anomalies are current and how many forecasts were computed.
+    Anomalies are judged on UTC days (the API's buckets), budgets and forecasts in the
+    reporting timezone."""
     org = Organization.objects.filter(pk=org_id).first()
     if org is None:
         return {}
     budgets = budgets_check_now(org=org)
     anomalies = anomalies_check(org=org, today=timezone.now().date())
-    return {"budget_alerts_raised": len(budgets), "anomalies_current": len(anomalies)}
+    forecasts = group_forecasts_refresh(org=org)
+    return {
+        "budget_alerts_raised": len(budgets),
+        "anomalies_current": len(anomalies),
+        "group_forecasts_computed": forecasts["computed"],
+    }
 
 
 @shared_task

@@ -1,5 +1,6 @@
 """Budgets' forecasts, computed once for each change of what they are made from and kept in the
-database (StoredForecast, one row per budget).
+database (StoredForecast, one row per budget), by the mechanism the Overview's forecasts per
+project and model share (dashboard/forecast_store.py).
 
 A fit takes 0.25 to 0.95 s (statsmodels, 1,000 simulated paths) and the page shows every
 budget, so the check that runs in the Celery worker after each usage sync (budgets_check)
@@ -9,9 +10,9 @@ computes, and stores, only the ones it doesn't find.
 Nothing stale is shown: a stored forecast is used only when its `inputs` digest is the one of
 today's inputs, which are everything the forecast and its crossing day are made from:
 
-- CODE: a digest of dashboard/forecasting.py's and this module's source and of the numpy and
-  statsmodels versions, so a change to the method (or to how it is turned into a budget's
-  forecast) misses every stored forecast, with no version to bump by hand;
+- CODE: a digest of dashboard/forecasting.py's, dashboard/forecast_store.py's and this module's
+  source and of the numpy and statsmodels versions, so a change to the method (or to how it is
+  turned into a budget's forecast) misses every stored forecast, with no version to bump by hand;
 - the scope's daily spend in the HISTORY_DAYS before today (all the forecaster reads), today's
   spend so far, and the period's spend before today: a new or revised cost row is a new digest;
 - today, the period's first and last day, and the amount (the crossing day depends on it).
@@ -20,45 +21,22 @@ today's inputs, which are everything the forecast and its crossing day are made 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import metadata
-from pathlib import Path
 
 from django.db import IntegrityError
-from django.utils import timezone
 
-from dashboard import forecasting
+from dashboard import forecast_store, forecasting
 from dashboard.budgets.models import Budget, StoredForecast
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 HISTORY = dt.timedelta(days=forecasting.HISTORY_DAYS)
-
-
-def _code() -> str:
-    """What the forecasts are computed by: the two modules' source, the libraries' versions."""
-    parts = [Path(forecasting.__file__).read_bytes(), Path(__file__).read_bytes()]
-    parts.extend(metadata.version(lib).encode() for lib in ("numpy", "statsmodels"))
-    return hashlib.sha256(b"\0".join(parts)).hexdigest()
-
-
-CODE = _code()
-
-
-@dataclass(frozen=True)
-class BudgetForecast:
-    """The period's spend at its last day: spent so far plus a forecast of the days left."""
-
-    expected: Decimal
-    low: Decimal
-    high: Decimal
-    level: float  # of the band (0.8: 80 % likely between low and high)
-    note: str  # the forecasting method in a few words
-
+CODE = forecast_store.code_digest(__file__)
+# The period's spend at its last day: spent so far plus a forecast of the days left.
+BudgetForecast = forecast_store.Band
 
 Forecast = tuple[BudgetForecast, dt.date | None]  # and the day it crosses the amount, if it does
 
@@ -77,7 +55,7 @@ class Inputs:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(f"{CODE}\0{self!r}".encode()).hexdigest()
+        return forecast_store.inputs_digest(CODE, self)
 
 
 def forecast_inputs(
@@ -129,9 +107,8 @@ def budget_forecasts(*, wanted: dict[int, Inputs]) -> dict[int, Forecast]:
     digests = {pk: inputs.digest for pk, inputs in wanted.items()}
     stored = StoredForecast.objects.filter(budget_id__in=list(wanted))
     found: dict[int, Forecast] = {
-        row.budget_id: (_forecast_of(row), row.crosses_on)
-        for row in stored
-        if row.inputs == digests[row.budget_id]
+        pk: (forecast_store.band_of(row), row.crosses_on)
+        for pk, row in forecast_store.matching(stored, digests, key=lambda r: r.budget_id).items()
     }
     computed = {pk: forecast_compute(wanted[pk]) for pk in wanted if pk not in found}
     if computed:
@@ -139,34 +116,18 @@ def budget_forecasts(*, wanted: dict[int, Inputs]) -> dict[int, Forecast]:
     return found | computed
 
 
-def _forecast_of(row: StoredForecast) -> BudgetForecast:
-    return BudgetForecast(
-        expected=row.expected, low=row.low, high=row.high, level=row.level, note=row.note
-    )
-
-
 def _store(computed: dict[int, tuple[str, Forecast]]) -> None:
     """Insert or replace each budget's row (one query). A budget removed meanwhile has none:
     its forecast is shown this once and not kept."""
-    now = timezone.now()
     rows = [
         StoredForecast(
-            budget_id=pk,
-            inputs=digest,
-            expected=forecast.expected,
-            low=forecast.low,
-            high=forecast.high,
-            level=forecast.level,
-            note=forecast.note,
-            crosses_on=crosses_on,
-            computed_at=now,
+            budget_id=pk, crosses_on=crosses_on, **forecast_store.row_fields(digest, forecast)
         )
         for pk, (digest, (forecast, crosses_on)) in computed.items()
     ]
-    fields = ["inputs", "expected", "low", "high", "level", "note", "crosses_on", "computed_at"]
     try:
-        StoredForecast.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["budget"], update_fields=fields
+        forecast_store.stored_upsert(
+            StoredForecast, rows, unique_fields=["budget"], extra_fields=["crosses_on"]
         )
     except IntegrityError:
         log.info("budget forecasts not stored: a budget was removed meanwhile")

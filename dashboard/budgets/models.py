@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from dashboard.models import StoredForecastFields
 from dashboard.periods import add_months
 from orgadmin.models import Organization
 
@@ -166,7 +167,7 @@ class Budget(models.Model):
         return (self.amount * percent / 100).quantize(Decimal("0.01"))
 
 
-class StoredForecast(models.Model):
+class StoredForecast(StoredForecastFields):
     """A budget's forecast for its current period's end, as last computed (a fit takes up to a
     second): written by the check after each usage sync, read by the page. Used only while its
     `inputs` digest (dashboard/budgets/forecasts.py: the forecasting code, the scope's daily
@@ -175,14 +176,7 @@ class StoredForecast(models.Model):
     budget = models.OneToOneField(
         Budget, on_delete=models.CASCADE, primary_key=True, related_name="stored_forecast"
     )
-    inputs = models.CharField(max_length=64)  # sha256 hex of what the forecast was made from
-    expected = models.DecimalField(max_digits=16, decimal_places=2)
-    low = models.DecimalField(max_digits=16, decimal_places=2)
-    high = models.DecimalField(max_digits=16, decimal_places=2)
-    level = models.FloatField()  # of the band: 0.8 is 80 % likely between low and high
-    note = models.CharField(max_length=300)
     crosses_on = models.DateField(null=True, blank=True)  # on the expected path, if it does
-    computed_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"{self.budget_id}: {self.expected} ({self.computed_at:%Y-%m-%d %H:%M})"

@@ -408,8 +408,10 @@ def test_it_pins_the_queries_of_each_page(acme, client_as, finance, django_asser
     with django_assert_num_queries(9):
         client.get(reverse("usage"), {"family": "embeddings"})
     # overview: the cache's key, sync badges, timezone, spend, top projects, top keys, top
-    # models, names, sparklines (one UNION of every family), freshness, what the API refuses
-    with django_assert_num_queries(15):
+    # models, names, sparklines (one UNION of every family), freshness, what the API refuses;
+    # the month-end forecasts by project and model (dashboard/group_forecasts.py): this month's
+    # totals per project and model, the top ones' daily history, their stored forecasts
+    with django_assert_num_queries(18):
         client.get(reverse("home"))
     # The same pages again, nothing changed since: from the cache (the 4 of every page and the
     # one of the cache's key).
