@@ -122,3 +122,25 @@ SERIOUS = ("serious", "critical")
 def fits(page, size: str) -> bool:
     """Nothing pushes the page wider than the screen (a table may scroll inside its own box)."""
     return page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"] + 1
+
+
+def every_look(page, path: str, name: str, expected: tuple[str, ...] = ()) -> list[str]:
+    """Open `path` in both themes at both sizes, screenshot each as `<name>-<theme>-<size>`, and
+    return what is wrong with each look: an `expected` text missing from the main part, the page
+    wider than the screen, axe-core's violations (an empty list when all is well)."""
+    problems = []
+    for theme in ("light", "dark"):
+        page.emulate_media(color_scheme=theme)
+        for size in SIZES:
+            page.set_viewport_size(SIZES[size])
+            page.evaluate(f"localStorage.setItem('theme', '{theme}')")
+            page.goto(path)
+            settle(page)
+            screenshot(page, f"{name}-{theme}-{size}")
+            where = f"{theme}, {size}"
+            text = page.locator("main").inner_text()
+            problems += [f"{where}: {e!r} missing" for e in expected if e not in text]
+            if not fits(page, size):
+                problems.append(f"{where}: wider than the screen")
+            problems += [f"{where}: {v}" for v in axe_violations(page)]
+    return problems

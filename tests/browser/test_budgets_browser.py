@@ -12,7 +12,7 @@ from django.utils import timezone
 from dashboard.budgets.models import Budget
 from orgadmin.access import Role
 from orgadmin.models import OrgSettings, Project, SpendAlert
-from tests.browser.conftest import SIZES, axe_violations, fits, screenshot, settle
+from tests.browser.conftest import every_look, screenshot, settle
 from tests.budgets.conftest import budget, spend, spend_daily
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -46,23 +46,12 @@ def test_the_budgets_page_reads_well_in_both_themes_and_on_a_phone(page, login, 
     org = OrganizationFactory(name="Acme")
     _budgets(org)
     login(UserFactory(username="alice-admin", role=Role.ADMIN))
-    problems = []
-    for theme in ("light", "dark"):
-        page.emulate_media(color_scheme=theme)
-        for size in SIZES:
-            page.set_viewport_size(SIZES[size])
-            page.evaluate(f"localStorage.setItem('theme', '{theme}')")
-            page.goto("/budgets/")
-            settle(page)
-            screenshot(page, f"i20-budgets-{theme}-{size}")
-            where = f"{theme}, {size}"
-            text = page.locator("main").inner_text()
-            for expected in ("Over budget", "Ended", "Not started", "Set in OpenAI", "Web app"):
-                if expected not in text:
-                    problems.append(f"{where}: {expected!r} missing")
-            if not fits(page, size):
-                problems.append(f"{where}: wider than the screen")
-            problems += [f"{where}: {v}" for v in axe_violations(page)]
+    problems = every_look(
+        page,
+        "/budgets/",
+        "i20-budgets",
+        ("Over budget", "Ended", "Not started", "Set in OpenAI", "Web app"),
+    )
     assert problems == []
     assert page.js_errors == []
 

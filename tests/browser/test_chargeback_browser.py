@@ -10,7 +10,7 @@ from decimal import Decimal
 from dashboard.chargeback import services
 from orgadmin.access import Role
 from orgadmin.models import OrgUser, Project, ProjectApiKey
-from tests.browser.conftest import SIZES, axe_violations, fits, screenshot, settle
+from tests.browser.conftest import axe_violations, every_look, screenshot, settle
 from tests.chargeback.conftest import assign, centre, cost, rule
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -57,23 +57,9 @@ def test_the_chargeback_report_reads_well_in_both_themes_and_on_a_phone(page, lo
     admin = UserFactory(username="alice-admin", role=Role.ADMIN)
     _chargeback(org, admin)
     login(admin)
-    problems = []
-    for theme in ("light", "dark"):
-        page.emulate_media(color_scheme=theme)
-        for size in SIZES:
-            page.set_viewport_size(SIZES[size])
-            page.evaluate(f"localStorage.setItem('theme', '{theme}')")
-            page.goto("/chargeback/?month=2025-10&centre=Research")
-            settle(page)
-            screenshot(page, f"i21-chargeback-{theme}-{size}")
-            where = f"{theme}, {size}"
-            text = page.locator("main").inner_text()
-            for expected in EXPECTED:
-                if expected not in text:
-                    problems.append(f"{where}: {expected!r} missing")
-            if not fits(page, size):
-                problems.append(f"{where}: wider than the screen")
-            problems += [f"{where}: {v}" for v in axe_violations(page)]
+    problems = every_look(
+        page, "/chargeback/?month=2025-10&centre=Research", "i21-chargeback", EXPECTED
+    )
     page.goto("/chargeback/?month=2025-09")
     screenshot(page, "i21-chargeback-closed-dark-phone")
     assert "Closed on" in page.locator("main").inner_text()

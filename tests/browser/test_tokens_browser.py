@@ -14,7 +14,7 @@ from django.utils import timezone
 from orgadmin.access import Role
 from orgadmin.tokens import services
 from orgadmin.tokens.models import AccessToken
-from tests.browser.conftest import SIZES, axe_violations, fits, screenshot, settle
+from tests.browser.conftest import SIZES, axe_violations, every_look, fits, screenshot, settle
 from tests.factories import OrganizationFactory, UserFactory
 
 
@@ -36,23 +36,12 @@ def test_the_tokens_page_reads_well_in_both_themes_and_on_a_phone(page, login, d
     person = UserFactory(username="fiona-finance", roles_on={org: Role.FINANCE})
     _tokens(person)
     login(person)
-    problems = []
-    for theme in ("light", "dark"):
-        page.emulate_media(color_scheme=theme)
-        for size in SIZES:
-            page.set_viewport_size(SIZES[size])
-            page.evaluate(f"localStorage.setItem('theme', '{theme}')")
-            page.goto("/tokens/")
-            settle(page)
-            screenshot(page, f"i21-tokens-{theme}-{size}")
-            where = f"{theme}, {size}"
-            text = page.locator("main").inner_text()
-            for expected in ("Active", "Expired", "Revoked", "hour ago", "Costs, daily rows"):
-                if expected not in text:
-                    problems.append(f"{where}: {expected!r} missing")
-            if not fits(page, size):
-                problems.append(f"{where}: wider than the screen")
-            problems += [f"{where}: {v}" for v in axe_violations(page)]
+    problems = every_look(
+        page,
+        "/tokens/",
+        "i21-tokens",
+        ("Active", "Expired", "Revoked", "hour ago", "Costs, daily rows"),
+    )
     assert problems == [], "\n".join(problems)
     assert page.js_errors == []
 
