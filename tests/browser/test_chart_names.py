@@ -53,7 +53,9 @@ def phish_org(db):
 
 
 def _tallest_bar_centre(page, chart_id: str) -> tuple[float, float]:
-    """Where to point at the chart's tallest bar: the biggest series' (the first trace)."""
+    """Where to point at the chart's tallest bar: the biggest series' (the first trace), the
+    chart scrolled into view first (a mouse can only point inside the window)."""
+    page.locator(f"#{chart_id}").scroll_into_view_if_needed()
     boxes = [
         box
         for path in page.locator(f"#{chart_id} .trace.bars").first.locator(".point path").all()
