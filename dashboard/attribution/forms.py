@@ -99,11 +99,3 @@ class PriceOverrideForm(forms.Form):
 
 class OverrideRemoveForm(forms.Form):
     override = forms.IntegerField(min_value=1, label="Override to remove")
-
-
-def form_problems(form: forms.Form) -> str:
-    """A refused form's problems in one line, each after its field's label."""
-    return " ".join(
-        f"{form.fields[name].label if name in form.fields else 'Form'}: {' '.join(errors)}"
-        for name, errors in form.errors.items()
-    )

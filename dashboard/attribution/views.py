@@ -15,7 +15,6 @@ from dashboard.attribution.forms import (
     OverrideRemoveForm,
     PriceOverrideForm,
     RangeForm,
-    form_problems,
     utc_today,
 )
 from dashboard.attribution.invoices import invoice_months
@@ -25,7 +24,15 @@ from orgadmin import selectors as org_selectors
 from orgadmin.access import Perm, requires
 from orgadmin.models import SyncRun
 from orgadmin.providers import Capability
-from orgadmin.views.common import bad_filter, can_manage, download, fragment, try_change, with_org
+from orgadmin.views.common import (
+    bad_filter,
+    can_manage,
+    download,
+    first_error,
+    fragment,
+    try_change,
+    with_org,
+)
 
 BUILD = {
     "attribution": pages.people_context,
@@ -126,7 +133,7 @@ def price_add(request: HttpRequest) -> HttpResponse:
 def price_remove(request: HttpRequest) -> HttpResponse:
     form = OverrideRemoveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Nothing removed: {form_problems(form)}")
+        messages.error(request, f"Nothing removed: {first_error(form)}")
         return redirect("attribution_prices")
     found = PriceOverride.objects.filter(org=request.org, pk=form.cleaned_data["override"]).first()
     if found is None:

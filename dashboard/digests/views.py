@@ -17,7 +17,7 @@ from dashboard.digests import selectors, services
 from dashboard.digests.forms import DigestForm, KindForm
 from dashboard.digests.models import Kind, Subscription
 from orgadmin.access import signed_in
-from orgadmin.views.common import try_change, with_org
+from orgadmin.views.common import first_error, try_change, with_org
 
 
 def _form(request: HttpRequest, channels: list, row: selectors.DigestRow) -> DigestForm:
@@ -79,11 +79,8 @@ def digest_save(request: HttpRequest) -> HttpResponse:
 
 def _refused(request: HttpRequest, form: forms.Form | None = None) -> HttpResponse:
     """Back to the page, saying why nothing changed (the refused form's own words too)."""
-    problems = " ".join(
-        f"{form.fields[name].label if name in form.fields else 'Form'}: {' '.join(errors)}"
-        for name, errors in (form.errors.items() if form is not None else ())
-    )
-    why = f" ({problems})" if problems else ""
+    problem = first_error(form) if form is not None else None
+    why = f" ({problem})" if problem else ""
     messages.error(request, f"That is not a digest this page offers{why}; nothing was changed.")
     return redirect("digests")
 
