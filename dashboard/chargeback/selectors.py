@@ -26,7 +26,7 @@ from django.db.models import Prefetch, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from dashboard.attribution.selectors import attributed_costs, cost_remainder
+from dashboard.attribution.selectors import attribution_of
 from dashboard.chargeback import report as rp
 from dashboard.chargeback.models import (
     Assignment,
@@ -160,6 +160,7 @@ def month_costs(*, org: Organization, month: dt.date) -> list[rp.CostLine]:
     """The month's cost, attributed per person where usage says who, the rest as the
     unattributed remainder: together the bill to the cent (dashboard.attribution)."""
     start, end = month, add_months(month, 1)
+    attribution = attribution_of(org=org, start=start, end=end)  # one reading for both lists
     lines = [
         rp.CostLine(
             c.project_id or "",
@@ -169,13 +170,13 @@ def month_costs(*, org: Organization, month: dt.date) -> list[rp.CostLine]:
             c.amount,
             c.currency,
         )
-        for c in attributed_costs(org=org, start=start, end=end)
+        for c in attribution.attributed
     ]
     lines += [
         rp.CostLine(
             r.project_id or "", r.api_key_id or "", "", "remainder", r.amount, r.currency, r.reason
         )
-        for r in cost_remainder(org=org, start=start, end=end)
+        for r in attribution.remainders
     ]
     return lines
 
