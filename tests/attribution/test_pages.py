@@ -69,6 +69,8 @@ def test_it_answers_bad_ranges_with_a_message_not_a_500(org, client_as, finance)
         response = c.get(reverse("attribution_reconciliation") + "?" + query)
         assert response.status_code == 200, query
         assert 'role="alert"' in body(response), query
+        if query.startswith("person="):  # the refused field is named beside its message
+            assert "Person: Ensure this value has at most 100 characters" in body(response)
         export = c.get(reverse("attribution_people_export", args=["csv"]) + "?" + query)
         assert export.status_code == 400, query
 
