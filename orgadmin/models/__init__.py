@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from orgadmin.models.audit import AuditEvent, AuditEventCount, AuditEventResource, AuditName
+from orgadmin.models.audit import (
+    AuditChainHead,
+    AuditEvent,
+    AuditEventCount,
+    AuditEventResource,
+    AuditName,
+)
 from orgadmin.models.core import (
     ActionLog,
     ApiCapability,
@@ -45,6 +51,7 @@ __all__ = [
     "ActionLog",
     "AdminApiKey",
     "ApiCapability",
+    "AuditChainHead",
     "AuditEvent",
     "AuditEventCount",
     "AuditEventResource",

@@ -37,10 +37,19 @@ class AuditEvent(models.Model):
     search_text = models.TextField(blank=True)
     raw = models.JSONField(help_text="The event as the API returned it")
     synced_at = models.DateTimeField(default=timezone.now)
+    # The hash chain (orgadmin.audit.links): the event's place in its organization's log, in the
+    # order stored, and its link: a SHA-256 of its content and of the previous event's link.
+    # Null only for a row nobody linked (one inserted behind the sync's back), and nullable so
+    # that adding the columns is instant (SQLite copies a table for a NOT NULL column).
+    chain_seq = models.BigIntegerField(null=True, blank=True)
+    chain_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (see above)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["org", "event_id"], name="audit_event_unique_id")
+            models.UniqueConstraint(fields=["org", "event_id"], name="audit_event_unique_id"),
+            # One event per place: two writers can't fork the chain. Also verify_audit_log's
+            # index: it reads an organization's events in this order.
+            models.UniqueConstraint(fields=["org", "chain_seq"], name="audit_event_chain_seq"),
         ]
         indexes = [
             # The timeline, newest first. It holds every column the filters and the counts read,
@@ -77,6 +86,20 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class AuditChainHead(models.Model):
+    """Where an organization's audit chain ends: how many events it links and the last link.
+    Moved in the transaction that stores the events, with this row locked (select_for_update),
+    so concurrent writers append one after the other; removing the last events shows here."""
+
+    org = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="+")
+    count = models.BigIntegerField(default=0)
+    head = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.count} events, head {self.head}"
 
 
 class AuditEventResource(models.Model):

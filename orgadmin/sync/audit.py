@@ -32,6 +32,7 @@ from orgadmin.models import (
     Organization,
     SyncRun,
 )
+from orgadmin.sync.audit_chain import chain_link, chain_lock
 from orgadmin.sync.runs import (
     NothingPermitted,
     RunRecorder,
@@ -196,38 +197,44 @@ class _Stream:
 def audit_events_store(*, org: Organization, raws: Iterable[dict]) -> int:
     """Store the events not stored yet (by id), with their ids and counts; returns how many.
 
-    Call it inside a transaction: events, resources and counts are written together or not at all.
+    Call it inside a transaction: events, resources, counts and the chain's links are written
+    together or not at all. The chain's head is locked before deciding what is new, so two
+    writers of the same events link each of them once (orgadmin.sync.audit_chain).
     """
+    raws = list(raws)
+    if not raws:
+        return 0
+    head = chain_lock(org=org)
     new = _unstored(org, raws)
     if not new:
         return 0
     now = timezone.now()
-    events = AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                org=org,
-                event_id=n.event_id,
-                type=n.type,
-                category=n.category,
-                effective_at=n.effective_at,
-                day=n.day,
-                actor_type=n.actor_type,
-                actor_id=n.actor_id,
-                actor_email=n.actor_email,
-                actor_key=n.actor_key,
-                api_key_id=n.api_key_id,
-                ip_address=n.ip_address,
-                user_agent=n.user_agent,
-                project_id=n.project_id,
-                project_name=n.project_name,
-                resource_id=n.resource_id,
-                search_text=n.search_text,
-                raw=raw,
-                synced_at=now,
-            )
-            for n, raw in new
-        ]
-    )
+    events = [
+        AuditEvent(
+            org=org,
+            event_id=n.event_id,
+            type=n.type,
+            category=n.category,
+            effective_at=n.effective_at,
+            day=n.day,
+            actor_type=n.actor_type,
+            actor_id=n.actor_id,
+            actor_email=n.actor_email,
+            actor_key=n.actor_key,
+            api_key_id=n.api_key_id,
+            ip_address=n.ip_address,
+            user_agent=n.user_agent,
+            project_id=n.project_id,
+            project_name=n.project_name,
+            resource_id=n.resource_id,
+            search_text=n.search_text,
+            raw=raw,
+            synced_at=now,
+        )
+        for n, raw in new
+    ]
+    chain_link(head=head, events=events)
+    events = AuditEvent.objects.bulk_create(events)
     AuditEventResource.objects.bulk_create(
         [
             AuditEventResource(

@@ -36,6 +36,7 @@ from orgadmin.audit import (
     normalize,
     person_name,
 )
+from orgadmin.audit.chain import GENESIS, ChainHead, chain_head
 from orgadmin.charts import audit_events_figure
 from orgadmin.csv_export import csv_stream
 from orgadmin.forms import AuditFilterForm
@@ -452,6 +453,9 @@ CSV_COLUMNS = [
     "resource_ids",
     # Who did it through this dashboard, when our action log explains the event.
     "dashboard_actor",
+    # The event's place and link in the stored log's hash chain (orgadmin.audit.chain).
+    "chain_seq",
+    "chain_hash",
 ]
 
 
@@ -502,12 +506,24 @@ def _csv_rows(org: Organization, events: Iterator[AuditEvent]) -> Iterator[list[
                 event.project_name,
                 " ".join(normalize(event.raw).resource_ids),
                 via[event.pk].label if event.pk in via else "",
+                event.chain_seq,
+                event.chain_hash or "",
             ]
 
 
-def _jsonl_lines(events: Iterator[AuditEvent]) -> Iterator[str]:
+def _head_fields(head: ChainHead | None) -> dict[str, Any]:
+    if head is None:
+        return {"count": 0, "head": GENESIS, "at": None}
+    at = head.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return {"count": head.count, "head": head.head, "at": at}
+
+
+def _jsonl_lines(events: Iterator[AuditEvent], head: ChainHead | None) -> Iterator[str]:
     for event in events:
         yield json.dumps(event.raw, ensure_ascii=False, separators=(",", ":")) + "\n"
+    # Last, so that a download cut short lacks it; named like the API's own objects.
+    trailer = {"object": "audit_log.chain_head", **_head_fields(head)}
+    yield json.dumps(trailer, separators=(",", ":")) + "\n"
 
 
 def _export(request: HttpRequest, extension: str, content_type: str) -> HttpResponse:
@@ -515,12 +531,19 @@ def _export(request: HttpRequest, extension: str, content_type: str) -> HttpResp
     if isinstance(parsed, HttpResponse):
         return parsed
     org, f = parsed
+    head = chain_head(org=org)  # before the events: every row of the head's count is in it
     events = selectors.audit_events_export(org=org, f=f)
     if extension == "csv":
         lines = csv_stream(CSV_COLUMNS, _csv_rows(org, events))
     else:
-        lines = _jsonl_lines(events)
-    return download(lines, filename=_filename(org, f, extension), content_type=content_type)
+        lines = _jsonl_lines(events, head)
+    response = download(lines, filename=_filename(org, f, extension), content_type=content_type)
+    fields = _head_fields(head)
+    response["Audit-Chain-Count"] = str(fields["count"])
+    response["Audit-Chain-Head"] = fields["head"]
+    if fields["at"]:
+        response["Audit-Chain-At"] = fields["at"]
+    return response
 
 
 @requires(Perm.VIEW_AUDIT_LOG)

@@ -2,6 +2,7 @@
 
     python -m tests.benchmarks.audit_worker build      # (re)builds the data when it is missing
     python -m tests.benchmarks.audit_worker measure    # one JSON line per filter combination
+    python -m tests.benchmarks.audit_worker store      # storing events with and without the chain
 
 Runs in its own process with its own DATABASE_URL (set by test_audit_bench.py), so the data
 outlives a run: var/bench/audit.sqlite3, or the audit bench's own PostgreSQL database.
@@ -255,8 +256,65 @@ def measure() -> None:
     )
 
 
+STORE_EVENTS = int(os.environ.get("BENCH_STORE_EVENTS", "20000"))
+CHAIN_STEPS = ("chain_lock", "chain_link")  # orgadmin.sync.audit's calls into the chain
+
+
+def _store_once(raws: list[dict], *, chained: bool) -> float:
+    """Milliseconds to store `raws` into a new organization the way the sync does: pages of the
+    API's 100 events, one transaction each. Unchained: the same code with the chain's two steps
+    (lock the head, link the page) made no-ops."""
+    from unittest import mock
+
+    import orgadmin.sync.audit as store
+
+    org = Organization(name=f"Audit store bench {chained}", base_url="http://bench.invalid/v1")
+    org.set_admin_key("sk-admin-bench-0000000000000000000000")
+    org.save()
+    off = [] if chained else [mock.patch.object(store, n, mock.Mock()) for n in CHAIN_STEPS]
+    for patch in off:
+        patch.start()
+    try:
+        started = time.perf_counter()
+        for i in range(0, len(raws), 100):
+            with transaction.atomic():
+                store.audit_events_store(org=org, raws=raws[i : i + 100])
+        return (time.perf_counter() - started) * 1000
+    finally:
+        for patch in off:
+            patch.stop()
+        org.delete()
+
+
+def store_cost() -> None:
+    """What chaining costs the audit sync's writes: the same pages stored with and without it,
+    alternately, RUNS times each after a warm-up of both."""
+    from django.core.management import call_command
+
+    from tests.audit_events import generate
+
+    call_command("migrate", verbosity=0)
+    end = int(time.time())
+    raws = list(generate(STORE_EVENTS, start=end - 30 * 86400, end=end, seed=17))
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for run in range(RUNS + 1):
+        for chained in (run % 2 == 0, run % 2 != 0):
+            elapsed = _store_once(raws, chained=chained)
+            if run:
+                times[chained].append(elapsed)
+    line = {
+        "vendor": connection.vendor,
+        "events": len(raws),
+        "chained_ms": round(statistics.median(times[True]), 1),
+        "unchained_ms": round(statistics.median(times[False]), 1),
+    }
+    print(json.dumps(line), flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "build":
         print(json.dumps(build()), flush=True)
+    elif sys.argv[1] == "store":
+        store_cost()
     else:
         measure()

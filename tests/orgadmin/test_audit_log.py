@@ -372,8 +372,9 @@ def test_it_exports_each_event_as_the_api_returned_it_in_jsonl(client_as, audito
         reverse("orgadmin:audit_export_jsonl"),
         {"start": "2015-01-01", "actor": "person00001@acme.example"},
     )
-    lines = b"".join(response.streaming_content).decode().splitlines()
+    *lines, trailer = b"".join(response.streaming_content).decode().splitlines()
     by_id = {r["id"]: r for r in gen_org.raws}
+    assert json.loads(trailer)["object"] == "audit_log.chain_head"
     assert lines
     assert all(json.loads(line) == by_id[json.loads(line)["id"]] for line in lines)
     assert len(lines) == len(
