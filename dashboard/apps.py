@@ -19,6 +19,17 @@ class DashboardConfig(AppConfig):
         # the Projects list sorts by it.
         month_spend_reader_set(month_spend_now)
         project_spend_column_set(project_spend_column)
+        # The hygiene findings show each key's and project's spend of the last 30 days.
+        from dashboard.hygiene_spend import recent_spend
+        from orgadmin.hygiene.spend import spend_reader_set
+
+        spend_reader_set(recent_spend)
+
+        # Access review reminders go to the alert channels too (orgadmin can't import them).
+        from dashboard.alerts.services import notify
+        from orgadmin.reviews.reminders import reminder_notifier_set
+
+        reminder_notifier_set(notify)
 
         # A usage or cost row saved one by one gets its aggregates, as a sync's page does.
         signals.connect()

@@ -74,6 +74,12 @@ INSTALLED_APPS = [
     "orgadmin",
     # Personal read-only access tokens for BI tools, for the exports only (orgadmin/tokens/).
     "orgadmin.tokens",
+    # Key and access hygiene: findings, outcomes, bulk revoke (orgadmin/hygiene/).
+    "orgadmin.hygiene",
+    # Who can reach which project, its history and changes (orgadmin/access_matrix/).
+    "orgadmin.access_matrix",
+    # Access review campaigns: decisions, revocations, reminders, evidence (orgadmin/reviews/).
+    "orgadmin.reviews",
     "dashboard",
     # Alert channels (Slack, Teams, Discord, email, signed webhooks) and their deliveries.
     "dashboard.alerts",
@@ -506,6 +512,12 @@ CELERY_BEAT_SCHEDULE = {
     "resume-alert-deliveries": {
         "task": "dashboard.alerts.tasks.resume_deliveries",
         "schedule": crontab(minute="8-59/15"),
+    },
+    # 41 8-17 * * *  (hourly, 08:41-17:41 UTC): remind the reviewers of open access reviews
+    # with items undecided; each reviewer at most once a day per campaign (the first run).
+    "review-reminders": {
+        "task": "orgadmin.reviews.tasks.review_reminders",
+        "schedule": crontab(minute=41, hour="8-17"),
     },
 }
 

@@ -15,6 +15,7 @@ from dashboard.group_forecasts import group_forecasts_refresh
 from dashboard.sync.usage import usage_sync
 from orgadmin import tasks as orgadmin_tasks
 from orgadmin.client import OrgAPIError
+from orgadmin.hygiene.refresh import hygiene_refresh
 from orgadmin.models import Organization, SyncRun
 from orgadmin.providers import Capability
 from orgadmin.services.connections import connection_verify
@@ -57,10 +58,13 @@ def check_alerts(org_id: int) -> dict[str, int]:
     budgets = budgets_check_now(org=org)
     anomalies = anomalies_check(org=org, today=timezone.now().date())
     forecasts = group_forecasts_refresh(org=org)
+    # The hygiene findings show each key's recent spend (orgadmin/hygiene/); no directory, none.
+    hygiene = hygiene_refresh(org=org) if org.has_capability(Capability.MEMBERS) else {}
     return {
         "budget_alerts_raised": len(budgets),
         "anomalies_current": len(anomalies),
         "group_forecasts_computed": forecasts["computed"],
+        "hygiene_findings": hygiene.get("found", 0),
     }
 
 

@@ -67,6 +67,14 @@ urlpatterns = [
     path("tokens/", include("orgadmin.tokens.urls")),
     # Sign-in, two-factor authentication and single sign-on (django-allauth).
     path("accounts/", include("orgadmin.accounts.urls")),
+    # Key and access hygiene (orgadmin/hygiene/): findings, outcomes, bulk revoke.
+    path("hygiene/", include("orgadmin.hygiene.urls")),
+    # Access reviews (orgadmin/reviews/): campaigns, each reviewer's items, revocations,
+    # reminders, the evidence report (HTML, PDF, CSV).
+    path("reviews/", include("orgadmin.reviews.urls")),
+    # The access matrix (orgadmin/access_matrix/): who can reach which project, today or as of
+    # a past day, its CSV, and what changed in access between two days.
+    path("access/", include("orgadmin.access_matrix.urls")),
     path("healthz", healthz, name="healthz"),
     path("", include("orgadmin.urls")),
 ]

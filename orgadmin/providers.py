@@ -107,6 +107,8 @@ _PAGES: tuple[tuple[re.Pattern[str], Capability], ...] = tuple(
     for pattern, capability in (
         (r"^orgadmin:(member_role|member_group_add|group|role)", Capability.GROUPS_ROLES),
         (r"^orgadmin:(member|invite|directory_)", Capability.MEMBERS),
+        (r"^access(_export|_changes)?$", Capability.MEMBERS),  # orgadmin/access_matrix/
+        (r"^hygiene", Capability.MEMBERS),  # orgadmin/hygiene/: findings from the directory
         (r"^orgadmin:(keys|admin_key|project_key_|service_account_key_)", Capability.PROJECT_KEYS),
         (r"^orgadmin:(project|service_account|rate_limit)", Capability.PROJECTS),
         (r"^orgadmin:(org_settings|org_retention|certificate)", Capability.ORG_SETTINGS),

@@ -7,7 +7,9 @@ import logging
 from celery import shared_task
 from celery.exceptions import MaxRetriesExceededError
 
+from orgadmin.access_matrix.history import access_history_record
 from orgadmin.client import OrgAPIError
+from orgadmin.hygiene.refresh import hygiene_refresh
 from orgadmin.models import Organization
 from orgadmin.providers import Capability
 from orgadmin.services.connections import connection_verify
@@ -66,7 +68,14 @@ def sync_directory(
     except OrgAPIError as exc:
         log.warning("Directory sync of %s failed: %s", org, exc)
         return "failed"
+    directory_synced(org)
     return run.status
+
+
+def directory_synced(org: Organization) -> None:
+    """What follows a directory sync, from the task or `manage.py sync_directory`."""
+    hygiene_refresh(org=org)  # the findings follow the directory (orgadmin/hygiene/)
+    access_history_record(org=org)  # who could reach what, over time (orgadmin/access_matrix/)
 
 
 def _user(user_id: int | None):

@@ -110,6 +110,13 @@ ACCESS: dict[str, Rule] = {
     "access_tokens": rule(SIGNED_IN, "GET"),
     "access_token_create": rule(SIGNED_IN, "POST"),
     "access_token_revoke": rule(SIGNED_IN, "POST"),
+    # Hygiene (orgadmin/hygiene/): Admin and Auditor read the findings; an Admin changes them.
+    "hygiene": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "hygiene_check": rule(Perm.MANAGE, "POST"),
+    "hygiene_thresholds": rule(Perm.MANAGE, "POST"),
+    "hygiene_outcome": rule(Perm.MANAGE, "POST"),
+    "hygiene_revoke_preview": rule(Perm.MANAGE, "GET"),
+    "hygiene_revoke": rule(Perm.MANAGE, "POST"),
     # Signing in (orgadmin/accounts/urls.py): the sign-in page also under allauth's name for it.
     "login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
     "account_login": rule(PUBLIC, "GET", "POST", redirects_signed_in=True),
@@ -135,6 +142,26 @@ ACCESS: dict[str, Rule] = {
     "account_reset_password_done": rule(PUBLIC, "GET"),
     "account_reset_password_from_key": rule(PUBLIC, "GET", "POST"),
     "account_reset_password_from_key_done": rule(PUBLIC, "GET"),
+    # The access matrix (orgadmin/access_matrix/): Auditor and Admin read it, its CSV and its
+    # changes between two days.
+    "access": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "access_export": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "access_changes": rule(Perm.VIEW_DIRECTORY, "GET"),
+    # Access reviews (orgadmin/reviews/): Auditor and Admin read the campaigns and the evidence;
+    # an Admin starts, reminds, carries out revocations, closes. A reviewer's own page and
+    # decisions are for any signed-in person the view finds assigned (else 404), or an Admin.
+    "reviews": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "review_start": rule(Perm.MANAGE, "GET", "POST"),
+    "review_campaign": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "review_items": rule(SIGNED_IN, "GET"),
+    "review_decide": rule(SIGNED_IN, "POST"),
+    "review_keep_rest": rule(SIGNED_IN, "POST"),
+    "review_revoke": rule(Perm.MANAGE, "POST"),
+    "review_remind": rule(Perm.MANAGE, "POST"),
+    "review_close": rule(Perm.MANAGE, "POST"),
+    "review_evidence": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "review_evidence_pdf": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "review_evidence_csv": rule(Perm.VIEW_DIRECTORY, "GET"),
     "healthz": rule(PUBLIC, "GET"),
     # An Admin of any connection opens the list and manages their own; adding (a POST here,
     # checked in the view) and removing one is for an Admin of all connections.
@@ -317,6 +344,8 @@ DIRECTORY_SAMPLES: dict[str, object] = {
     "assignment_id": 4242,
     "rule_id": 4242,
     "alert_pk": 4242,  # an alert of the inbox (not stored either: 404)
+    "finding_id": 4242,  # a hygiene finding (not stored either: 404)
+    "campaign_id": 4242,  # an access review (not stored either: 404)
     "token": "sample-invitation-token-000000",
     "uidb36": "1",
     "key": "sample-reset-key",
@@ -491,6 +520,8 @@ BRAVO_SAMPLES: dict[str, object] = {
     "assignment_id": 0,
     "rule_id": 0,
     "alert_pk": 0,  # an alert of B's (tests/alerts/test_inbox_pages.py walks a stored one)
+    "finding_id": 0,  # a hygiene finding of B's (tests/hygiene/ walks a stored one)
+    "campaign_id": 0,  # an access review of B's (tests/reviews/ walks a stored one)
     # Links' secrets, not rows: an unknown one is "this link doesn't work", whoever asks.
     "token": "bravo-invitation-token-0000000",
     "uidb36": "1",

@@ -3,7 +3,8 @@
 Finance: the period's spend against the period before, this month's forecast as the Overview
 makes it (dashboard.tables.month_spend), every budget (dashboard.budgets.selectors), the keys,
 projects and models whose cost rose most, and the open anomalies. Auditor: the security summary
-of the Auditor's Overview (orgadmin.views.security_summary). Money stays Decimal and is written
+of the Auditor's Overview (orgadmin.views.security_summary) and the open hygiene findings
+(orgadmin.hygiene.selectors.hygiene_digest). Money stays Decimal and is written
 as the pages write it (the `money` filter); links are absolute (SITE_URL) and only to pages the
 person may open.
 """
@@ -30,6 +31,7 @@ from dashboard.digests.models import CADENCE, Kind
 from dashboard.digests.schedule import MONTHLY, DigestPeriod
 from dashboard.models import CostRollup
 from orgadmin.access import may_open, may_use
+from orgadmin.hygiene.selectors import hygiene_digest
 from orgadmin.models import Organization
 from orgadmin.views.security_summary import security_context
 
@@ -188,7 +190,13 @@ def auditor_context(*, user: Any, org: Organization, now: dt.datetime) -> dict[s
         key["url_7"] = absolute(key["url_7"])
     for event in security["admin"]["latest"]:
         event["url"] = absolute(event["url"])
-    return {"security": security, "audit_log_url": _page(user, org, "orgadmin:audit_log")}
+    return {
+        "security": security,
+        "audit_log_url": _page(user, org, "orgadmin:audit_log"),
+        # Open hygiene findings (orgadmin/hygiene/): accepted ones stay out until their day.
+        "hygiene": hygiene_digest(org=org, now=now, since=now - dt.timedelta(days=7)),
+        "hygiene_url": _page(user, org, "hygiene"),
+    }
 
 
 def digest_build(

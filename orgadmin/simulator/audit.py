@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -315,6 +315,15 @@ class AuditLog:
             self._keys.insert(at, key)
         self._by_id[event_id] = event
         return data
+
+    def forget(self, drop: Callable[[Event], bool]) -> int:
+        """Remove the events `drop` picks (a scenario shaping its history); how many went."""
+        kept = [e for e in self._events if not drop(e)]
+        gone = len(self._events) - len(kept)
+        self._events = kept
+        self._keys = [e.sort_key for e in kept]
+        self._by_id = {e.data["id"]: e for e in kept}
+        return gone
 
     def ids(self, *, include_tenant: bool = True) -> list[str]:
         """Every event id, newest first."""

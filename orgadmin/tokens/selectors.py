@@ -31,6 +31,9 @@ TOKEN_URL_NAMES: frozenset[str] = frozenset(
         "orgadmin:audit_export_jsonl",
         "orgadmin:activity_export",
         "orgadmin:billing_export",  # an xAI team's invoices
+        "access_export",  # the access matrix, with its filters (orgadmin/access_matrix/)
+        "review_evidence_csv",  # an access review's decisions (orgadmin/reviews/)
+        "review_evidence_pdf",  # its evidence report as PDF
     }
 )
 MONTH = "{month}"  # in EXPORTS' queries: the current month, YYYY-MM

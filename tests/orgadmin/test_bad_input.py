@@ -48,6 +48,8 @@ def _samples(store) -> dict[str, str]:
         "assignment_id": 4242,
         "rule_id": 4242,
         "alert_pk": 4242,  # an alert of the inbox (dashboard/alerts): none stored
+        "finding_id": 4242,  # a hygiene finding (orgadmin/hygiene): none stored
+        "campaign_id": 4242,  # an access review (orgadmin/reviews): none stored
         "token": "sample-invitation-token-000000",
         "uidb36": "1",
         "key": "sample-reset-key",

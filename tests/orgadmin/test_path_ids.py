@@ -26,6 +26,8 @@ NOT_API_IDS = {
     "assignment_id",
     "rule_id",
     "alert_pk",  # an alert of the inbox (dashboard/alerts), an <int:>
+    "finding_id",  # a hygiene finding's (orgadmin/hygiene), an <int:>
+    "campaign_id",  # an access review's (orgadmin/reviews), an <int:>
     "token",
     "uidb36",
     "key",

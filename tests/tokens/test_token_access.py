@@ -188,7 +188,7 @@ def test_an_auditor_reads_the_audit_and_action_log_exports(
 def test_it_opens_every_export_and_nothing_that_is_not_one():
     """Each name a token opens is a URL of the tree, read with GET only and guarded by a
     permission; and every URL that downloads a file (its path ends in .csv, .json, .jsonl,
-    .xlsx, or an export.<fmt>) is one of them, so a new export isn't forgotten."""
+    .xlsx, .pdf, or an export.<fmt>) is one of them, so a new export isn't forgotten."""
     patterns = url_patterns()
     for name in TOKEN_URL_NAMES:
         assert name in patterns, f"{name}: no such URL"
@@ -197,7 +197,7 @@ def test_it_opens_every_export_and_nothing_that_is_not_one():
     files = {
         name
         for name, p in patterns.items()
-        if re.search(r"(\.(csv|jsonl?|xlsx)|export\.<[^>]+>)$", str(p.pattern))
+        if re.search(r"(\.(csv|jsonl?|xlsx|pdf)|export\.<[^>]+>)$", str(p.pattern))
     }
     assert files == set(TOKEN_URL_NAMES)
 

@@ -8,6 +8,7 @@ from orgadmin.client import OrgAPIError
 from orgadmin.models import Organization
 from orgadmin.sync.directory import DirectorySyncIncomplete, directory_sync
 from orgadmin.sync.runs import SyncBusy
+from orgadmin.tasks import directory_synced
 
 
 class Command(BaseCommand):
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exc} Try again when it has finished.") from None
         except (DirectorySyncIncomplete, OrgAPIError) as exc:
             raise CommandError(f"The sync did not complete: {exc}") from None
+        directory_synced(connection)  # the hygiene findings and the access history, as the task
         self.stdout.write(
             f"Synced the directory of “{connection.name}”: {run.requests_made} request(s), "
             f"{run.rows_written} row(s) written or removed."

@@ -5,6 +5,7 @@ For a fixed seed and a fixed `now`, two builds are identical.
 
 `builder.build()` runs the steps in a fixed order, one random generator throughout: the people
 (`people`: users, roles, invites, groups), the directory (`directory`: projects, members,
-service accounts, keys, certificates, rate limits, settings), the usage streams (`usage`) and
-the audit history (`history`). `base` holds the sizes and what every step shares.
+service accounts, keys, certificates, rate limits, settings), the usage streams (`usage`), the
+audit history (`history`) and the hygiene problems made sure of (`hygiene`, with a generator of
+its own). `base` holds the sizes and what every step shares.
 """

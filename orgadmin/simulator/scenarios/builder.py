@@ -7,6 +7,7 @@ from collections.abc import Callable
 from orgadmin.simulator.scenarios.base import SIZES
 from orgadmin.simulator.scenarios.directory import Directory
 from orgadmin.simulator.scenarios.history import History
+from orgadmin.simulator.scenarios.hygiene import Hygiene
 from orgadmin.simulator.scenarios.people import People
 from orgadmin.simulator.scenarios.usage import Usage
 from orgadmin.simulator.store import Store
@@ -21,7 +22,7 @@ def build(
     return _Builder(scenario, SIZES[scenario], seed, int(now()), now).run(admin_keys)
 
 
-class _Builder(People, Directory, Usage, History):
+class _Builder(People, Directory, Usage, History, Hygiene):
     """The steps, in the order that fixes every random draw: changing it changes the scenario."""
 
     def run(self, admin_keys: tuple[str, ...]) -> Store:
@@ -43,4 +44,5 @@ class _Builder(People, Directory, Usage, History):
         self.settings()
         self.usage()
         self.history()
+        self.hygiene()  # last, with its own generator: the draws above stay as they were
         return store
