@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.staticfiles import finders
+from django.core.exceptions import ImproperlyConfigured
 
 from orgadmin.reviews import selectors
 from orgadmin.reviews.models import Campaign, Item
@@ -99,13 +100,23 @@ class _NoFetching:
         raise ValueError(f"not fetched: {url[:80]}")
 
 
+PDF_STYLESHEET = "css/reviews.css"
+
+
 def evidence_pdf(html: str) -> bytes | None:
     """The report's HTML as PDF bytes; None when WeasyPrint can't load Pango (PANGO_MISSING)."""
+    document = evidence_layout(html)
+    return None if document is None else document.write_pdf()
+
+
+def evidence_layout(html: str) -> Any:
+    """The report laid out in pages (a WeasyPrint Document), or None without Pango."""
     try:
         import weasyprint
     except OSError:  # the Python package is there, the system's Pango isn't
         return None
-    sheet = finders.find("css/evidence.css")
-    stylesheets = [weasyprint.CSS(filename=sheet)] if sheet else []
+    sheet = finders.find(PDF_STYLESHEET)  # the page's own sheet: its print rules and @page
+    if not sheet:
+        raise ImproperlyConfigured(f"The evidence report's stylesheet {PDF_STYLESHEET} is missing.")
     document = weasyprint.HTML(string=html, url_fetcher=_NoFetching())
-    return document.write_pdf(stylesheets=stylesheets)
+    return document.render(stylesheets=[weasyprint.CSS(filename=sheet)])

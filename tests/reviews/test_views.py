@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 
 from orgadmin.access import Role
-from orgadmin.reviews import revoke, services
+from orgadmin.reviews import evidence, revoke, services
 from orgadmin.reviews.models import Campaign, Item
 from tests.conftest import REQUIRE_SERVICES
 from tests.factories import UserFactory
@@ -200,17 +200,34 @@ def _pango_loads() -> bool:
     return True
 
 
-def test_the_evidence_pdf_is_a_pdf(client_as, campaign, admin, auditor):
+def test_the_evidence_pdf_is_a_pdf(client_as, campaign, admin, auditor, monkeypatch):
     if not _pango_loads():
         if REQUIRE_SERVICES:
             pytest.fail("REQUIRE_SERVICES=1 but WeasyPrint can't load Pango")
         pytest.skip("WeasyPrint can't load Pango here")
     closed, _ = _closed_with_one_revocation(campaign, admin)
+    laid_out = []
+    layout = evidence.evidence_layout
+    monkeypatch.setattr(
+        evidence, "evidence_layout", lambda html: laid_out.append(layout(html)) or laid_out[-1]
+    )
     response = client_as(auditor).get(f"/reviews/{closed.pk}/evidence.pdf")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
-    assert len(response.content) > 5000
+    # Laid out with the report's own sheet: A4 pages, each numbered "Page n of N" in its footer,
+    # and the decisions in them.
+    (document,) = laid_out
+    pages = [" ".join(_texts(page._page_box)) for page in document.pages]
+    assert all(f"Page {n} of {len(pages)}" in text for n, text in enumerate(pages, 1))
+    assert round(document.pages[0].width) == 794  # A4 at 96 px an inch
+    text = " ".join(pages)
+    assert "=HYPERLINK(1)" in text  # the revoke decision's comment, on one line
+    assert "Needed" in text
+
+
+def _texts(box) -> list[str]:
+    return [b.text for b in box.descendants() if getattr(b, "text", None)]
 
 
 def test_without_pango_the_pdf_link_says_what_to_install(client_as, campaign, auditor, monkeypatch):
