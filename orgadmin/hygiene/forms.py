@@ -9,7 +9,8 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
 
-from orgadmin.hygiene.models import Finding, HygieneSettings
+from orgadmin.hygiene.models import SEVERITY_CHOICES, Finding, HygieneSettings
+from orgadmin.hygiene.rules import KINDS, Group
 from orgadmin.hygiene.selectors import SHOWS
 
 REF = re.compile(r"^(project|admin):key_[A-Za-z0-9_-]{1,96}$")
@@ -17,8 +18,26 @@ MOST_REFS = 200
 MOST_DAYS = 3650
 
 
+def _kind_choices() -> list:
+    """Every kind under its area, as the page's Kind select lists them."""
+    return [("", "Every kind")] + [
+        (group.value, [(k.value, label) for k, (label, g) in KINDS.items() if g == group])
+        for group in Group
+    ]
+
+
 class ShowForm(forms.Form):
-    show = forms.ChoiceField(label="Show", choices=list(SHOWS.items()), required=False)
+    """The page's filter: which findings (open by default), of which severity and kind, and the
+    section listed in full."""
+
+    show = forms.ChoiceField(label="Status", choices=list(SHOWS.items()), required=False)
+    severity = forms.ChoiceField(
+        label="Severity", choices=[("", "Every severity"), *SEVERITY_CHOICES], required=False
+    )
+    kind = forms.ChoiceField(label="Kind", choices=_kind_choices, required=False)
+    all = forms.ChoiceField(
+        label="Show all of", choices=[(g.value, g.value) for g in Group], required=False
+    )
 
 
 class OutcomeForm(forms.Form):

@@ -14,6 +14,7 @@ from orgadmin.models import Organization
 _DEFAULTS = Thresholds()
 KIND_CHOICES = [(k.value, KINDS[k][0]) for k in Kind]
 SEVERITY_CHOICES = [(s.value, s.value.title()) for s in Severity]
+BADGES = {"high": "error", "medium": "warn", "low": "info", "info": "ok"}  # the badge's class
 
 
 class HygieneSettings(models.Model):
@@ -95,7 +96,7 @@ class Finding(models.Model):
 
     @property
     def badge(self) -> str:
-        return {"high": "error", "medium": "warn", "low": "info", "info": "ok"}[self.severity]
+        return BADGES[self.severity]
 
 
 def open_q(now: dt.datetime) -> Q:

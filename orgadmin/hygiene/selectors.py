@@ -8,7 +8,8 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 
 from orgadmin.hygiene.models import Finding, open_q
@@ -19,6 +20,7 @@ from orgadmin.selectors.directory import admin_key_in_use
 
 ADMIN_KINDS = frozenset({Kind.ADMIN_KEY_NO_EXPIRY, Kind.ADMIN_KEY_OLD, Kind.ADMIN_KEY_UNUSED})
 SHOWS = {"open": "Open", "accepted": "Accepted", "ignored": "Ignored", "resolved": "Resolved"}
+PER_SECTION = 50  # a section lists this many findings until someone asks for all of them
 
 
 def _shown(org: Organization, now: dt.datetime, show: str) -> QuerySet[Finding]:
@@ -32,7 +34,7 @@ def _shown(org: Organization, now: dt.datetime, show: str) -> QuerySet[Finding]:
     if show == "ignored":
         return rows.filter(resolved_at__isnull=True, outcome=Finding.Outcome.IGNORED)
     if show == "resolved":
-        return rows.filter(resolved_at__isnull=False).order_by("-resolved_at")[:200]
+        return rows.filter(resolved_at__isnull=False)
     return rows.filter(open_q(now))
 
 
@@ -99,21 +101,62 @@ def evidence_rows(f: Finding) -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class FindingGroup:
     name: str
-    findings: list[Finding]
+    findings: list[Finding]  # the first PER_SECTION, or all of them when the section is expanded
+    total: int
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower()
+
+    @property
+    def more(self) -> int:
+        """How many of the section's findings are not listed."""
+        return self.total - len(self.findings)
 
 
-def findings_grouped(*, org: Organization, now: dt.datetime, show: str) -> list[FindingGroup]:
-    """The findings `show` asks for ("open" by default), by group in a fixed order, the most
-    severe first; each with `revoke_ref` and `fix_url` set. One query."""
-    rows = list(_shown(org, now, show if show in SHOWS else "open").select_related("outcome_by"))
+def _decorated(rows: list[Finding]) -> list[Finding]:
     for f in rows:
         f.revoke_ref = revoke_ref(f)  # type: ignore[attr-defined]
         f.fix_url = fix_url(f)  # type: ignore[attr-defined]
         f.evidence_rows = evidence_rows(f)  # type: ignore[attr-defined]
+    return rows
+
+
+def findings_grouped(
+    *,
+    org: Organization,
+    now: dt.datetime,
+    show: str,
+    kind: str = "",
+    severity: str = "",
+    expand: str = "",
+    per_section: int = PER_SECTION,
+) -> list[FindingGroup]:
+    """The findings `show` asks for ("open" by default), of one kind and severity when given, by
+    group in a fixed order: the most severe first, then by title (resolved ones: the latest
+    first). Each group lists its first `per_section` and its total, all of them for the group
+    `expand` names; each finding has `revoke_ref`, `fix_url` and `evidence_rows` set. One query,
+    two with a group expanded."""
+    rows = _shown(org, now, show if show in SHOWS else "open").select_related("outcome_by")
+    rows = rows.filter(kind=kind) if kind else rows
+    rows = rows.filter(severity=severity) if severity else rows
+    order = [F("resolved_at").desc(), "title"] if show == "resolved" else ["rank", "title"]
+    first = rows.annotate(
+        position=Window(RowNumber(), partition_by=F("group"), order_by=order),
+        in_group=Window(Count("pk"), partition_by=F("group")),
+    ).filter(position__lte=per_section)
     by_group: dict[str, list[Finding]] = {g.value: [] for g in Group}
-    for f in rows:
+    totals: dict[str, int] = {}
+    for f in first.order_by("group", *order):
         by_group.setdefault(f.group, []).append(f)
-    return [FindingGroup(name, items) for name, items in by_group.items() if items]
+        totals[f.group] = f.in_group
+    if expand in totals and totals[expand] > per_section:
+        by_group[expand] = list(rows.filter(group=expand).order_by(*order))
+    return [
+        FindingGroup(name, _decorated(items), totals[name])
+        for name, items in by_group.items()
+        if items
+    ]
 
 
 def finding_counts(*, org: Organization, now: dt.datetime) -> dict[str, int]:

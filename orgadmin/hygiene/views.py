@@ -15,7 +15,7 @@ from orgadmin.access import Perm, requires
 from orgadmin.accounts.stepup import step_up
 from orgadmin.hygiene import refresh, selectors, services
 from orgadmin.hygiene.forms import OutcomeForm, RevokeForm, ShowForm, ThresholdsForm
-from orgadmin.hygiene.models import Finding
+from orgadmin.hygiene.models import BADGES, SEVERITY_CHOICES, Finding
 from orgadmin.views.common import base_context, first_error, try_change, with_org
 
 PAGE = "hygiene/hygiene.html"
@@ -23,15 +23,25 @@ PAGE = "hygiene/hygiene.html"
 
 def _page(request: HttpRequest, *, thresholds: ThresholdsForm | None = None) -> HttpResponse:
     form = ShowForm(request.GET)
-    show = (form.cleaned_data.get("show") if form.is_valid() else "") or "open"
+    form.is_valid()  # a refused value is named on the page and left out; the others still apply
+    wanted = form.cleaned_data
+    show = wanted.get("show") or "open"
     now = timezone.now()
     settings = refresh.hygiene_settings(org=request.org)
+    groups = selectors.findings_grouped(
+        org=request.org, now=now, show=show, kind=wanted.get("kind", ""),
+        severity=wanted.get("severity", ""), expand=wanted.get("all", ""),
+    )  # fmt: skip
     context: dict[str, Any] = {
         **base_context(request),
         "form": form,
         "show": show,
         "shows": selectors.SHOWS,
-        "groups": selectors.findings_grouped(org=request.org, now=now, show=show),
+        "severities": [(value, label, BADGES[value]) for value, label in SEVERITY_CHOICES],
+        "groups": groups,
+        "expanded": wanted.get("all", ""),
+        "per_section": selectors.PER_SECTION,
+        "filtered": bool(wanted.get("kind") or wanted.get("severity")),
         "counts": selectors.finding_counts(org=request.org, now=now),
         "thresholds": thresholds or ThresholdsForm(instance=settings),
         "today": now.date(),
