@@ -82,7 +82,8 @@ def review_start(request: HttpRequest) -> HttpResponse:
     )
     if campaign is None:
         return _start_page(request, form)
-    messages.success(request, f"Started “{campaign.name}”.")
+    told = reminders.reminders_send(campaign=campaign).sent  # the first notice: "you're asked"
+    messages.success(request, f"Started “{campaign.name}”; told {len(told)} reviewer(s).")
     return redirect("review_campaign", campaign_id=campaign.pk)
 
 

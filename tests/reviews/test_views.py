@@ -28,9 +28,10 @@ def _body(response) -> str:
 
 def test_an_admin_starts_a_campaign_from_the_form(client_as, admin, synced, store, reviewers):
     voice = project_named(store, "Voice Agent")
-    page = client_as(admin).get("/reviews/start/")
+    c = client_as(admin)
+    page = c.get("/reviews/start/")
     assert "No owner signs in here" in page.content.decode()  # Data Pipeline has none
-    response = client_as(admin).post(
+    response = c.post(
         "/reviews/start/",
         {
             "name": "Q4 2026 access review",
@@ -44,6 +45,11 @@ def test_an_admin_starts_a_campaign_from_the_form(client_as, admin, synced, stor
     assert response.status_code == 302
     assert response["Location"] == f"/reviews/{campaign.pk}/"
     assert set(campaign.items.values_list("project_name", flat=True)) == {"Voice Agent"}
+    # Its reviewer hears at once, by mail (and the alert channels), with the link to their items.
+    (sent,) = [m for m in mail.outbox if "Q4 2026 access review" in m.subject]
+    assert sent.to == [reviewers["Voice Agent"].email]
+    assert f"/reviews/{campaign.pk}/review/" in sent.body
+    assert "told 1 reviewer(s)" in c.get(response["Location"]).content.decode()
     listing = client_as(admin).get("/reviews/").content.decode()
     assert "Q4 2026 access review" in listing
     assert f"0 of {campaign.items.count()}" in listing
