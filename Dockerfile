@@ -9,6 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# Pango and a font for WeasyPrint (the access reviews' evidence PDF).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 # The pinned, hashed runtime lock (make lock), wheels only, in a layer of its own that a code
 # change doesn't rebuild; then the project without dependencies, built by the locked setuptools.
 COPY requirements.txt ./
