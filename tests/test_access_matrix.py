@@ -146,6 +146,8 @@ ACCESS: dict[str, Rule] = {
     # changes between two days.
     "access": rule(Perm.VIEW_DIRECTORY, "GET"),
     "access_export": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "access_grid": rule(Perm.VIEW_DIRECTORY, "GET"),
+    "access_grid_export": rule(Perm.VIEW_DIRECTORY, "GET"),
     "access_changes": rule(Perm.VIEW_DIRECTORY, "GET"),
     # Access reviews (orgadmin/reviews/): Auditor and Admin read the campaigns and the evidence;
     # an Admin starts, reminds, carries out revocations, closes. A reviewer's own page and

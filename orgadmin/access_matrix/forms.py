@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from orgadmin.access_matrix.selectors import KIND_LABELS
+from orgadmin.access_matrix.selectors import KIND_API_KEY, KIND_LABELS
 from orgadmin.models import ProjectUser
 
 DATE_FLOOR = dt.date(2015, 1, 1)
@@ -16,6 +16,7 @@ ROLE_UNKNOWN = "unknown"
 PATH_DIRECT = "direct"
 PATH_GROUP = "group"
 PATH_KEY = "key"
+MAX_COLUMN_PAGE = 10_000
 
 
 class DayField(forms.DateField):
@@ -97,3 +98,25 @@ class ChangesForm(forms.Form):
             elif (end - start).days >= MAX_CHANGE_DAYS:
                 self.add_error("end", f"Pick at most {MAX_CHANGE_DAYS} days.")
         return data
+
+
+class AccessGridForm(AccessFilterForm):
+    """The grid's filters: the list's, less what has no row there (keys), and its projects page."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [
+            (value, label) for value, label in self.fields["kind"].choices if value != KIND_API_KEY
+        ]
+        self.fields["path"].choices = [
+            (value, label) for value, label in self.fields["path"].choices if value != PATH_KEY
+        ]
+        self.fields["columns"] = forms.IntegerField(
+            required=False, min_value=1, max_value=MAX_COLUMN_PAGE, label="Projects page"
+        )
+
+    @property
+    def filtered(self) -> bool:
+        return self.is_valid() and any(
+            self.cleaned_data.get(f) for f in self.fields if f != "columns"
+        )

@@ -32,6 +32,7 @@ TOKEN_URL_NAMES: frozenset[str] = frozenset(
         "orgadmin:activity_export",
         "orgadmin:billing_export",  # an xAI team's invoices
         "access_export",  # the access matrix, with its filters (orgadmin/access_matrix/)
+        "access_grid_export",  # the same as a grid, people x projects
         "review_evidence_csv",  # an access review's decisions (orgadmin/reviews/)
         "review_evidence_pdf",  # its evidence report as PDF
     }

@@ -63,3 +63,28 @@ def test_the_filters_narrow_the_table(page, login, org, simulator):
     kinds = page.locator("#access-table tbody td:nth-child(3)").all_inner_texts()
     assert kinds
     assert set(kinds) == {"Service account"}
+
+
+def test_the_grid_reads_well_and_scrolls_in_its_own_box(page, login, org, simulator):
+    project, newcomer = _history(org, simulator.store)
+    login(UserFactory(username="ada-auditor", role=Role.AUDITOR))
+    problems = every_look(
+        page, "/access/grid/", "i22-access-grid", ("Matrix", "Org owner", "Group", newcomer.name)
+    )
+    problems += every_look(
+        page, f"/access/grid/?project={project.id}", "i22-access-grid-project", (project.name,)
+    )
+    assert problems == [], "\n".join(problems)
+    # On a phone the grid is wider than its box and scrolls there; its header stays on top.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/access/grid/")
+    settle(page)
+    box = page.locator(".access-grid-wrap")
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth")
+    header = page.locator("#access-grid thead th").nth(1)
+    top = header.bounding_box()["y"]
+    box.evaluate("b => { b.scrollTop = 300; b.scrollLeft = 200; }")
+    assert header.bounding_box()["y"] == top
+    first = page.locator("#access-grid tbody th").first
+    assert first.bounding_box()["x"] >= box.bounding_box()["x"]
+    assert page.js_errors == []
