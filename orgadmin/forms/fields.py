@@ -34,6 +34,16 @@ def name_required(value: str, *, thing: str) -> str:
     return name
 
 
+def row_id(value: object) -> int | None:
+    """A row's id as posted (`item_id=12`): an int for plain ASCII digits within 64 bits, else None.
+    `str.isdigit` won't do: it takes "²", which `int` refuses."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= INT64_MAX else None
+
+
 class WholeNumberField(forms.CharField):
     """A whole number ≥ 0, written with or without thousands separators (10,000 or 10 000)."""
 

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q, QuerySet
 
 from orgadmin.access import Perm
+from orgadmin.forms.fields import row_id
 from orgadmin.models import Organization, Project, ProjectUser, RoleGrant
 from orgadmin.reviews.models import Campaign, Item, Reminder, Reviewer
 
@@ -93,9 +94,8 @@ def items_for(*, campaign: Campaign, project_ids: set[str] | None) -> list[Item]
 
 
 def item_of(*, campaign: Campaign, item_id: object) -> Item | None:
-    if not str(item_id).isdigit():
-        return None
-    return Item.objects.filter(campaign=campaign, pk=int(str(item_id))).first()
+    pk = row_id(item_id)
+    return None if pk is None else Item.objects.filter(campaign=campaign, pk=pk).first()
 
 
 @dataclass

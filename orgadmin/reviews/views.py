@@ -16,6 +16,7 @@ from django_htmx.http import trigger_client_event
 from orgadmin.access import Perm, requires, signed_in
 from orgadmin.accounts.stepup import step_up
 from orgadmin.csv_export import csv_stream
+from orgadmin.forms.fields import row_id
 from orgadmin.reviews import evidence, reminders, revoke, selectors, services
 from orgadmin.reviews.forms import CampaignForm, DecisionForm
 from orgadmin.reviews.models import Campaign, Item
@@ -177,9 +178,10 @@ def review_revoke(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign_or_404(request, campaign_id)
     step_up(request)  # after the 404: no "prove it's you" for a campaign that isn't there
     raw = request.POST.get("item_id", "")
-    ids = [int(raw)] if raw.isdigit() else None
-    if raw and ids is None:
+    pk = row_id(raw)
+    if raw and pk is None:
         raise Http404("No such item.")
+    ids = None if pk is None else [pk]
     outcome = revoke.revocations_carry_out(campaign=campaign, actor=request.user, item_ids=ids)
     if outcome.done or outcome.gone:
         messages.success(

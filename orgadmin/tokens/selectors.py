@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from orgadmin.access import Perm, holds, may_use
+from orgadmin.forms.fields import row_id
 from orgadmin.models import Organization
 from orgadmin.tokens.models import AccessToken
 
@@ -67,9 +68,8 @@ def tokens_of(*, user: Any) -> list[AccessToken]:
 
 def token_of(*, user: Any, token_id: object) -> AccessToken | None:
     """One of the person's own tokens, by id; None for anyone else's or no such id."""
-    if not str(token_id).isdigit():
-        return None
-    return AccessToken.objects.filter(user=user, pk=int(str(token_id))).first()
+    pk = row_id(token_id)
+    return None if pk is None else AccessToken.objects.filter(user=user, pk=pk).first()
 
 
 def export_links(

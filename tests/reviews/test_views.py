@@ -152,6 +152,19 @@ def test_an_admin_carries_out_revocations_from_the_campaign_page(
     assert item.request_id in response.content.decode()
 
 
+@pytest.mark.parametrize("junk", ["abc", "-1", str(10**30), "\x00", "²", "١"])
+def test_an_item_id_that_is_no_number_is_no_such_item(client_as, campaign, admin, junk):
+    """Refused with a 404, never a 500: "²" passes `str.isdigit` but not `int`."""
+    item = campaign.items.filter(project_name="Voice Agent").first()
+    services.decision_set(item=item, actor=admin, decision="revoke", comment="Unused")
+    client = client_as(admin)
+    decide = f"/reviews/{campaign.pk}/review/decide/"
+    assert client.post(decide, {"item_id": junk, "decision": "keep"}).status_code == 404
+    assert client.post(f"/reviews/{campaign.pk}/revoke/", {"item_id": junk}).status_code == 404
+    item.refresh_from_db()
+    assert (item.decision, item.revocation) == ("revoke", "pending")  # not carried out
+
+
 def test_send_reminders_now(client_as, campaign, admin, reviewers):
     response = client_as(admin).post(f"/reviews/{campaign.pk}/remind/", follow=True)
     body = response.content.decode()

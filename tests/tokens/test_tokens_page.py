@@ -203,7 +203,7 @@ def test_nobody_sees_or_revokes_anyone_elses_token(org, client_as):
     other = client_as(_person(org, Role.ADMIN, "other"))
 
     assert "Owner&#x27;s BI" not in other.get(PAGE).content.decode()
-    for junk in (token.pk, "", "abc", "-1", "1e3", str(10**30), "\x00"):
+    for junk in (token.pk, "", "abc", "-1", "1e3", str(10**30), "\x00", "²", "١"):
         response = other.post(reverse("access_token_revoke"), {"token_id": junk})
         assert response.status_code == 404
     token.refresh_from_db()

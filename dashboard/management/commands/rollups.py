@@ -9,6 +9,7 @@ from django.db import transaction
 
 from dashboard.sync.rollup_check import rollups_check, timezone_note
 from dashboard.sync.rollups import rollups_rebuild
+from orgadmin.forms.fields import row_id
 from orgadmin.models import Organization
 
 
@@ -29,7 +30,8 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, org: str | None = None, limit: int = 20, **options):
         orgs = Organization.objects.order_by("pk")
         if org:
-            orgs = orgs.filter(pk=int(org)) if org.isdigit() else orgs.filter(name=org)
+            pk = row_id(org)
+            orgs = orgs.filter(name=org) if pk is None else orgs.filter(pk=pk)
             if not orgs.exists():
                 names = ", ".join(Organization.objects.values_list("name", flat=True)) or "none"
                 raise CommandError(f"No connection is “{org}” (connections: {names}).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orgadmin.audit.chain import chain_verify
+from orgadmin.forms.fields import row_id
 from orgadmin.models import Organization
 
 
@@ -12,7 +13,8 @@ def _connections(org: str | None) -> list[Organization]:
     if org is None:
         return list(Organization.objects.order_by("pk"))
     value = org.strip()
-    found = Organization.objects.filter(pk=int(value)) if value.isdigit() else None
+    pk = row_id(value)
+    found = None if pk is None else Organization.objects.filter(pk=pk)
     if not found:
         found = Organization.objects.filter(name__iexact=value)
     if not found:
