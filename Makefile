@@ -90,7 +90,7 @@ fmt: $(VENV)/.dev  ## apply ruff's fixes and formatting
 test: lint  ## install what tests need, then run the suite
 	@$(MAKE) --no-print-directory focus-validator || echo "FOCUS validator not installed: \
 	  tests/focus skip it (under CI they fail)."
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist worksteal
 
 # The FinOps Foundation's FOCUS validator (focus-validator), which tests/focus run on the FOCUS
 # export: a test tool, not a dependency, in its own venv because it needs Python 3.12 (this

@@ -82,6 +82,22 @@ def pytest_collection_modifyitems(config, items) -> None:
     items[:] = keep
 
 
+def pytest_sessionfinish(session) -> None:
+    """Under pytest-xdist (`-n`), each worker hands its figures to the controller, which adds them
+    up in pytest_testnodedown for the summary below."""
+    from tests import fuzzstats
+
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["fuzzstats"] = fuzzstats.dump()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    from tests import fuzzstats
+
+    fuzzstats.load(getattr(node, "workeroutput", {}).get("fuzzstats"))
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """The figures the robustness issue asks for: fuzz examples run, access-matrix cells."""
     from tests import fuzzstats

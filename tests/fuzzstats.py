@@ -29,3 +29,16 @@ def count(name: str) -> None:
 def matrix_cell() -> None:
     global matrix_cells
     matrix_cells += 1
+
+
+def dump() -> dict:
+    """This process's figures, for the controller of a `pytest -n` run."""
+    return {"ran": dict(ran), "matrix_cells": matrix_cells}
+
+
+def load(figures: dict | None) -> None:
+    """Add a worker's figures to this process's."""
+    global matrix_cells
+    if figures:
+        ran.update(figures["ran"])
+        matrix_cells += figures["matrix_cells"]

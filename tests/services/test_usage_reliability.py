@@ -56,6 +56,15 @@ print("JSON" + json.dumps(out))
 """
 
 
+def _broker_db() -> int:
+    """Redis databases 12 and 13, or two lower per pytest-xdist worker (gw1: 10 and 11), so that
+    two rigs at once never take each other's tasks; 14 and 15 are test_celery_worker's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    number = 12 - 2 * int(worker or 0)
+    assert number >= 2, "more pytest-xdist workers than this shared Redis has databases for"
+    return number
+
+
 class Rig:
     """A simulator served over HTTP, a worker database, a Redis broker and Celery workers."""
 
@@ -70,8 +79,8 @@ class Rig:
             "DEBUG": "false",
             "VAR_DIR": str(tmp_path),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "CELERY_BROKER_URL": f"{redis_url}/12",
-            "CELERY_RESULT_BACKEND": f"{redis_url}/13",
+            "CELERY_BROKER_URL": f"{redis_url}/{_broker_db()}",
+            "CELERY_RESULT_BACKEND": f"{redis_url}/{_broker_db() + 1}",
             "CELERY_TASK_ALWAYS_EAGER": "false",
             # The test queues each run itself.
             "FIRST_SYNC_ON_WORKER_START": "false",
