@@ -17,7 +17,8 @@ def sync_all(org) -> None:
     directory_sync(org=org)
     audit_sync(org=org)
     today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    usage_sync(org=org, start=today - dt.timedelta(days=31))
+    # Costs are what findings read (spend per key and project); one usage family keeps it quick.
+    usage_sync(org=org, start=today - dt.timedelta(days=31), families=["completions"])
 
 
 @pytest.fixture
