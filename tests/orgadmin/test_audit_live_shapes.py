@@ -5,6 +5,7 @@ read them without a 500 and with a sentence a person understands."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -53,7 +54,8 @@ def _stored_ids(org) -> list[str]:
 
 
 def _text(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", response.content.decode()))
+    """The page's text as a reader sees it: no tags, entities unescaped ("Search &amp; …")."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", response.content.decode())))
 
 
 def _drawer(client, event: AuditEvent, *, htmx: bool = False):
