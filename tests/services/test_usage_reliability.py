@@ -72,6 +72,7 @@ class Rig:
         self, tmp_path: Path, redis_url: str, faults: FaultConfig, days: int, **env: str
     ) -> None:
         self.app = create_app(scenario="demo", seed=0, admin_keys=[KEY], faults=faults)
+        broker_db = _broker_db()
         self.server = serve_in_thread(self.app)
         self.env = {
             **os.environ,
@@ -79,8 +80,8 @@ class Rig:
             "DEBUG": "false",
             "VAR_DIR": str(tmp_path),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "CELERY_BROKER_URL": f"{redis_url}/{_broker_db()}",
-            "CELERY_RESULT_BACKEND": f"{redis_url}/{_broker_db() + 1}",
+            "CELERY_BROKER_URL": f"{redis_url}/{broker_db}",
+            "CELERY_RESULT_BACKEND": f"{redis_url}/{broker_db + 1}",
             "CELERY_TASK_ALWAYS_EAGER": "false",
             # The test queues each run itself.
             "FIRST_SYNC_ON_WORKER_START": "false",
