@@ -1,5 +1,5 @@
 """Fields and helpers the forms of several areas share: numbers, amounts, email lists, a member
-picked by email, names on one line, and the type-the-name confirmation."""
+picked by email, names on one line, the type-the-name confirmation, and a posted row id."""
 
 from __future__ import annotations
 
